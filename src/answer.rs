@@ -1,0 +1,97 @@
+//! Questions to answers: search, the confidence decision, roadmap pointers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::knowledge::{Unit, UnitKind};
+use crate::search::{FieldBoosts, Hit};
+use crate::snapshot::Snapshot;
+
+/// How answers are chosen; the `[answer]` section of the config.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnswerSettings {
+    /// Least share of the question's weight the best passage must contain
+    /// for the bot to answer rather than say it does not know (0 to 1).
+    pub min_confidence: f32,
+    /// Related passages listed under an answer.
+    pub related: usize,
+    /// Closest topics offered when there is no answer.
+    pub suggestions: usize,
+    pub boosts: FieldBoosts,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        AnswerSettings { min_confidence: 0.55, related: 2, suggestions: 3, boosts: FieldBoosts::default() }
+    }
+}
+
+/// The outcome of a question, before it is rendered for any surface.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    pub question: String,
+    /// False when nothing answers the question with confidence; `hits` are
+    /// then suggestions only.
+    pub answered: bool,
+    /// Best first. When answered, `hits[0]` is the answer and the next
+    /// `related` hits are related passages.
+    pub hits: Vec<Hit>,
+    /// Roadmap phases related to the answer.
+    pub pointers: Vec<u8>,
+}
+
+/// Answers `question` from `snapshot`.
+pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
+    let settings = &snapshot.settings;
+    let limit = 1 + settings.related.max(settings.suggestions);
+    let hits = snapshot.index.search(question, limit);
+    let answered = hits.first().is_some_and(|best| best.coverage >= settings.min_confidence);
+    let pointers = match (answered, hits.first()) {
+        (true, Some(best)) => pointers(&snapshot.knowledge.units[best.unit]),
+        _ => Vec::new(),
+    };
+    let hits = if answered { related(snapshot, hits) } else { suggestions(snapshot, hits) };
+    Answer { question: question.to_string(), answered, hits, pointers }
+}
+
+/// The phases an answer points to: a phase itself, or what its content declares.
+fn pointers(unit: &Unit) -> Vec<u8> {
+    let mut phases = unit.phases.clone();
+    if unit.kind == UnitKind::Overview {
+        // The overview lists every phase; pointing at all of them adds nothing.
+        phases.clear();
+    }
+    phases
+}
+
+/// Keeps the answer and the related hits that are themselves confident and
+/// say something different (not another passage of the same heading).
+fn related(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
+    let settings = &snapshot.settings;
+    let units = &snapshot.knowledge.units;
+    let mut kept: Vec<Hit> = Vec::new();
+    for hit in hits {
+        let title = &units[hit.unit].title;
+        let first = kept.is_empty();
+        if first || (hit.coverage >= settings.min_confidence && !kept.iter().any(|k| &units[k.unit].title == title)) {
+            kept.push(hit);
+        }
+        if kept.len() > settings.related {
+            break;
+        }
+    }
+    kept
+}
+
+/// Distinct titles, best first, as suggestions for an unanswered question.
+fn suggestions(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
+    let units = &snapshot.knowledge.units;
+    let mut kept: Vec<Hit> = Vec::new();
+    for hit in hits {
+        if !kept.iter().any(|k| units[k.unit].title == units[hit.unit].title) {
+            kept.push(hit);
+        }
+    }
+    kept.truncate(snapshot.settings.suggestions);
+    kept
+}

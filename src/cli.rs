@@ -1,0 +1,213 @@
+//! The command line: argument parsing, the terminal front end and exit codes.
+//!
+//! Exit codes: 0 success, 1 the command failed (bad config, unreadable
+//! knowledge, a phase that does not exist, failing eval cases), 2 bad usage.
+//! Errors are printed once, on one line, with their cause chain.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::answer::{self, Answer};
+use crate::commands::{self, Command};
+use crate::config::Config;
+use crate::eval::{self, QuestionSet};
+use crate::snapshot::Snapshot;
+
+#[derive(Debug, Parser)]
+#[command(name = "transition-bot", version, about = "Answers questions about moving from software development into AI engineering, in Discord or the terminal.")]
+pub struct Args {
+    /// Config file; defaults to ./config.toml when it exists, else built-in defaults.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Knowledge folder, overriding the config's `knowledge.dir`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Answer one question, as a member would see it.
+    Ask {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The question (several words are joined).
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+    },
+    /// List the roadmap's phases.
+    Phases,
+    /// Show one roadmap phase.
+    Phase {
+        #[arg(allow_negative_numbers = true)]
+        number: i64,
+    },
+    /// Show the comparison table, or one of its rows.
+    Compare { dimension: Option<String> },
+    /// Show the frequently asked questions.
+    Faq,
+    /// Interactive session: questions or /commands, one per line, from stdin.
+    Chat,
+    /// Run a question file and report failures.
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(dir) = args.knowledge {
+        config.knowledge.dir = dir;
+    }
+    let command = match args.command {
+        CliCommand::Ask { json, question } => return ask(&config, &question.join(" "), json),
+        CliCommand::Phases => Command::Phases,
+        CliCommand::Phase { number } => Command::Phase(number),
+        CliCommand::Compare { dimension } => Command::Compare(dimension),
+        CliCommand::Faq => Command::Faq,
+        CliCommand::Chat => return chat(&config),
+        CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
+    };
+    let snapshot = load_snapshot(&config)?;
+    let reply = commands::run(&snapshot, &command)?;
+    println!("{}", reply.to_text());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the configured knowledge folder, failing with every error found.
+pub fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
+    load_snapshot_from(&config.knowledge.dir, config)
+}
+
+fn load_snapshot_from(dir: &Path, config: &Config) -> anyhow::Result<Snapshot> {
+    Snapshot::load(dir, config.answer).map_err(|diagnostics| {
+        let errors: Vec<String> = diagnostics.iter().filter(|d| d.is_error()).map(ToString::to_string).collect();
+        anyhow::anyhow!("knowledge folder {} has {} error(s): {}", dir.display(), errors.len(), errors.join("; "))
+    })
+}
+
+fn ask(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let snapshot = load_snapshot(config)?;
+    let answer = answer::ask(&snapshot, question);
+    let reply = commands::render_answer(&snapshot, &answer).clamp();
+    if json {
+        let output = AskJson::new(&snapshot, &answer, reply.to_text());
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        println!("{}", reply.to_text());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `ask --json` output.
+#[derive(Debug, Serialize)]
+pub struct AskJson {
+    pub question: String,
+    pub answered: bool,
+    pub reply: String,
+    pub hits: Vec<HitJson>,
+    pub pointers: Vec<PointerJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HitJson {
+    pub id: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub text: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PointerJson {
+    pub phase: u8,
+    pub title: String,
+}
+
+impl AskJson {
+    pub fn new(snapshot: &Snapshot, answer: &Answer, reply: String) -> AskJson {
+        let units = &snapshot.knowledge.units;
+        let hits = answer
+            .hits
+            .iter()
+            .map(|hit| {
+                let unit = &units[hit.unit];
+                HitJson { id: unit.id.clone(), kind: unit.kind.as_str(), title: unit.title.clone(), text: unit.text.clone(), score: hit.score }
+            })
+            .collect();
+        let pointers = answer.pointers.iter().filter_map(|&n| snapshot.knowledge.phase(n)).map(|p| PointerJson { phase: p.number, title: p.title.clone() }).collect();
+        AskJson { question: answer.question.clone(), answered: answer.answered, reply, hits, pointers }
+    }
+}
+
+fn chat(config: &Config) -> anyhow::Result<ExitCode> {
+    let snapshot = load_snapshot(config)?;
+    let interactive = std::io::stdin().is_terminal();
+    let mut out = std::io::stdout().lock();
+    if interactive {
+        writeln!(out, "transition-bot: ask about moving into AI engineering, or type /help. Ctrl-D quits.")?;
+    }
+    let mut lines = std::io::stdin().lock().lines();
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line.context("cannot read from stdin")?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if matches!(line, "/quit" | "/exit") {
+            break;
+        }
+        let reply = commands::parse_chat_line(line).and_then(|command| commands::run(&snapshot, &command));
+        match reply {
+            Ok(reply) => writeln!(out, "{}\n", reply.to_text())?,
+            Err(err) => writeln!(out, "{err}\n")?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_eval(config: &Config, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let set = QuestionSet::load(file)?;
+    let snapshot = load_snapshot(config)?;
+    let report = eval::run(&snapshot, &set);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for failure in report.failures() {
+            println!("FAIL {:?}: {}", failure.question, failure.reason);
+        }
+        println!("{} passed, {} failed", report.passed, report.failed);
+    }
+    Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -1,0 +1,251 @@
+//! Settings from `config.toml`, overridden by `TRANSITION_BOT_<SECTION>__<KEY>` variables.
+//!
+//! Every setting has a default, so the bot runs with no file at all. Unknown
+//! keys are errors that name the key: a typo must not silently do nothing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::answer::AnswerSettings;
+
+/// Prefix of environment variables that override config keys.
+pub const ENV_PREFIX: &str = "TRANSITION_BOT_";
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub knowledge: KnowledgeConfig,
+    pub answer: AnswerSettings,
+    pub discord: DiscordConfig,
+    pub reindex: ReindexConfig,
+    pub metrics: MetricsConfig,
+    pub storage: StorageConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnowledgeConfig {
+    /// Folder of Markdown files, relative to the working directory.
+    pub dir: PathBuf,
+}
+
+impl Default for KnowledgeConfig {
+    fn default() -> Self {
+        KnowledgeConfig { dir: PathBuf::from("knowledge") }
+    }
+}
+
+/// When the bot answers plain channel messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// Only when mentioned.
+    Mention,
+    /// When mentioned, and in `channels` for messages that read as questions.
+    #[default]
+    Question,
+    /// When mentioned, and for every message in `channels`.
+    All,
+}
+
+/// How many gateway shards, and which this process runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Shards {
+    /// Discord's recommended count, all in this process.
+    Auto,
+    /// A fixed total.
+    Total(u32),
+}
+
+impl Default for Shards {
+    fn default() -> Self {
+        Shards::Total(1)
+    }
+}
+
+impl<'de> Deserialize<'de> for Shards {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u32),
+            Text(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Number(0) => Err(serde::de::Error::custom("shards must be at least 1")),
+            Raw::Number(total) => Ok(Shards::Total(total)),
+            Raw::Text(text) if text == "auto" => Ok(Shards::Auto),
+            Raw::Text(text) => match text.parse::<u32>() {
+                Ok(total) if total > 0 => Ok(Shards::Total(total)),
+                _ => Err(serde::de::Error::custom(format!("shards must be \"auto\" or a number, not `{text}`"))),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordConfig {
+    /// Guilds to register slash commands in instantly; empty registers them globally.
+    pub guild_ids: Vec<u64>,
+    /// Channels where plain questions are answered without a mention.
+    pub channels: Vec<u64>,
+    pub trigger: Trigger,
+    /// Seconds a member waits between channel questions.
+    pub cooldown_secs: u64,
+    /// Base URL all HTTP goes through (a rate-limit proxy, or a fake Discord in tests).
+    pub proxy_url: Option<String>,
+    /// Users allowed to run admin commands besides members with Manage Server.
+    pub admin_users: Vec<u64>,
+    pub shards: Shards,
+    /// The first and last shard id this process runs, when shards are split over processes.
+    pub shard_range: Option<[u32; 2]>,
+}
+
+impl Default for DiscordConfig {
+    fn default() -> Self {
+        DiscordConfig {
+            guild_ids: Vec::new(),
+            channels: Vec::new(),
+            trigger: Trigger::default(),
+            cooldown_secs: 5,
+            proxy_url: None,
+            admin_users: Vec::new(),
+            shards: Shards::default(),
+            shard_range: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReindexConfig {
+    /// Rebuild when files in the knowledge folder change.
+    pub watch: bool,
+    /// Poll the folder instead of relying on file system events.
+    pub poll: bool,
+    pub poll_interval_ms: u64,
+    /// Quiet time after a change before rebuilding, so one save is one rebuild.
+    pub debounce_ms: u64,
+    /// A question file every rebuild must pass before it is published.
+    pub eval: Option<PathBuf>,
+    /// Least share of `eval` cases that must pass (0 to 1).
+    pub min_pass: f64,
+}
+
+impl Default for ReindexConfig {
+    fn default() -> Self {
+        ReindexConfig { watch: true, poll: false, poll_interval_ms: 1000, debounce_ms: 300, eval: None, min_pass: 0.95 }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address for `/metrics` and `/healthz`, such as `127.0.0.1:9184`; off when unset.
+    pub listen: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// SQLite database for the question log and feedback.
+    pub path: PathBuf,
+    /// Store question text; when false only counts and outcomes are kept.
+    pub log_question_text: bool,
+    /// Rows older than this many days are deleted; 0 keeps everything.
+    pub retention_days: u32,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { path: PathBuf::from("data/transition-bot.sqlite3"), log_question_text: true, retention_days: 90 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter such as `info` or `transition_bot=debug`; `RUST_LOG` wins.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Loads `path` (or `./config.toml` when it exists), then applies the environment.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let default_path = Path::new("config.toml");
+        let (text, origin) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+                (text, path.display().to_string())
+            }
+            None if default_path.exists() => {
+                let text = std::fs::read_to_string(default_path).context("cannot read config.toml")?;
+                (text, "config.toml".to_string())
+            }
+            None => (String::new(), "defaults".to_string()),
+        };
+        Config::from_toml_and_env(&text, std::env::vars()).with_context(|| format!("invalid configuration ({origin} and {ENV_PREFIX}* variables)"))
+    }
+
+    /// Parses config text and applies `TRANSITION_BOT_<SECTION>__<KEY>` overrides from `vars`.
+    pub fn from_toml_and_env(text: &str, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
+        for (name, value) in vars {
+            let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
+            let Some((section, key)) = rest.split_once("__") else {
+                bail!("environment variable {name} should be {ENV_PREFIX}<SECTION>__<KEY>");
+            };
+            let (section, key) = (section.to_lowercase(), key.to_lowercase());
+            let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section_table) = entry.as_table_mut() else {
+                bail!("{name}: `{section}` is not a config section");
+            };
+            section_table.insert(key, env_value(&value));
+        }
+        let config: Config = toml::Value::Table(table).try_into().map_err(|err: toml::de::Error| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(0.0..=1.0).contains(&self.answer.min_confidence) {
+            bail!("answer.min_confidence must be between 0 and 1");
+        }
+        if !(0.0..=1.0).contains(&self.reindex.min_pass) {
+            bail!("reindex.min_pass must be between 0 and 1");
+        }
+        if let (Some([first, last]), Shards::Total(total)) = (self.discord.shard_range, &self.discord.shards) {
+            if first > last || last >= *total {
+                bail!("discord.shard_range [{first}, {last}] must lie within 0..{total}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An environment value as TOML (`2`, `true`, `[1, 2]`) or else as a string.
+fn env_value(value: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {value}")) {
+        Ok(mut table) => table.remove("v").unwrap_or_else(|| toml::Value::String(value.to_string())),
+        Err(_) => toml::Value::String(value.to_string()),
+    }
+}

@@ -1,0 +1,285 @@
+//! The knowledge base: Markdown files turned into typed, searchable units.
+//!
+//! `load` reads a folder and returns everything it could parse together with
+//! every problem it found (`file:line: message`), rather than stopping at the
+//! first one: an editor fixing content wants the whole list at once. Nothing
+//! here panics on bad content.
+
+mod markdown;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use markdown::slug;
+
+/// What a unit is, which decides how it is shown and what it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    /// A paragraph-sized passage of an ordinary section.
+    Section,
+    /// A question and its answer.
+    Faq,
+    /// One row of the comparison table, or the whole table.
+    Comparison,
+    /// One phase of the roadmap.
+    Phase,
+    /// The roadmap as a whole.
+    Overview,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Section => "section",
+            UnitKind::Faq => "faq",
+            UnitKind::Comparison => "comparison",
+            UnitKind::Phase => "phase",
+            UnitKind::Overview => "overview",
+        }
+    }
+}
+
+/// Where something comes from, for diagnostics and for "source" lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// Path relative to the knowledge folder, with `/` separators.
+    pub file: String,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// The smallest thing the bot can answer with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    /// Stable id, `file-stem/heading-slug` plus `-N` for later passages.
+    pub id: String,
+    pub kind: UnitKind,
+    /// The heading, question, dimension or phase title.
+    pub title: String,
+    /// Heading path from the document title down to `title`.
+    pub breadcrumb: Vec<String>,
+    /// The passage itself, as plain text with `- ` list items.
+    pub text: String,
+    /// Extra search terms: aliases, alternative questions, synonyms. Indexed, never shown.
+    pub keywords: Vec<String>,
+    /// Roadmap phases this unit relates to.
+    pub phases: Vec<u8>,
+    /// Name of the document it comes from, shown to members.
+    pub source: String,
+    pub location: Location,
+}
+
+/// One phase of the roadmap.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub number: u8,
+    pub title: String,
+    /// First paragraph: the one-line summary.
+    pub summary: String,
+    /// Further paragraphs.
+    pub details: Vec<String>,
+    /// The paragraph introducing the list, such as "Key activities include:".
+    pub activities_label: Option<String>,
+    pub activities: Vec<String>,
+    /// Inclusive month range, when the roadmap gives its length in months.
+    pub months: Option<(u32, u32)>,
+    /// Index of this phase's unit in `Knowledge::units`.
+    pub unit: usize,
+}
+
+/// The roadmap: an overview and its numbered phases.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Roadmap {
+    pub title: String,
+    pub months: Option<u32>,
+    /// Index of the overview unit in `Knowledge::units`.
+    pub overview: usize,
+    pub phases: Vec<Phase>,
+}
+
+/// One row of the comparison table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonRow {
+    pub dimension: String,
+    pub cells: Vec<String>,
+    pub unit: usize,
+}
+
+/// The comparison table (for example software engineer vs AI engineer).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub title: String,
+    /// Column names after the dimension column.
+    pub columns: Vec<String>,
+    pub rows: Vec<ComparisonRow>,
+    /// Index of the whole-table unit in `Knowledge::units`.
+    pub unit: usize,
+}
+
+/// Everything loaded from a knowledge folder.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Knowledge {
+    pub units: Vec<Unit>,
+    pub roadmap: Option<Roadmap>,
+    pub comparison: Option<Comparison>,
+    /// Indices of FAQ units, in file order.
+    pub faq: Vec<usize>,
+    /// Query expansions: a word members use mapped to words the content uses.
+    pub synonyms: BTreeMap<String, Vec<String>>,
+}
+
+impl Knowledge {
+    pub fn unit(&self, id: &str) -> Option<&Unit> {
+        self.units.iter().find(|unit| unit.id == id)
+    }
+
+    pub fn phase(&self, number: u8) -> Option<&Phase> {
+        self.roadmap.as_ref()?.phases.iter().find(|p| p.number == number)
+    }
+
+    /// Phase numbers in roadmap order; empty without a roadmap.
+    pub fn phase_numbers(&self) -> Vec<u8> {
+        self.roadmap
+            .iter()
+            .flat_map(|roadmap| roadmap.phases.iter().map(|phase| phase.number))
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// A problem found in the knowledge folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub location: Location,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn error(file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Error, file, line, message)
+    }
+
+    pub fn warning(file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(Severity::Warning, file, line, message)
+    }
+
+    fn new(severity: Severity, file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
+        let location = Location { file: file.to_string(), line };
+        Diagnostic { severity, location, message: message.into() }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{}: {severity}: {}", self.location, self.message)
+    }
+}
+
+/// Loads every Markdown file under `dir` (recursively, in path order).
+///
+/// Returns what could be loaded and all diagnostics; the knowledge is usable
+/// only when no diagnostic is an error.
+pub fn load(dir: &Path) -> (Knowledge, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    if let Err(err) = collect_files(dir, &mut files) {
+        let shown = dir.display().to_string();
+        diagnostics.push(Diagnostic::error(&shown, 0, format!("cannot read knowledge folder: {err}")));
+        return (Knowledge::default(), diagnostics);
+    }
+    let mut sources = Vec::new();
+    for path in files {
+        let name = relative_name(dir, &path);
+        if path.extension().and_then(|ext| ext.to_str()) != Some("md") {
+            diagnostics.push(Diagnostic::warning(&name, 0, "not a Markdown (.md) file, ignored"));
+            continue;
+        }
+        match std::fs::read(&path) {
+            Err(err) => diagnostics.push(Diagnostic::error(&name, 0, format!("cannot read file: {err}"))),
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => sources.push((name, text)),
+                Err(err) => {
+                    let line = bytes_line(err.as_bytes(), err.utf8_error().valid_up_to());
+                    diagnostics.push(Diagnostic::error(&name, line, "file is not UTF-8 text"));
+                }
+            },
+        }
+    }
+    let (knowledge, mut found) = parse_sources(&sources);
+    diagnostics.append(&mut found);
+    if sources.is_empty() && !diagnostics.iter().any(Diagnostic::is_error) {
+        let shown = dir.display().to_string();
+        diagnostics.push(Diagnostic::error(&shown, 0, "no Markdown files in the knowledge folder"));
+    }
+    (knowledge, diagnostics)
+}
+
+/// Parses already-read files given as `(name, text)`; the core of `load`,
+/// separate so tests and benchmarks need no file system.
+pub fn parse_sources(sources: &[(String, String)]) -> (Knowledge, Vec<Diagnostic>) {
+    let mut knowledge = Knowledge::default();
+    let mut diagnostics = Vec::new();
+    for (name, text) in sources {
+        markdown::parse_file(name, text, &mut knowledge, &mut diagnostics);
+    }
+    let mut seen = HashSet::new();
+    for unit in &knowledge.units {
+        if !seen.insert(unit.id.as_str()) {
+            let message = format!("duplicate unit id `{}` (two headings with the same title?)", unit.id);
+            diagnostics.push(Diagnostic::error(&unit.location.file, unit.location.line, message));
+        }
+    }
+    if !sources.is_empty() && knowledge.units.is_empty() {
+        diagnostics.push(Diagnostic::error(&sources[0].0, 1, "the knowledge folder has no content to answer with"));
+    }
+    (knowledge, diagnostics)
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        let path = entry.path();
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn relative_name(dir: &Path, path: &Path) -> String {
+    let relative = path.strip_prefix(dir).unwrap_or(path);
+    relative.to_string_lossy().replace('\\', "/")
+}
+
+fn bytes_line(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
+}

@@ -1,0 +1,15 @@
+//! transition-bot: answers developers' questions about moving into AI
+//! engineering from a Markdown knowledge base.
+//!
+//! The core (`knowledge`, `search`, `answer`, `reply`, `commands`) knows
+//! nothing of Discord; `cli` drives it from the terminal.
+
+pub mod answer;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod eval;
+pub mod knowledge;
+pub mod reply;
+pub mod search;
+pub mod snapshot;

@@ -1,0 +1,903 @@
+//! An in-process fake Discord (REST + gateway) for end-to-end tests of the
+//! real serenity/poise client, on 127.0.0.1 with a random port.
+//!
+//! # Using it from an integration test
+//!
+//! Include the module by path (one convention for the whole suite; a file
+//! under `tests/support/` is not a test crate of its own):
+//!
+//! ```ignore
+//! #[path = "support/fake_discord.rs"]
+//! mod fake_discord;
+//! use fake_discord::*;
+//!
+//! let fake = FakeDiscord::start(FakeConfig::default()).await;
+//! // Point the bot at it: TRANSITION_BOT_DISCORD__PROXY_URL=fake.base_url(),
+//! // token = fake.config().token. The bot must build its Http with
+//! // `HttpBuilder::new(token).proxy(url).ratelimiter_disabled(true)`.
+//! fake.wait_ready(1, secs(10)).await;
+//! let ask = slash_command("ask", json!([{"name": "question", "type": 3, "value": "rust?"}]));
+//! fake.send_interaction(&ask);
+//! let reply = fake.callback_for(&ask.id, secs(5)).await;
+//! validate(&reply).unwrap();
+//! ```
+//!
+//! # What it fakes
+//! * REST under `/api/v10` (the prefix is optional and is stripped from the
+//!   recorded path): gateway discovery, application info (with an owner, so
+//!   poise learns owners), current user, command registration (echoed back),
+//!   interaction callbacks (204), follow-ups/edits and channel messages (a
+//!   Message echoing the body). Anything else is recorded and answered 404.
+//!   A wrong `Authorization: Bot <token>` gets 401. Every request is recorded.
+//! * The gateway, as a websocket on any path of the same port (the URL handed
+//!   out is `ws://127.0.0.1:PORT/gateway`; serenity appends `?v=10`): HELLO,
+//!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> RESUMED, one session per
+//!   connection/shard, per-session sequence numbers.
+//! * `validate` checks a recorded body against Discord's own OpenAPI request
+//!   schemas, vendored in `tests/fixtures/discord/openapi-subset.json`, plus
+//!   limits a schema cannot express.
+//!
+//! Fixture builders return JSON that serenity 0.12.5 deserializes; serenity
+//! silently drops malformed gateway events (the test then just times out), so
+//! `tests/fake_discord_selftest.rs` checks each builder against serenity types.
+#![allow(dead_code)] // each test crate uses a different part of this module
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+/// Snowflakes of the fake world. Distinct values, so a test catches a bot
+/// that confuses, say, the application id with the bot user id.
+pub const APPLICATION_ID: u64 = 1_100_000_000_000_000_001;
+pub const BOT_USER_ID: u64 = 1_100_000_000_000_000_002;
+/// Owner of the application (poise's `owners`).
+pub const OWNER_ID: u64 = 1_100_000_000_000_000_003;
+/// The human who invokes commands and writes messages in fixtures.
+pub const USER_ID: u64 = 1_100_000_000_000_000_004;
+pub const GUILD_ID: u64 = 1_100_000_000_000_000_010;
+pub const CHANNEL_ID: u64 = 1_100_000_000_000_000_020;
+
+const TIMESTAMP: &str = "2025-01-01T00:00:00.000000+00:00";
+static SUBSET: &str = include_str!("../fixtures/discord/openapi-subset.json");
+
+/// Shorthand for test timeouts.
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// A fresh snowflake-like id, unique within the test process.
+pub fn next_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1_200_000_000_000_000_000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+#[derive(Clone, Debug)]
+pub struct FakeConfig {
+    /// Bot token without the `Bot ` prefix.
+    pub token: String,
+    /// `shards` answered by `GET /gateway/bot` (used by `start_autosharded`).
+    pub recommended_shards: u32,
+    /// Sent in HELLO; serenity heartbeats at this rate and reconnects when a
+    /// heartbeat goes unacknowledged, so keep it small to recover fast.
+    pub heartbeat_interval_ms: u64,
+}
+
+impl Default for FakeConfig {
+    fn default() -> Self {
+        FakeConfig {
+            token: "fake-bot-token".into(),
+            recommended_shards: 1,
+            heartbeat_interval_ms: 1000,
+        }
+    }
+}
+
+/// One HTTP request the fake received.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    /// Path without the `/api/v10` prefix, e.g. `/channels/1/messages`.
+    pub path: String,
+    /// Raw query string (serenity sends `&k=v&...`), `""` if none.
+    pub query: String,
+    /// Lower-cased header names.
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body, if the body parsed as JSON.
+    pub body: Option<Value>,
+    /// Status the fake answered with.
+    pub status: u16,
+}
+
+impl Recorded {
+    pub fn authorization(&self) -> Option<&str> {
+        self.headers.get("authorization").map(String::as_str)
+    }
+    /// Path split on `/`, e.g. `["channels", "1", "messages"]`.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.trim_matches('/').split('/').collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginKind {
+    Identify,
+    Resume,
+}
+
+/// An IDENTIFY (op 2) or RESUME (op 6) the gateway accepted.
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub kind: LoginKind,
+    /// `[shard_id, shard_total]` (for RESUME: that of the resumed session).
+    pub shard: [u32; 2],
+    /// Token as sent (serenity sends `Bot <token>`).
+    pub token: String,
+    /// Gateway intents bits (0 for RESUME, which carries none).
+    pub intents: u64,
+    pub session_id: String,
+    /// The whole `d` object the client sent.
+    pub payload: Value,
+}
+
+/// An interaction fixture: its id and token (to find its callback) and the
+/// INTERACTION_CREATE `d` payload.
+#[derive(Clone, Debug)]
+pub struct FakeInteraction {
+    pub id: String,
+    pub token: String,
+    pub payload: Value,
+}
+
+enum Out {
+    Json(Value),
+    Close(u16, &'static str),
+    /// Drop the socket without a close frame, like a network failure.
+    Drop,
+}
+
+struct Conn {
+    id: u64,
+    /// Set once the connection got READY or RESUMED.
+    session_id: Option<String>,
+    tx: mpsc::UnboundedSender<Out>,
+}
+
+/// A gateway session outlives its connection, so a RESUME continues it.
+struct Session {
+    shard: [u32; 2],
+    seq: u64,
+}
+
+#[derive(Default)]
+struct GatewayState {
+    requests: Vec<Recorded>,
+    logins: Vec<Login>,
+    sessions: HashMap<String, Session>,
+    conns: Vec<Conn>,
+}
+
+impl GatewayState {
+    fn shard_of(&self, conn: &Conn) -> Option<[u32; 2]> {
+        self.sessions
+            .get(conn.session_id.as_ref()?)
+            .map(|s| s.shard)
+    }
+    /// Distinct `[id, total]` of live connections that got READY or RESUMED.
+    fn ready_shards(&self) -> Vec<[u32; 2]> {
+        let mut ids: Vec<_> = self.conns.iter().filter_map(|c| self.shard_of(c)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+    /// Send a dispatch on one connection with the session's next sequence
+    /// number (serenity drops a dispatch without `s`).
+    fn dispatch(&mut self, conn: usize, event: &str, data: &Value) -> bool {
+        let c = &self.conns[conn];
+        let Some(session) = c.session_id.as_ref().and_then(|s| self.sessions.get_mut(s)) else {
+            return false;
+        };
+        session.seq += 1;
+        let frame = json!({"op": 0, "t": event, "s": session.seq, "d": data});
+        c.tx.send(Out::Json(frame)).is_ok()
+    }
+}
+
+struct Shared {
+    config: FakeConfig,
+    port: u16,
+    state: Mutex<GatewayState>,
+}
+
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, GatewayState> {
+        // A panicking test thread must not hide the state from the others.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/gateway", self.port)
+    }
+    /// Accepts the token with or without the `Bot ` prefix.
+    fn token_ok(&self, sent: &str) -> bool {
+        sent.trim_start_matches("Bot ") == self.config.token.trim_start_matches("Bot ")
+    }
+}
+
+/// The running fake. Dropping it stops the server and closes the gateway.
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        self.drop_gateway();
+        self.server.abort();
+    }
+}
+
+impl FakeDiscord {
+    pub async fn start(config: FakeConfig) -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let shared = Arc::new(Shared {
+            config,
+            port,
+            state: Mutex::default(),
+        });
+        // One fallback handler: a websocket upgrade is the gateway whatever
+        // the path; anything else is REST, routed by hand so that unknown
+        // routes are recorded too.
+        let app = axum::Router::new()
+            .fallback(entry)
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeDiscord { shared, server }
+    }
+
+    /// `http://127.0.0.1:PORT`: the bot's proxy URL (serenity rewrites
+    /// `https://discord.com` to it).
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.shared.port)
+    }
+    pub fn gateway_url(&self) -> String {
+        self.shared.ws_url()
+    }
+    pub fn config(&self) -> &FakeConfig {
+        &self.shared.config
+    }
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.state().requests.clone()
+    }
+    /// Every accepted IDENTIFY and RESUME, in order.
+    pub fn logins(&self) -> Vec<Login> {
+        self.shared.state().logins.clone()
+    }
+    pub fn identifies(&self) -> Vec<Login> {
+        let logins = self.logins().into_iter();
+        logins.filter(|l| l.kind == LoginKind::Identify).collect()
+    }
+
+    /// Poll `check` until it yields a value; on timeout panic with what was
+    /// recorded so far (a timed-out wait is a failed test).
+    async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        check: impl Fn(&GatewayState) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = check(&self.shared.state()) {
+                return v;
+            }
+            if Instant::now() >= deadline {
+                let st = self.shared.state();
+                let reqs = st
+                    .requests
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.status, r.method, r.path));
+                let reqs: Vec<_> = reqs.collect();
+                panic!(
+                    "fake Discord: no {what} within {timeout:?}; logins: {}; requests: {reqs:#?}",
+                    st.logins.len()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Wait until `shards` distinct shards have a live, ready session;
+    /// returns the logins so far.
+    pub async fn wait_ready(&self, shards: usize, timeout: Duration) -> Vec<Login> {
+        let what = format!("{shards} ready shard(s)");
+        let check =
+            |st: &GatewayState| (st.ready_shards().len() >= shards).then(|| st.logins.clone());
+        self.wait_for(timeout, &what, check).await
+    }
+
+    /// Wait until at least `n` IDENTIFY/RESUME logins were accepted in total.
+    pub async fn wait_logins(&self, n: usize, timeout: Duration) -> Vec<Login> {
+        let check = |st: &GatewayState| (st.logins.len() >= n).then(|| st.logins.clone());
+        self.wait_for(timeout, &format!("{n} gateway logins"), check)
+            .await
+    }
+
+    /// Send a dispatch (op 0) to every ready connection, or only to shard id
+    /// `shard`. Returns how many connections it was sent to.
+    pub fn send_dispatch(&self, shard: Option<u32>, event: &str, data: Value) -> usize {
+        let mut st = self.shared.state();
+        let wanted = |s: [u32; 2]| shard.is_none_or(|want| s[0] == want);
+        let targets: Vec<usize> = (0..st.conns.len())
+            .filter(|&i| st.shard_of(&st.conns[i]).is_some_and(wanted))
+            .collect();
+        targets
+            .into_iter()
+            .filter(|&i| st.dispatch(i, event, &data))
+            .count()
+    }
+
+    /// INTERACTION_CREATE to the shard that owns [`GUILD_ID`], as Discord
+    /// routes it (`(guild_id >> 22) % shard_total`), so exactly one shard
+    /// answers. Returns how many connections it was sent to (0 or 1).
+    pub fn send_interaction(&self, interaction: &FakeInteraction) -> usize {
+        let total = self
+            .shared
+            .state()
+            .ready_shards()
+            .iter()
+            .map(|s| s[1])
+            .max();
+        let shard = total.map(|t| ((GUILD_ID >> 22) % u64::from(t.max(1))) as u32);
+        self.send_dispatch(shard, "INTERACTION_CREATE", interaction.payload.clone())
+    }
+
+    /// MESSAGE_CREATE to every ready shard.
+    pub fn send_message(&self, message: &Value) -> usize {
+        self.send_dispatch(None, "MESSAGE_CREATE", message.clone())
+    }
+
+    /// Wait for the first recorded request (in arrival order) matching `pred`.
+    pub async fn wait_request(
+        &self,
+        pred: impl Fn(&Recorded) -> bool,
+        timeout: Duration,
+    ) -> Recorded {
+        let check = |st: &GatewayState| st.requests.iter().find(|r| pred(r)).cloned();
+        self.wait_for(timeout, "matching request", check).await
+    }
+
+    /// Wait for `POST /interactions/{id}/{token}/callback`.
+    pub async fn callback_for(&self, interaction_id: &str, timeout: Duration) -> Recorded {
+        let prefix = format!("/interactions/{interaction_id}/");
+        let is_cb = |r: &Recorded| {
+            r.method == "POST" && r.path.starts_with(&prefix) && r.path.ends_with("/callback")
+        };
+        self.wait_request(is_cb, timeout).await
+    }
+
+    /// Close every gateway connection abruptly (no close frame). Sessions
+    /// are kept, so serenity may RESUME them or IDENTIFY anew.
+    pub fn drop_gateway(&self) {
+        for c in self.shared.state().conns.drain(..) {
+            let _ = c.tx.send(Out::Drop);
+        }
+    }
+}
+
+async fn entry(
+    State(shared): State<Arc<Shared>>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match ws {
+        Ok(ws) => ws.on_upgrade(move |socket| gateway(shared, socket)),
+        Err(_) => rest(&shared, method, &uri, &headers, &body),
+    }
+}
+
+fn rest(shared: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
+    let raw = uri.path();
+    let path = raw
+        .strip_prefix("/api/v10")
+        .or_else(|| raw.strip_prefix("/api"))
+        .unwrap_or(raw);
+    let path = if path.is_empty() { "/" } else { path }.to_string();
+    let headers: BTreeMap<String, String> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
+        .collect();
+    let body: Option<Value> = serde_json::from_slice(body).ok();
+    let auth = headers.get("authorization").map_or("", String::as_str);
+    let (status, answer) = if auth.starts_with("Bot ") && shared.token_ok(auth) {
+        route(
+            shared,
+            &method,
+            &path.trim_matches('/').split('/').collect::<Vec<_>>(),
+            body.as_ref(),
+        )
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "401: Unauthorized", "code": 0}),
+        )
+    };
+    let query = uri.query().unwrap_or("").to_string();
+    let (method, code) = (method.to_string(), status.as_u16());
+    shared.state().requests.push(Recorded {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        status: code,
+    });
+    match status {
+        StatusCode::NO_CONTENT => status.into_response(),
+        _ => (status, axum::Json(answer)).into_response(),
+    }
+}
+
+fn route(
+    shared: &Shared,
+    method: &Method,
+    segs: &[&str],
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let ok = |v| (StatusCode::OK, v);
+    match (method.as_str(), segs) {
+        ("GET", ["gateway"]) => ok(json!({"url": shared.ws_url()})),
+        ("GET", ["gateway", "bot"]) => ok(json!({
+            "url": shared.ws_url(), "shards": shared.config.recommended_shards,
+            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+        })),
+        ("GET", ["oauth2", "applications", "@me"]) => ok(application()),
+        ("GET", ["users", "@me"]) => ok(bot_user()),
+        ("PUT", ["applications", _, "commands"]) => ok(echo_commands(body, None)),
+        ("PUT", ["applications", _, "guilds", g, "commands"]) => ok(echo_commands(body, Some(g))),
+        ("POST", ["interactions", _, _, "callback"]) => (StatusCode::NO_CONTENT, Value::Null),
+        ("POST", ["webhooks", _, _]) | ("PATCH" | "GET", ["webhooks", _, _, "messages", _]) => {
+            ok(echo_message(&CHANNEL_ID.to_string(), body, true))
+        }
+        ("POST", ["channels", channel, "messages"]) => ok(echo_message(channel, body, false)),
+        _ => (
+            StatusCode::NOT_FOUND,
+            json!({"message": "404: Not Found", "code": 0}),
+        ),
+    }
+}
+
+/// Command registration answers the commands back with the fields Discord
+/// adds (serenity parses the answer into `Vec<Command>`).
+fn echo_commands(body: Option<&Value>, guild: Option<&str>) -> Value {
+    let mut commands = body.cloned().filter(Value::is_array).unwrap_or(json!([]));
+    for c in commands
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+    {
+        c.insert("id".into(), sf(next_id()));
+        c.insert("application_id".into(), sf(APPLICATION_ID));
+        c.insert("version".into(), sf(next_id()));
+        c.entry("type").or_insert(json!(1));
+        c.entry("description").or_insert(json!(""));
+        if let Some(g) = guild {
+            c.insert("guild_id".into(), json!(g));
+        }
+    }
+    commands
+}
+
+/// A Message as Discord would return it for a sent body: authored by the bot,
+/// echoing content, embeds and components.
+fn echo_message(channel: &str, body: Option<&Value>, webhook: bool) -> Value {
+    let body = body.cloned().unwrap_or_default();
+    let mut msg = message(bot_user(), body["content"].as_str().unwrap_or(""), &[]);
+    msg["channel_id"] = json!(channel);
+    for key in ["embeds", "components"] {
+        if body[key].is_array() {
+            msg[key] = body[key].clone();
+        }
+    }
+    if webhook {
+        msg["webhook_id"] = sf(APPLICATION_ID);
+        msg["application_id"] = sf(APPLICATION_ID);
+    }
+    msg
+}
+
+async fn gateway(shared: Arc<Shared>, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let id = next_id();
+    shared.state().conns.push(Conn {
+        id,
+        session_id: None,
+        tx: tx.clone(),
+    });
+    let _ = tx.send(Out::Json(
+        json!({"op": 10, "d": {"heartbeat_interval": shared.config.heartbeat_interval_ms}}),
+    ));
+    // All output goes through `rx`, so READY and later dispatches leave in
+    // sequence order whichever task produced them.
+    loop {
+        tokio::select! {
+            out = rx.recv() => match out {
+                Some(Out::Json(v)) => {
+                    if socket.send(WsMessage::Text(v.to_string().into())).await.is_err() {
+                        break;
+                    }
+                },
+                Some(Out::Close(code, reason)) => {
+                    let frame = CloseFrame { code, reason: reason.into() };
+                    let _ = socket.send(WsMessage::Close(Some(frame))).await;
+                    break;
+                },
+                Some(Out::Drop) | None => break,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(WsMessage::Text(text))) => {
+                    if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                        client_op(&shared, id, &v);
+                    }
+                },
+                Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {},
+            },
+        }
+    }
+    shared.state().conns.retain(|c| c.id != id);
+}
+
+/// Handle one client frame; replies are queued on the connection's channel.
+fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
+    let mut st = shared.state();
+    let Some(idx) = st.conns.iter().position(|c| c.id == conn_id) else {
+        return;
+    };
+    let (d, tx) = (&frame["d"], st.conns[idx].tx.clone());
+    let token = d["token"].as_str().unwrap_or("").to_string();
+    let (kind, session_id, shard) = match frame["op"].as_u64() {
+        Some(1) => return drop(tx.send(Out::Json(json!({"op": 11})))),
+        Some(2 | 6) if !shared.token_ok(&token) => {
+            return drop(tx.send(Out::Close(4004, "Authentication failed.")));
+        }
+        Some(2) => {
+            let shard = [0, 1].map(|i| d["shard"][i].as_u64().unwrap_or(i as u64) as u32);
+            let session_id = format!("fake-session-{}", next_id());
+            st.sessions
+                .insert(session_id.clone(), Session { shard, seq: 0 });
+            (LoginKind::Identify, session_id, shard)
+        }
+        Some(6) => {
+            let session_id = d["session_id"].as_str().unwrap_or("").to_string();
+            let Some(shard) = st.sessions.get(&session_id).map(|s| s.shard) else {
+                // Unknown session: op 9, "invalid session, not resumable".
+                return drop(tx.send(Out::Json(json!({"op": 9, "d": false}))));
+            };
+            (LoginKind::Resume, session_id, shard)
+        }
+        _ => return, // presence updates, member requests...: ignored
+    };
+    // A stale connection of the same session must not get dispatches.
+    for c in st
+        .conns
+        .iter_mut()
+        .filter(|c| c.session_id.as_ref() == Some(&session_id))
+    {
+        c.session_id = None;
+    }
+    st.conns[idx].session_id = Some(session_id.clone());
+    let intents = d["intents"].as_u64().unwrap_or(0);
+    let login = Login {
+        kind,
+        shard,
+        token,
+        intents,
+        session_id: session_id.clone(),
+        payload: d.clone(),
+    };
+    st.logins.push(login);
+    match kind {
+        LoginKind::Identify => {
+            st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url()))
+        }
+        LoginKind::Resume => st.dispatch(idx, "RESUMED", &json!({})),
+    };
+}
+
+// ---------------------------------------------------------------- fixtures
+
+/// A snowflake as Discord sends it: a string.
+fn sf(id: u64) -> Value {
+    json!(id.to_string())
+}
+
+/// The elements of a JSON array, none for anything else.
+fn arr(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// A user object; `bot` marks bot accounts.
+pub fn user(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": sf(id), "username": name, "discriminator": "0", "global_name": null, "avatar": null, "bot": bot})
+}
+
+pub fn bot_user() -> Value {
+    user(BOT_USER_ID, "transition-bot", true)
+}
+
+fn application() -> Value {
+    json!({
+        "id": sf(APPLICATION_ID), "name": "transition-bot", "icon": null, "description": "",
+        "bot_public": false, "bot_require_code_grant": false, "verify_key": "00".repeat(32),
+        "owner": user(OWNER_ID, "owner", false), "team": null, "flags": 0, "bot": bot_user(),
+    })
+}
+
+/// READY `d` for a shard (public so the self-test can parse it as `Ready`).
+pub fn ready(shard: [u32; 2], session_id: &str, resume_url: &str) -> Value {
+    json!({
+        "v": 10, "user": bot_user(), "guilds": [], "session_id": session_id,
+        "resume_gateway_url": resume_url, "shard": shard,
+        "application": {"id": sf(APPLICATION_ID), "flags": 0},
+    })
+}
+
+/// A guild text message in [`CHANNEL_ID`]. `author_is_bot` makes the author
+/// this bot ([`BOT_USER_ID`]), as for a message the bot sent; otherwise the
+/// author is the human [`USER_ID`]. `mentions` are user ids.
+pub fn message_create(content: &str, mentions: &[u64], author_is_bot: bool) -> Value {
+    let author = if author_is_bot {
+        bot_user()
+    } else {
+        user(USER_ID, "tester", false)
+    };
+    let mut msg = message(author, content, mentions);
+    msg["guild_id"] = sf(GUILD_ID);
+    // Gateway messages carry a partial member, without `user`.
+    msg["member"] =
+        json!({"roles": [], "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0});
+    msg
+}
+
+fn message(author: Value, content: &str, mentions: &[u64]) -> Value {
+    let mentions: Vec<Value> = mentions
+        .iter()
+        .map(|&id| user(id, &format!("user{id}"), id == BOT_USER_ID))
+        .collect();
+    json!({
+        "id": sf(next_id()), "channel_id": sf(CHANNEL_ID), "author": author, "content": content,
+        "timestamp": TIMESTAMP, "edited_timestamp": null, "tts": false, "mention_everyone": false,
+        "mentions": mentions, "mention_roles": [], "attachments": [], "embeds": [],
+        "components": [], "pinned": false, "type": 0, "flags": 0,
+    })
+}
+
+/// Common interaction fields: in the fake guild, invoked by [`USER_ID`].
+fn interaction(kind: u8, data: Value) -> FakeInteraction {
+    let id = next_id().to_string();
+    let token = format!("fake-interaction-token-{id}");
+    let member = json!({
+        "user": user(USER_ID, "tester", false), "roles": [], "joined_at": TIMESTAMP,
+        "deaf": false, "mute": false, "flags": 0, "pending": false, "permissions": "2248473465835073",
+    });
+    let payload = json!({
+        "id": id, "application_id": sf(APPLICATION_ID), "type": kind, "data": data,
+        "guild_id": sf(GUILD_ID), "channel_id": sf(CHANNEL_ID), "channel": {"id": sf(CHANNEL_ID), "type": 0},
+        "member": member, "token": token, "version": 1, "app_permissions": "2248473465835073",
+        "locale": "en-US", "guild_locale": "en-US", "entitlements": [], "context": 0,
+        "attachment_size_limit": 26_214_400,
+    });
+    FakeInteraction { id, token, payload }
+}
+
+/// A guild slash command (type 2). `options` is Discord's option array, e.g.
+/// `json!([{"name": "question", "type": 3, "value": "how?"}])` (type 3 string,
+/// 4 integer, 5 boolean, 10 number; 1 subcommand with nested `options`).
+pub fn slash_command(name: &str, options: Value) -> FakeInteraction {
+    interaction(2, command_data(name, options))
+}
+
+/// An autocomplete request (type 4); mark the option being typed with
+/// `"focused": true`, e.g. `[{"name": "topic", "type": 3, "value": "ru", "focused": true}]`.
+pub fn autocomplete(name: &str, options: Value) -> FakeInteraction {
+    interaction(4, command_data(name, options))
+}
+
+/// `data` of a chat-input command. Its id is stable per name, as Discord
+/// keeps a command's id.
+fn command_data(name: &str, options: Value) -> Value {
+    let hash = name
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let id = 1_300_000_000_000_000_000 + hash % 1_000_000_000_000;
+    json!({"id": sf(id), "name": name, "type": 1, "options": options})
+}
+
+/// A button click (type 3) on `message` (e.g. [`message_create`] with
+/// `author_is_bot = true` and the button in its `components`).
+pub fn button_click(custom_id: &str, message: Value) -> FakeInteraction {
+    let mut i = interaction(3, json!({"custom_id": custom_id, "component_type": 2}));
+    i.payload["message"] = message;
+    i
+}
+
+// -------------------------------------------------------------- validation
+
+/// Schema definitions `validate` uses, all in the vendored subset.
+const DEFS: [&str; 9] = [
+    "PongInteractionCallbackRequest",
+    "CreateMessageInteractionCallbackRequest",
+    "UpdateMessageInteractionCallbackRequest",
+    "ApplicationCommandAutocompleteCallbackRequest",
+    "ModalInteractionCallbackRequest",
+    "MessageCreateRequest",
+    "route.webhook_execute",
+    "route.webhook_message_edit",
+    "route.global_commands_put",
+];
+
+/// Check a recorded request body as Discord would: against the route's
+/// request schema from Discord's OpenAPI spec; then the limits a schema cannot
+/// state (6000 chars of embed text, 5 action rows, command name charset);
+/// then the bot's own rule that a message with content carries
+/// `allowed_mentions` parsing nothing (no `everyone`, `roles`, `users`), so
+/// answers never ping. Bodiless requests to other routes (GETs) pass.
+pub fn validate(r: &Recorded) -> Result<(), Vec<String>> {
+    let body = r.body.clone().unwrap_or_default();
+    let (def, message) = match (r.method.as_str(), r.segments().as_slice()) {
+        ("POST", ["interactions", _, _, "callback"]) => match body["type"].as_u64() {
+            Some(1) => (DEFS[0], None),
+            Some(4 | 5) => (DEFS[1], Some(&body["data"])),
+            Some(6 | 7) => (DEFS[2], Some(&body["data"])),
+            Some(8) => (DEFS[3], None),
+            _ => (DEFS[4], None), // 9 (modal); rejects unknown types too
+        },
+        ("POST", ["channels", _, "messages"]) => (DEFS[5], Some(&body)),
+        ("POST", ["webhooks", _, _]) => (DEFS[6], Some(&body)),
+        ("PATCH", ["webhooks", _, _, "messages", _]) => (DEFS[7], Some(&body)),
+        // Global and guild command PUTs share one schema.
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            (DEFS[8], None)
+        }
+        _ if r.body.is_none() => return Ok(()),
+        _ => {
+            return Err(vec![format!(
+                "no vendored schema for {} {}",
+                r.method, r.path
+            )])
+        }
+    };
+    let mut errors = schema_errors(def, &body);
+    if def == DEFS[8] {
+        for command in arr(&body) {
+            command_names(
+                command,
+                command["type"].as_u64().unwrap_or(1) == 1,
+                &mut errors,
+            );
+        }
+    }
+    if let Some(m) = message.filter(|m| m.is_object()) {
+        message_limits(m, &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn message_limits(m: &Value, errors: &mut Vec<String>) {
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    let embed_chars: usize = arr(&m["embeds"])
+        .iter()
+        .flat_map(|e| {
+            let fields = arr(&e["fields"])
+                .iter()
+                .flat_map(|f| [&f["name"], &f["value"]]);
+            [
+                &e["title"],
+                &e["description"],
+                &e["footer"]["text"],
+                &e["author"]["name"],
+            ]
+            .into_iter()
+            .chain(fields)
+        })
+        .map(chars)
+        .sum();
+    if embed_chars > 6000 {
+        errors.push(format!(
+            "embeds hold {embed_chars} characters in total, Discord allows 6000"
+        ));
+    }
+    let rows = arr(&m["components"])
+        .iter()
+        .filter(|c| c["type"] == 1)
+        .count();
+    if rows > 5 {
+        errors.push(format!("{rows} action rows, Discord allows 5"));
+    }
+    if m["content"].as_str().is_some_and(|c| !c.is_empty()) {
+        let mentions = &m["allowed_mentions"];
+        if !mentions.is_object() {
+            errors.push("content without allowed_mentions".into());
+        } else if !arr(&mentions["parse"]).is_empty() {
+            errors.push(format!("allowed_mentions parses {}", mentions["parse"]));
+        }
+    }
+}
+
+/// Discord's name rule for slash commands and their options, which the spec
+/// leaves out: `^[-_\p{L}\p{N}]{1,32}$`, lower case (context-menu commands,
+/// `type` 2 and 3, may use any name).
+fn command_names(c: &Value, chat_input: bool, errors: &mut Vec<String>) {
+    let name = c["name"].as_str().unwrap_or("");
+    let charset = name
+        .chars()
+        .all(|ch| ch == '-' || ch == '_' || ch.is_alphanumeric());
+    if chat_input && !(charset && name.to_lowercase() == name) {
+        errors.push(format!(
+            "command/option name {name:?}: only lower case letters, digits, - and _"
+        ));
+    }
+    for option in arr(&c["options"]) {
+        command_names(option, true, errors);
+    }
+}
+
+/// Errors of `body` against `$defs/<def>` of the vendored subset.
+fn schema_errors(def: &str, body: &Value) -> Vec<String> {
+    static VALIDATORS: OnceLock<HashMap<&str, jsonschema::Validator>> = OnceLock::new();
+    let validators = VALIDATORS.get_or_init(|| {
+        let subset: Value = serde_json::from_str(SUBSET).expect("openapi-subset.json is JSON");
+        let build = |def: &str| {
+            let mut schema = subset.clone();
+            schema["$ref"] = json!(format!("#/$defs/{def}"));
+            // Discord's formats (snowflake, int64, ...) are annotations, not
+            // assertions: leave formats unchecked.
+            let options = jsonschema::options().with_draft(jsonschema::Draft::Draft202012);
+            let built = options.should_validate_formats(false).build(&schema);
+            built.unwrap_or_else(|e| panic!("compiling schema {def}: {e}"))
+        };
+        DEFS.iter().map(|&def| (def, build(def))).collect()
+    });
+    // `evaluate` (unlike `iter_errors`) reports the errors inside failed
+    // `oneOf` branches, e.g. at `/data/content` rather than only `/data`.
+    let evaluation = validators[def].evaluate(body);
+    let mut errors: Vec<String> = evaluation
+        .iter_errors()
+        .map(|e| {
+            // Messages quote the offending value first and give the reason
+            // last: keep both ends of long ones.
+            let text: Vec<char> = e.error.to_string().chars().collect();
+            let text: String = match text.len() {
+                n if n > 160 => text[..60]
+                    .iter()
+                    .chain(&['.'; 3])
+                    .chain(&text[n - 90..])
+                    .collect(),
+                _ => text.into_iter().collect(),
+            };
+            format!("{def} at '{}': {text}", e.instance_location)
+        })
+        .collect();
+    errors.dedup();
+    errors
+}
