@@ -22,7 +22,7 @@ pub struct AnswerSettings {
 
 impl Default for AnswerSettings {
     fn default() -> Self {
-        AnswerSettings { min_confidence: 0.55, related: 2, suggestions: 3, boosts: FieldBoosts::default() }
+        AnswerSettings { min_confidence: 0.4, related: 2, suggestions: 3, boosts: FieldBoosts::default() }
     }
 }
 

@@ -21,7 +21,10 @@ use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextO
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use crate::knowledge::{Knowledge, Unit};
+use crate::knowledge::{Knowledge, Unit, UnitKind};
+
+/// Least weight of a known word in `coverage`, whatever its idf.
+const TOPIC_WEIGHT_FLOOR: f32 = 1.5;
 
 /// How many candidates BM25 hands to the coverage re-ranking.
 const CANDIDATES: usize = 12;
@@ -47,7 +50,8 @@ impl Default for FieldBoosts {
 pub struct Hit {
     /// Index into `Knowledge::units`.
     pub unit: usize,
-    /// Ranking score: BM25 scaled by coverage.
+    /// Ranking score: BM25 scaled by coverage, so a passage that explains
+    /// more of the question beats one that repeats a single word.
     pub score: f32,
     /// Share (0 to 1) of the question's weight this unit contains.
     pub coverage: f32,
@@ -104,7 +108,11 @@ impl SearchIndex {
         let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
         for (position, unit_data) in knowledge.units.iter().enumerate() {
             let mut document = TantivyDocument::default();
-            document.add_text(title, &unit_data.title);
+            // Only a section's lead passage carries its heading at title weight:
+            // a question matching just the heading is best answered by the lead.
+            let lead = position == 0 || unit_data.kind != UnitKind::Section || knowledge.units[position - 1].title != unit_data.title;
+            let title_field = if lead { title } else { keywords };
+            document.add_text(title_field, &unit_data.title);
             document.add_text(keywords, unit_data.keywords.join(" \n "));
             document.add_text(body, &unit_data.text);
             document.add_u64(unit, position as u64);
@@ -176,11 +184,12 @@ impl SearchIndex {
             });
             match known {
                 Some(stem) => stems.push(stem),
-                None => {
-                    if let Some(corrected) = self.correct(&word) {
-                        stems.push(self.vocabulary[&corrected].clone());
-                    }
-                }
+                None => match self.correct(&word) {
+                    // A misspelt filler word ("dose" for "does") is still filler.
+                    Some(corrected) if is_stop_word(&corrected) => continue,
+                    Some(corrected) => stems.push(self.vocabulary[&corrected].clone()),
+                    None => {}
+                },
             }
             for expansion in self.synonyms.get(&word).into_iter().flatten() {
                 for synonym in words(expansion).filter(|w| !is_stop_word(w)) {
@@ -191,7 +200,10 @@ impl SearchIndex {
                 }
             }
             let weight = stems.iter().filter_map(|stem| self.doc_freq.get(stem)).map(|&df| self.idf(df)).fold(None, |max: Option<f32>, idf| Some(max.map_or(idf, |m| m.max(idf))));
-            let weight = weight.unwrap_or_else(|| self.idf(0));
+            // Unknown words weigh most: they are what the knowledge base does not
+            // cover. Words it uses everywhere ("AI", "engineer") rank nothing,
+            // but they still show the question is on topic, hence the floor.
+            let weight = weight.map_or(self.idf(0), |idf| idf.max(TOPIC_WEIGHT_FLOOR));
             terms.push(QueryTerm { word, stems, weight });
         }
         terms
@@ -230,7 +242,7 @@ impl SearchIndex {
                 let stems = &self.unit_stems[unit];
                 let covered: f32 = terms.iter().filter(|term| term.stems.iter().any(|stem| stems.contains(stem))).map(|term| term.weight).sum();
                 let coverage = covered / total_weight;
-                Some(Hit { unit, score: score * (0.5 + coverage), coverage })
+                Some(Hit { unit, score: score * coverage, coverage })
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.unit.cmp(&b.unit)));
@@ -339,13 +351,15 @@ pub fn is_stop_word(word: &str) -> bool {
         "a", "about", "after", "all", "also", "am", "an", "and", "any", "anyone", "are", "as", "at", "be", "been", "being", "but", "by", "can",
         "could", "did", "do", "does", "doing", "done", "for", "from", "get", "getting", "go", "going", "got", "had", "has", "have", "having",
         "he", "her", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "know", "let", "like", "me", "mine", "my",
-        "myself", "of", "on", "or", "our", "ours", "really", "s", "she", "should", "so", "some", "someone", "tell", "than", "that", "the",
+        "myself", "of", "on", "or", "our", "ours", "s", "she", "should", "so", "some", "someone", "tell", "than", "that", "the",
         "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "us", "was", "we", "were", "what", "whats", "when",
         "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "t", "d", "ll", "m", "re", "ve", "don", "doesn",
         "isn", "aren", "hey", "hi", "hello", "yo", "pls", "please", "plz", "thanks", "thank", "thx", "ty", "lol", "guys", "folks", "bot", "ok",
         "okay", "um", "uh", "hmm", "btw", "anybody", "somebody", "question", "quick", "wondering", "wonder", "want", "wanna", "need", "im",
         "ive", "u", "ur", "r", "pretty", "very", "much", "many", "more", "most", "thing", "things", "stuff", "way", "ways", "does", "etc", "here",
         "now", "one", "ever", "same", "such", "only", "own", "other", "others", "each", "both", "via", "per", "up", "out", "over", "again",
+        // Question frames: they say how something is asked, not what about.
+        "people", "person", "between", "while", "until", "involve", "involves", "involved", "entail", "entails", "mean", "means", "meant", "basically", "exactly",
     ];
     static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
