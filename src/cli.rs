@@ -19,7 +19,11 @@ use crate::eval::{self, QuestionSet};
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Parser)]
-#[command(name = "transition-bot", version, about = "Answers questions about moving from software development into AI engineering, in Discord or the terminal.")]
+#[command(
+    name = "transition-bot",
+    version,
+    about = "Answers questions about moving from software development into AI engineering, in Discord or the terminal."
+)]
 pub struct Args {
     /// Config file; defaults to ./config.toml when it exists, else built-in defaults.
     #[arg(long, global = true, value_name = "PATH")]
@@ -74,7 +78,8 @@ pub fn main() -> ExitCode {
     match run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // One line, whole cause chain: scripts and humans both read it.
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
             ExitCode::FAILURE
         }
     }
@@ -158,10 +163,21 @@ impl AskJson {
             .iter()
             .map(|hit| {
                 let unit = &units[hit.unit];
-                HitJson { id: unit.id.clone(), kind: unit.kind.as_str(), title: unit.title.clone(), text: unit.text.clone(), score: hit.score }
+                HitJson {
+                    id: unit.id.clone(),
+                    kind: unit.kind.as_str(),
+                    title: unit.title.clone(),
+                    text: unit.text.clone(),
+                    score: hit.score,
+                }
             })
             .collect();
-        let pointers = answer.pointers.iter().filter_map(|&n| snapshot.knowledge.phase(n)).map(|p| PointerJson { phase: p.number, title: p.title.clone() }).collect();
+        let pointers = answer
+            .pointers
+            .iter()
+            .filter_map(|&n| snapshot.knowledge.phase(n))
+            .map(|p| PointerJson { phase: p.number, title: p.title.clone() })
+            .collect();
         AskJson { question: answer.question.clone(), answered: answer.answered, reply, hits, pointers }
     }
 }

@@ -74,12 +74,14 @@ pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
     let mut embed = Embed { title: answer_title(knowledge, unit), description: unit.text.clone(), ..Embed::default() };
     embed.fields.push(Field::new("Source", source_line(unit)));
     embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &answer.pointers)));
-    let related: Vec<String> = answer.hits[1..].iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
+    let related: Vec<String> =
+        answer.hits[1..].iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
     if !related.is_empty() {
         embed.fields.push(Field::new("Related", related.join("\n")));
     }
     embed.footer = Some("Was this helpful? Vote with the buttons below.".into());
-    let mut buttons: Vec<Button> = answer.pointers.iter().filter_map(|&n| knowledge.phase(n)).map(phase_button).collect();
+    let mut buttons: Vec<Button> =
+        answer.pointers.iter().filter_map(|&n| knowledge.phase(n)).map(phase_button).collect();
     for helpful in [true, false] {
         let label = if helpful { "👍 Helpful" } else { "👎 Not helpful" };
         let style = if helpful { ButtonStyle::Success } else { ButtonStyle::Secondary };
@@ -91,7 +93,8 @@ pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
 fn render_no_answer(knowledge: &Knowledge, answer: &Answer) -> Reply {
     let mut embed = Embed {
         title: NO_ANSWER_TITLE.into(),
-        description: "Nothing in my knowledge base answers this with confidence, and I'd rather say so than guess.".into(),
+        description: "Nothing in my knowledge base answers this with confidence, and I'd rather say so than guess."
+            .into(),
         ..Embed::default()
     };
     let closest: Vec<String> = answer.hits.iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
@@ -161,7 +164,11 @@ fn months_note(phase: &Phase) -> String {
 }
 
 fn phase_button(phase: &Phase) -> Button {
-    Button { action: Action::Phase(phase.number), label: format!("Phase {}", phase.number), style: ButtonStyle::Primary }
+    Button {
+        action: Action::Phase(phase.number),
+        label: format!("Phase {}", phase.number),
+        style: ButtonStyle::Primary,
+    }
 }
 
 fn no_roadmap() -> UserError {
@@ -174,13 +181,22 @@ pub fn render_phases(knowledge: &Knowledge) -> Result<Reply, UserError> {
     let overview = &knowledge.units[roadmap.overview];
     let mut description = String::new();
     if let Some(months) = roadmap.months {
-        let _ = writeln!(description, "{} phases over about {months} months, each building on the one before.\n", roadmap.phases.len());
+        let _ = writeln!(
+            description,
+            "{} phases over about {months} months, each building on the one before.\n",
+            roadmap.phases.len()
+        );
     }
     for phase in &roadmap.phases {
         let _ = writeln!(description, "**{}**{}\n{}\n", phase_name(phase), months_note(phase), phase.summary);
     }
     description.push_str("Use `/phase N` for a phase's activities.");
-    let embed = Embed { title: roadmap.title.clone(), description, fields: vec![Field::new("Source", source_line(overview))], footer: None };
+    let embed = Embed {
+        title: roadmap.title.clone(),
+        description,
+        fields: vec![Field::new("Source", source_line(overview))],
+        footer: None,
+    };
     let buttons = roadmap.phases.iter().map(phase_button).collect();
     Ok(Reply { embeds: vec![embed], buttons, ..Reply::default() })
 }
@@ -191,13 +207,21 @@ pub fn render_phase(knowledge: &Knowledge, number: i64) -> Result<Reply, UserErr
     let count = roadmap.phases.len();
     let phase = u8::try_from(number).ok().and_then(|n| knowledge.phase(n));
     let Some(phase) = phase else {
-        return Err(UserError(format!("There is no phase {number}: the roadmap has phases 1 to {count}. Try /phases.")));
+        return Err(UserError(format!(
+            "There is no phase {number}: the roadmap has phases 1 to {count}. Try /phases."
+        )));
     };
     let unit = &knowledge.units[phase.unit];
-    let mut embed = Embed { title: format!("{}{}", phase_name(phase), months_note(phase)), description: unit.text.clone(), ..Embed::default() };
+    let mut embed = Embed {
+        title: format!("{}{}", phase_name(phase), months_note(phase)),
+        description: unit.text.clone(),
+        ..Embed::default()
+    };
     let before = roadmap.phases.iter().rev().find(|p| p.number < phase.number);
     let after = roadmap.phases.iter().find(|p| p.number > phase.number);
-    embed.fields.push(Field::new("Before", before.map_or_else(|| "This is where the roadmap starts.".to_string(), phase_name)));
+    embed
+        .fields
+        .push(Field::new("Before", before.map_or_else(|| "This is where the roadmap starts.".to_string(), phase_name)));
     embed.fields.push(Field::new("After", after.map_or_else(|| "This is the last phase.".to_string(), phase_name)));
     embed.fields.push(Field::new("Source", source_line(unit)));
     embed.footer = Some(format!("Phase {} of {count} · /phases for the whole roadmap", phase.number));
@@ -207,23 +231,31 @@ pub fn render_phase(knowledge: &Knowledge, number: i64) -> Result<Reply, UserErr
 
 /// The comparison table, or one row of it.
 pub fn render_compare(knowledge: &Knowledge, dimension: Option<&str>) -> Result<Reply, UserError> {
-    let comparison = knowledge.comparison.as_ref().ok_or_else(|| UserError("This knowledge base has no comparison table.".into()))?;
+    let comparison = knowledge
+        .comparison
+        .as_ref()
+        .ok_or_else(|| UserError("This knowledge base has no comparison table.".into()))?;
     let rows: Vec<_> = match dimension {
         None => comparison.rows.iter().collect(),
         Some(wanted) => {
-            let row = find_dimension(comparison.rows.iter().map(|row| row.dimension.as_str()), wanted).map(|index| &comparison.rows[index]);
+            let row = find_dimension(comparison.rows.iter().map(|row| row.dimension.as_str()), wanted)
+                .map(|index| &comparison.rows[index]);
             match row {
                 Some(row) => vec![row],
                 None => {
                     let known: Vec<&str> = comparison.rows.iter().map(|row| row.dimension.as_str()).collect();
-                    return Err(UserError(format!("No dimension matches \"{wanted}\". Try one of: {}.", known.join(", "))));
+                    return Err(UserError(format!(
+                        "No dimension matches \"{wanted}\". Try one of: {}.",
+                        known.join(", ")
+                    )));
                 }
             }
         }
     };
     let mut embed = Embed { title: comparison.title.clone(), ..Embed::default() };
     for row in &rows {
-        let value: Vec<String> = comparison.columns.iter().zip(&row.cells).map(|(column, cell)| format!("**{column}:** {cell}")).collect();
+        let value: Vec<String> =
+            comparison.columns.iter().zip(&row.cells).map(|(column, cell)| format!("**{column}:** {cell}")).collect();
         embed.fields.push(Field::new(row.dimension.clone(), value.join("\n")));
     }
     embed.fields.truncate(limits::EMBED_FIELDS);
@@ -252,7 +284,11 @@ pub fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
         embed.fields.push(Field::new(unit.title.clone(), truncate_text(&unit.text, limits::FIELD_VALUE)));
     }
     if knowledge.faq.len() > limits::EMBED_FIELDS {
-        embed.footer = Some(format!("Showing {} of {} questions; ask me about the others.", limits::EMBED_FIELDS, knowledge.faq.len()));
+        embed.footer = Some(format!(
+            "Showing {} of {} questions; ask me about the others.",
+            limits::EMBED_FIELDS,
+            knowledge.faq.len()
+        ));
     }
     Ok(Reply::embed(embed))
 }

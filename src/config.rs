@@ -162,7 +162,11 @@ pub struct StorageConfig {
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        StorageConfig { path: PathBuf::from("data/transition-bot.sqlite3"), log_question_text: true, retention_days: 90 }
+        StorageConfig {
+            path: PathBuf::from("data/transition-bot.sqlite3"),
+            log_question_text: true,
+            retention_days: 90,
+        }
     }
 }
 
@@ -194,7 +198,8 @@ impl Config {
         let default_path = Path::new("config.toml");
         let (text, origin) = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
                 (text, path.display().to_string())
             }
             None if default_path.exists() => {
@@ -203,12 +208,14 @@ impl Config {
             }
             None => (String::new(), "defaults".to_string()),
         };
-        Config::from_toml_and_env(&text, std::env::vars()).with_context(|| format!("invalid configuration ({origin} and {ENV_PREFIX}* variables)"))
+        Config::from_toml_and_env(&text, std::env::vars())
+            .with_context(|| format!("invalid configuration ({origin} and {ENV_PREFIX}* variables)"))
     }
 
     /// Parses config text and applies `TRANSITION_BOT_<SECTION>__<KEY>` overrides from `vars`.
     pub fn from_toml_and_env(text: &str, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
-        let mut table: toml::Table = toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
         for (name, value) in vars {
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
             let Some((section, key)) = rest.split_once("__") else {
@@ -221,7 +228,9 @@ impl Config {
             };
             section_table.insert(key, env_value(&value));
         }
-        let config: Config = toml::Value::Table(table).try_into().map_err(|err: toml::de::Error| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|err: toml::de::Error| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
         config.validate()?;
         Ok(config)
     }
@@ -247,5 +256,55 @@ fn env_value(value: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {value}")) {
         Ok(mut table) => table.remove("v").unwrap_or_else(|| toml::Value::String(value.to_string())),
         Err(_) => toml::Value::String(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        Config::from_toml_and_env(text, vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn defaults_need_no_file_and_match_the_shipped_config() {
+        let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config.toml")).unwrap();
+        assert_eq!(parse("", &[]).unwrap(), Config::default());
+        assert_eq!(parse(&shipped, &[]).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_files() {
+        let vars = [
+            ("TRANSITION_BOT_DISCORD__PROXY_URL", "http://127.0.0.1:9"),
+            ("TRANSITION_BOT_DISCORD__SHARDS", "auto"),
+            ("TRANSITION_BOT_DISCORD__GUILD_IDS", "[1, 2]"),
+            ("TRANSITION_BOT_ANSWER__MIN_CONFIDENCE", "0.7"),
+            ("UNRELATED", "x"),
+        ];
+        let config = parse("[discord]\nshards = 4\n", &vars).unwrap();
+        assert_eq!(config.discord.proxy_url.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(config.discord.shards, Shards::Auto);
+        assert_eq!(config.discord.guild_ids, [1, 2]);
+        assert_eq!(config.answer.min_confidence, 0.7);
+    }
+
+    #[test]
+    fn mistakes_are_errors_that_name_the_key() {
+        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+            ("[discord]\ntokn = 1\n", &[], "tokn"),
+            ("[nope]\n", &[], "nope"),
+            ("", &[("TRANSITION_BOT_METRICS__LISTN", "x")], "listn"),
+            ("", &[("TRANSITION_BOT_DISCORD", "x")], "TRANSITION_BOT_DISCORD"),
+            ("[answer]\nmin_confidence = 2.0\n", &[], "min_confidence"),
+            ("[discord]\nshards = \"many\"\n", &[], "shards"),
+            ("[discord]\nshards = 2\nshard_range = [1, 2]\n", &[], "shard_range"),
+            ("not toml", &[], "line 1"),
+        ];
+        for (text, vars, named) in cases {
+            let err = format!("{:#}", parse(text, vars).unwrap_err());
+            assert!(err.contains(named), "{err} should name {named}");
+        }
     }
 }

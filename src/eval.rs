@@ -64,11 +64,17 @@ impl Report {
 
 impl QuestionSet {
     pub fn load(path: &Path) -> anyhow::Result<QuestionSet> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read question file {}", path.display()))?;
-        let set: QuestionSet = toml::from_str(&text).map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read question file {}", path.display()))?;
+        let set: QuestionSet = toml::from_str(&text)
+            .map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end()))?;
         for case in &set.cases {
-            if case.expect_any.is_empty() == !case.expect_none {
-                anyhow::bail!("{}: case \"{}\" needs either expect_any or expect_none = true", path.display(), case.question);
+            if case.expect_any.is_empty() != case.expect_none {
+                anyhow::bail!(
+                    "{}: case \"{}\" needs either expect_any or expect_none = true",
+                    path.display(),
+                    case.question
+                );
             }
         }
         Ok(set)
@@ -77,7 +83,8 @@ impl QuestionSet {
 
 /// Runs every case against `snapshot`.
 pub fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
-    let outcomes: Vec<Outcome> = set.cases.iter().map(|case| judge(snapshot, case, &answer::ask(snapshot, &case.question))).collect();
+    let outcomes: Vec<Outcome> =
+        set.cases.iter().map(|case| judge(snapshot, case, &answer::ask(snapshot, &case.question))).collect();
     let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
     Report { passed, failed: outcomes.len() - passed, outcomes }
 }
@@ -95,15 +102,23 @@ pub fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcome {
             (true, Some(unit)) => {
                 let text = fold(&unit.text);
                 if !case.expect_any.iter().any(|phrase| text.contains(&fold(phrase))) {
-                    format!("answered with `{}` ({}), which contains none of {:?}", unit.title, unit.id, case.expect_any)
+                    format!(
+                        "answered with `{}` ({}), which contains none of {:?}",
+                        unit.title, unit.id, case.expect_any
+                    )
                 } else if case.phase.is_some_and(|phase| !answer.pointers.contains(&phase)) {
-                    format!("answer points to phases {:?}, expected phase {}", answer.pointers, case.phase.unwrap_or_default())
+                    format!(
+                        "answer points to phases {:?}, expected phase {}",
+                        answer.pointers,
+                        case.phase.unwrap_or_default()
+                    )
                 } else {
                     String::new()
                 }
             }
             _ => {
-                let closest = top.map_or_else(|| "nothing".to_string(), |unit| format!("`{}` ({})", unit.title, unit.id));
+                let closest =
+                    top.map_or_else(|| "nothing".to_string(), |unit| format!("`{}` ({})", unit.title, unit.id));
                 format!("not answered (closest: {closest})")
             }
         }

@@ -81,7 +81,10 @@ impl Host {
     /// Rebuilds from disk and publishes if the new snapshot is valid and
     /// `accept` agrees (a quality gate); otherwise keeps the current one.
     /// Blocking: call from a blocking thread in async code.
-    pub fn rebuild_with(&self, accept: impl FnOnce(&Snapshot) -> Result<(), String>) -> Result<RebuildReport, RebuildError> {
+    pub fn rebuild_with(
+        &self,
+        accept: impl FnOnce(&Snapshot) -> Result<(), String>,
+    ) -> Result<RebuildReport, RebuildError> {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let next = Snapshot::load(&self.dir, self.settings).map_err(RebuildError::Invalid)?;
         accept(&next).map_err(RebuildError::Refused)?;

@@ -138,7 +138,11 @@ impl Reply {
                 budget -= count(footer);
             }
             embed.fields.truncate(limits::EMBED_FIELDS);
-            let fields_wanted: usize = embed.fields.iter().map(|f| count(&f.name).min(limits::FIELD_NAME) + count(&f.value).min(limits::FIELD_VALUE)).sum();
+            let fields_wanted: usize = embed
+                .fields
+                .iter()
+                .map(|f| count(&f.name).min(limits::FIELD_NAME) + count(&f.value).min(limits::FIELD_VALUE))
+                .sum();
             // The description gets what the fields leave, but at least half the budget.
             let description_budget = budget.saturating_sub(fields_wanted).max(budget / 2);
             embed.description = truncate_text(&embed.description, limits::EMBED_DESCRIPTION.min(description_budget));
@@ -211,7 +215,8 @@ pub fn truncate_text(text: &str, max: usize) -> String {
     let keep = truncate_chars(text, max - 1);
     // Prefer the largest natural boundary that keeps at least half the room.
     let floor = keep.len() / 2;
-    let cut = ["\n\n", "\n", ". ", " "].iter().find_map(|boundary| keep.rfind(boundary).filter(|&at| at >= floor && at > 0));
+    let cut =
+        ["\n\n", "\n", ". ", " "].iter().find_map(|boundary| keep.rfind(boundary).filter(|&at| at >= floor && at > 0));
     let kept = match cut {
         Some(at) => keep[..at].trim_end(),
         None => keep.as_str(),
@@ -224,5 +229,72 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((at, _)) => text[..at].to_string(),
         None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_counts_characters_and_cuts_at_boundaries() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("short", 10, "short"),
+            ("one two three four", 12, "one two…"),
+            ("first para.\n\nsecond paragraph here", 20, "first para.…"),
+            ("ééééé ééééé", 8, "ééééé…"),
+            ("日本語のテキスト", 4, "日本語…"),
+            ("🦀🦀🦀🦀", 3, "🦀🦀…"),
+            ("anything", 0, ""),
+        ];
+        for (text, max, expected) in cases {
+            let cut = truncate_text(text, *max);
+            assert_eq!(&cut, expected, "{text:?} to {max}");
+            assert!(count(&cut) <= *max);
+        }
+    }
+
+    #[test]
+    fn clamp_enforces_every_discord_limit() {
+        let long = "ü".repeat(5000);
+        let field = Field::new(long.clone(), long.clone());
+        let embed = Embed { title: long.clone(), description: long.clone(), fields: vec![field; 30], footer: Some(long.clone()) };
+        let button = Button { action: Action::Phase(1), label: long.clone(), style: ButtonStyle::Primary };
+        let reply =
+            Reply { content: Some(long.clone()), embeds: vec![embed; 12], buttons: vec![button; 30], ephemeral: false }.clamp();
+        assert!(count(reply.content.as_deref().unwrap()) <= limits::CONTENT);
+        assert_eq!(reply.embeds.len(), limits::EMBEDS);
+        let mut total = 0;
+        for embed in &reply.embeds {
+            assert!(count(&embed.title) <= limits::EMBED_TITLE);
+            assert!(count(&embed.description) <= limits::EMBED_DESCRIPTION);
+            assert!(embed.fields.len() <= limits::EMBED_FIELDS);
+            total += count(&embed.title) + count(&embed.description) + embed.footer.as_deref().map_or(0, count);
+            for field in &embed.fields {
+                assert!(count(&field.name) <= limits::FIELD_NAME && count(&field.value) <= limits::FIELD_VALUE);
+                assert!(!field.name.is_empty() && !field.value.is_empty());
+                total += count(&field.name) + count(&field.value);
+            }
+        }
+        assert!(total <= limits::EMBEDS_TOTAL, "{total}");
+        assert_eq!(reply.buttons.len(), limits::BUTTON_ROWS * limits::BUTTONS_PER_ROW);
+        assert!(reply.buttons.iter().all(|b| count(&b.label) <= limits::BUTTON_LABEL));
+    }
+
+    #[test]
+    fn button_actions_round_trip_within_custom_id_limits() {
+        let long_unit = "ü".repeat(200);
+        for action in [
+            Action::Phase(3),
+            Action::Vote { helpful: true, unit: "faq/how-long".into() },
+            Action::Vote { helpful: false, unit: "article/ümlaut".into() },
+        ] {
+            assert_eq!(Action::parse(&action.custom_id()), Some(action));
+        }
+        let id = Action::Vote { helpful: true, unit: long_unit }.custom_id();
+        assert!(count(&id) <= limits::CUSTOM_ID);
+        for foreign in ["", "tb:", "tb:phase:x", "tb:vote:maybe:x", "other:phase:1"] {
+            assert_eq!(Action::parse(foreign), None, "{foreign}");
+        }
     }
 }

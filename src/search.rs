@@ -110,7 +110,9 @@ impl SearchIndex {
             let mut document = TantivyDocument::default();
             // Only a section's lead passage carries its heading at title weight:
             // a question matching just the heading is best answered by the lead.
-            let lead = position == 0 || unit_data.kind != UnitKind::Section || knowledge.units[position - 1].title != unit_data.title;
+            let lead = position == 0
+                || unit_data.kind != UnitKind::Section
+                || knowledge.units[position - 1].title != unit_data.title;
             let title_field = if lead { title } else { keywords };
             document.add_text(title_field, &unit_data.title);
             document.add_text(keywords, unit_data.keywords.join(" \n "));
@@ -148,7 +150,8 @@ impl SearchIndex {
         for bucket in &mut words_by_length {
             bucket.sort();
         }
-        let synonyms = knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
+        let synonyms =
+            knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
         Ok(SearchIndex {
             searcher,
             fields: [title, keywords, body],
@@ -199,7 +202,11 @@ impl SearchIndex {
                     }
                 }
             }
-            let weight = stems.iter().filter_map(|stem| self.doc_freq.get(stem)).map(|&df| self.idf(df)).fold(None, |max: Option<f32>, idf| Some(max.map_or(idf, |m| m.max(idf))));
+            let weight = stems
+                .iter()
+                .filter_map(|stem| self.doc_freq.get(stem))
+                .map(|&df| self.idf(df))
+                .fold(None, |max: Option<f32>, idf| Some(max.map_or(idf, |m| m.max(idf))));
             // Unknown words weigh most: they are what the knowledge base does not
             // cover. Words it uses everywhere ("AI", "engineer") rank nothing,
             // but they still show the question is on topic, hence the floor.
@@ -240,7 +247,11 @@ impl SearchIndex {
             .filter_map(|(score, address)| {
                 let unit = self.unit_of(address)?;
                 let stems = &self.unit_stems[unit];
-                let covered: f32 = terms.iter().filter(|term| term.stems.iter().any(|stem| stems.contains(stem))).map(|term| term.weight).sum();
+                let covered: f32 = terms
+                    .iter()
+                    .filter(|term| term.stems.iter().any(|stem| stems.contains(stem)))
+                    .map(|term| term.weight)
+                    .sum();
                 let coverage = covered / total_weight;
                 Some(Hit { unit, score: score * coverage, coverage })
             })
@@ -292,7 +303,11 @@ impl SearchIndex {
 
 /// The analyzer used for indexing; `words` + `stem_word` reproduce it for questions.
 fn stem_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(40)).filter(LowerCaser).filter(Stemmer::default()).build()
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(Stemmer::default())
+        .build()
 }
 
 fn stem_word(stemmer: &mut TextAnalyzer, word: &str) -> String {
@@ -332,7 +347,10 @@ pub fn strip_discord_markup(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    out.split_whitespace().filter(|word| !word.starts_with("http://") && !word.starts_with("https://")).collect::<Vec<_>>().join(" ")
+    out.split_whitespace()
+        .filter(|word| !word.starts_with("http://") && !word.starts_with("https://"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn is_discord_token(inner: &str) -> bool {
@@ -348,18 +366,198 @@ fn is_discord_token(inner: &str) -> bool {
 /// Words that carry no meaning for retrieval, including chat filler.
 pub fn is_stop_word(word: &str) -> bool {
     const STOP_WORDS: &[&str] = &[
-        "a", "about", "after", "all", "also", "am", "an", "and", "any", "anyone", "are", "as", "at", "be", "been", "being", "but", "by", "can",
-        "could", "did", "do", "does", "doing", "done", "for", "from", "get", "getting", "go", "going", "got", "had", "has", "have", "having",
-        "he", "her", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "know", "let", "like", "me", "mine", "my",
-        "myself", "of", "on", "or", "our", "ours", "s", "she", "should", "so", "some", "someone", "tell", "than", "that", "the",
-        "their", "them", "then", "there", "these", "they", "this", "those", "to", "too", "us", "was", "we", "were", "what", "whats", "when",
-        "where", "which", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "t", "d", "ll", "m", "re", "ve", "don", "doesn",
-        "isn", "aren", "hey", "hi", "hello", "yo", "pls", "please", "plz", "thanks", "thank", "thx", "ty", "lol", "guys", "folks", "bot", "ok",
-        "okay", "um", "uh", "hmm", "btw", "anybody", "somebody", "question", "quick", "wondering", "wonder", "want", "wanna", "need", "im",
-        "ive", "u", "ur", "r", "pretty", "very", "much", "many", "more", "most", "thing", "things", "stuff", "way", "ways", "does", "etc", "here",
-        "now", "one", "ever", "same", "such", "only", "own", "other", "others", "each", "both", "via", "per", "up", "out", "over", "again",
+        "a",
+        "about",
+        "after",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "anyone",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "for",
+        "from",
+        "get",
+        "getting",
+        "go",
+        "going",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "know",
+        "let",
+        "like",
+        "me",
+        "mine",
+        "my",
+        "myself",
+        "of",
+        "on",
+        "or",
+        "our",
+        "ours",
+        "s",
+        "she",
+        "should",
+        "so",
+        "some",
+        "someone",
+        "tell",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "to",
+        "too",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "whats",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "t",
+        "d",
+        "ll",
+        "m",
+        "re",
+        "ve",
+        "don",
+        "doesn",
+        "isn",
+        "aren",
+        "hey",
+        "hi",
+        "hello",
+        "yo",
+        "pls",
+        "please",
+        "plz",
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "lol",
+        "guys",
+        "folks",
+        "bot",
+        "ok",
+        "okay",
+        "um",
+        "uh",
+        "hmm",
+        "btw",
+        "anybody",
+        "somebody",
+        "question",
+        "quick",
+        "wondering",
+        "wonder",
+        "want",
+        "wanna",
+        "need",
+        "im",
+        "ive",
+        "u",
+        "ur",
+        "r",
+        "pretty",
+        "very",
+        "much",
+        "many",
+        "more",
+        "most",
+        "thing",
+        "things",
+        "stuff",
+        "way",
+        "ways",
+        "does",
+        "etc",
+        "here",
+        "now",
+        "one",
+        "ever",
+        "same",
+        "such",
+        "only",
+        "own",
+        "other",
+        "others",
+        "each",
+        "both",
+        "via",
+        "per",
+        "up",
+        "out",
+        "over",
+        "again",
         // Question frames: they say how something is asked, not what about.
-        "people", "person", "between", "while", "until", "involve", "involves", "involved", "entail", "entails", "mean", "means", "meant", "basically", "exactly",
+        "people",
+        "person",
+        "between",
+        "while",
+        "until",
+        "involve",
+        "involves",
+        "involved",
+        "entail",
+        "entails",
+        "mean",
+        "means",
+        "meant",
+        "basically",
+        "exactly",
     ];
     static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)

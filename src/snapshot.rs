@@ -39,11 +39,17 @@ impl Snapshot {
         Snapshot::from_knowledge(knowledge, diagnostics, settings, started)
     }
 
-    fn from_knowledge(knowledge: Knowledge, diagnostics: Vec<Diagnostic>, settings: AnswerSettings, started: Instant) -> Result<Snapshot, Vec<Diagnostic>> {
+    fn from_knowledge(
+        knowledge: Knowledge,
+        diagnostics: Vec<Diagnostic>,
+        settings: AnswerSettings,
+        started: Instant,
+    ) -> Result<Snapshot, Vec<Diagnostic>> {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(diagnostics);
         }
-        let index = SearchIndex::build(&knowledge, settings.boosts).map_err(|err| vec![Diagnostic::error("(index)", 0, format!("cannot build the search index: {err}"))])?;
+        let index = SearchIndex::build(&knowledge, settings.boosts)
+            .map_err(|err| vec![Diagnostic::error("(index)", 0, format!("cannot build the search index: {err}"))])?;
         let content_hash = content_hash(&knowledge);
         Ok(Snapshot { knowledge, index, settings, content_hash, build_time: started.elapsed(), warnings: diagnostics })
     }

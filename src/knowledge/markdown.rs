@@ -106,7 +106,11 @@ pub fn slug(text: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-fn split_front_matter<'t>(name: &str, text: &'t str, diagnostics: &mut Vec<Diagnostic>) -> (FrontMatter, &'t str, usize) {
+fn split_front_matter<'t>(
+    name: &str,
+    text: &'t str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (FrontMatter, &'t str, usize) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(rest) = text.strip_prefix("+++\n").or_else(|| text.strip_prefix("+++\r\n")) else {
         return (FrontMatter::default(), text, 1);
@@ -343,7 +347,12 @@ impl FileContext<'_> {
 }
 
 /// Ordinary sections: every paragraph (with the list it introduces) is a passage.
-fn build_sections(context: &FileContext, blocks: &[(Block, usize)], knowledge: &mut Knowledge, diagnostics: &mut Vec<Diagnostic>) {
+fn build_sections(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    knowledge: &mut Knowledge,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut path: Vec<(usize, String)> = Vec::new();
     let mut drafts: Vec<Draft> = Vec::new();
     let mut annotations = Annotations::default();
@@ -382,7 +391,14 @@ fn build_sections(context: &FileContext, blocks: &[(Block, usize)], knowledge: &
                         let title = path.last().map_or_else(|| context.title.clone(), |(_, title)| title.clone());
                         let mut breadcrumb = vec![context.title.clone()];
                         breadcrumb.extend(path.iter().map(|(_, title)| title.clone()));
-                        drafts.push(Draft { kind: UnitKind::Section, title, breadcrumb, text, keywords: Vec::new(), line: *line });
+                        drafts.push(Draft {
+                            kind: UnitKind::Section,
+                            title,
+                            breadcrumb,
+                            text,
+                            keywords: Vec::new(),
+                            line: *line,
+                        });
                     }
                 }
             }
@@ -423,17 +439,31 @@ fn row_text(header: &[String], cells: &[String]) -> String {
 }
 
 /// FAQ files: every heading below the title is a question, the text under it the answer.
-fn build_faq(context: &FileContext, blocks: &[(Block, usize)], knowledge: &mut Knowledge, diagnostics: &mut Vec<Diagnostic>) {
+fn build_faq(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    knowledge: &mut Knowledge,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut entries: Vec<(Draft, Annotations)> = Vec::new();
     for (block, line) in blocks {
         match (block, entries.last_mut()) {
             (Block::Heading { level: 1, .. }, _) => {}
             (Block::Heading { text, .. }, _) => {
                 let breadcrumb = vec![context.title.clone()];
-                let draft = Draft { kind: UnitKind::Faq, title: text.clone(), breadcrumb, text: String::new(), keywords: Vec::new(), line: *line };
+                let draft = Draft {
+                    kind: UnitKind::Faq,
+                    title: text.clone(),
+                    breadcrumb,
+                    text: String::new(),
+                    keywords: Vec::new(),
+                    line: *line,
+                };
                 entries.push((draft, Annotations::default()));
             }
-            (Block::Directive { key, value }, Some((_, annotations))) => annotations.apply(key, value, context.name, *line, diagnostics),
+            (Block::Directive { key, value }, Some((_, annotations))) => {
+                annotations.apply(key, value, context.name, *line, diagnostics)
+            }
             (other, Some((draft, _))) => append_paragraph(&mut draft.text, &block_text(other)),
             (_, None) => {}
         }
@@ -458,7 +488,12 @@ fn append_paragraph(text: &mut String, paragraph: &str) {
 }
 
 /// Comparison files: one table; each row is a unit and so is the whole table.
-fn build_comparison(context: &FileContext, blocks: &[(Block, usize)], knowledge: &mut Knowledge, diagnostics: &mut Vec<Diagnostic>) {
+fn build_comparison(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    knowledge: &mut Knowledge,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let Some((header, rows, line)) = blocks.iter().find_map(|(block, line)| match block {
         Block::Table { header, rows } => Some((header, rows, *line)),
         _ => None,
@@ -471,14 +506,26 @@ fn build_comparison(context: &FileContext, blocks: &[(Block, usize)], knowledge:
         return;
     }
     if header.len() < 2 || rows.is_empty() {
-        diagnostics.push(Diagnostic::error(context.name, line, "comparison table needs a dimension column, at least one more column and one row"));
+        diagnostics.push(Diagnostic::error(
+            context.name,
+            line,
+            "comparison table needs a dimension column, at least one more column and one row",
+        ));
         return;
     }
     let none = Annotations::default();
     let breadcrumb = vec![context.title.clone()];
-    let table = Draft { kind: UnitKind::Comparison, title: context.title.clone(), breadcrumb: breadcrumb.clone(), text: table_text(header, rows), keywords: Vec::new(), line };
+    let table = Draft {
+        kind: UnitKind::Comparison,
+        title: context.title.clone(),
+        breadcrumb: breadcrumb.clone(),
+        text: table_text(header, rows),
+        keywords: Vec::new(),
+        line,
+    };
     let table_unit = context.push(table, context.stem.clone(), &none, knowledge);
-    let mut comparison = Comparison { title: context.title.clone(), columns: header[1..].to_vec(), rows: Vec::new(), unit: table_unit };
+    let mut comparison =
+        Comparison { title: context.title.clone(), columns: header[1..].to_vec(), rows: Vec::new(), unit: table_unit };
     for (cells, row_line) in rows {
         let Some(dimension) = cells.first().filter(|cell| !cell.is_empty()) else {
             diagnostics.push(Diagnostic::error(context.name, *row_line, "comparison row has no dimension"));
@@ -487,13 +534,24 @@ fn build_comparison(context: &FileContext, blocks: &[(Block, usize)], knowledge:
         let keywords = context.front.row_keywords.get(dimension).map(|k| split_list(k, ',')).unwrap_or_default();
         let mut crumbs = breadcrumb.clone();
         crumbs.push(dimension.clone());
-        let draft = Draft { kind: UnitKind::Comparison, title: dimension.clone(), breadcrumb: crumbs, text: row_text(header, cells), keywords, line: *row_line };
+        let draft = Draft {
+            kind: UnitKind::Comparison,
+            title: dimension.clone(),
+            breadcrumb: crumbs,
+            text: row_text(header, cells),
+            keywords,
+            line: *row_line,
+        };
         let unit = context.push(draft, context.id(&[dimension]), &none, knowledge);
         comparison.rows.push(ComparisonRow { dimension: dimension.clone(), cells: cells[1..].to_vec(), unit });
     }
     for dimension in context.front.row_keywords.keys() {
         if !comparison.rows.iter().any(|row| &row.dimension == dimension) {
-            diagnostics.push(Diagnostic::error(context.name, 1, format!("row_keywords names `{dimension}`, which is not a row of the table")));
+            diagnostics.push(Diagnostic::error(
+                context.name,
+                1,
+                format!("row_keywords names `{dimension}`, which is not a row of the table"),
+            ));
         }
     }
     knowledge.comparison = Some(comparison);
@@ -501,7 +559,12 @@ fn build_comparison(context: &FileContext, blocks: &[(Block, usize)], knowledge:
 
 /// Roadmap files: the text before the first phase heading is the overview,
 /// and every heading below the title is a phase ("Phase N: Title").
-fn build_roadmap(context: &FileContext, blocks: &[(Block, usize)], knowledge: &mut Knowledge, diagnostics: &mut Vec<Diagnostic>) {
+fn build_roadmap(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    knowledge: &mut Knowledge,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     if knowledge.roadmap.is_some() {
         diagnostics.push(Diagnostic::error(context.name, 1, "only one roadmap is supported"));
         return;
@@ -514,11 +577,24 @@ fn build_roadmap(context: &FileContext, blocks: &[(Block, usize)], knowledge: &m
             (Block::Heading { level: 1, .. }, _) => {}
             (Block::Heading { text, .. }, _) => {
                 let (number, title) = phase_heading(text, phases.len());
-                let phase = Phase { number, title, summary: String::new(), details: Vec::new(), activities_label: None, activities: Vec::new(), months: None, unit: 0 };
+                let phase = Phase {
+                    number,
+                    title,
+                    summary: String::new(),
+                    details: Vec::new(),
+                    activities_label: None,
+                    activities: Vec::new(),
+                    months: None,
+                    unit: 0,
+                };
                 phases.push((phase, Annotations::default(), *line));
             }
-            (Block::Directive { key, value }, None) => intro_annotations.apply(key, value, context.name, *line, diagnostics),
-            (Block::Directive { key, value }, Some((_, annotations, _))) => annotations.apply(key, value, context.name, *line, diagnostics),
+            (Block::Directive { key, value }, None) => {
+                intro_annotations.apply(key, value, context.name, *line, diagnostics)
+            }
+            (Block::Directive { key, value }, Some((_, annotations, _))) => {
+                annotations.apply(key, value, context.name, *line, diagnostics)
+            }
             (other, None) => append_paragraph(&mut intro, &block_text(other)),
             (Block::List(items), Some((phase, _, _))) => {
                 if phase.activities.is_empty() {
@@ -531,17 +607,30 @@ fn build_roadmap(context: &FileContext, blocks: &[(Block, usize)], knowledge: &m
         }
     }
     if phases.is_empty() {
-        diagnostics.push(Diagnostic::error(context.name, 1, "roadmap has no phases (expected headings like `## Phase 1: Title`)"));
+        diagnostics.push(Diagnostic::error(
+            context.name,
+            1,
+            "roadmap has no phases (expected headings like `## Phase 1: Title`)",
+        ));
         return;
     }
     let count = phases.len() as u32;
     for (index, (phase, _, line)) in phases.iter().enumerate() {
         if usize::from(phase.number) != index + 1 {
-            let message = format!("phase `{}` is numbered {} but is phase {} of the roadmap", phase.title, phase.number, index + 1);
+            let message = format!(
+                "phase `{}` is numbered {} but is phase {} of the roadmap",
+                phase.title,
+                phase.number,
+                index + 1
+            );
             diagnostics.push(Diagnostic::error(context.name, *line, message));
         }
         if phase.summary.is_empty() {
-            diagnostics.push(Diagnostic::error(context.name, *line, format!("phase {} has no summary paragraph", phase.number)));
+            diagnostics.push(Diagnostic::error(
+                context.name,
+                *line,
+                format!("phase {} has no summary paragraph", phase.number),
+            ));
         }
     }
     let mut overview = intro.clone();
@@ -549,12 +638,24 @@ fn build_roadmap(context: &FileContext, blocks: &[(Block, usize)], knowledge: &m
         append_paragraph(&mut overview, &format!("Phase {}: {} — {}", phase.number, phase.title, phase.summary));
     }
     let breadcrumb = vec![context.title.clone()];
-    let draft = Draft { kind: UnitKind::Overview, title: context.title.clone(), breadcrumb: breadcrumb.clone(), text: overview, keywords: Vec::new(), line: 1 };
+    let draft = Draft {
+        kind: UnitKind::Overview,
+        title: context.title.clone(),
+        breadcrumb: breadcrumb.clone(),
+        text: overview,
+        keywords: Vec::new(),
+        line: 1,
+    };
     let mut all_phases = intro_annotations.phases.clone();
     all_phases.extend(phases.iter().map(|(phase, _, _)| phase.number));
     let overview_annotations = Annotations { keywords: intro_annotations.keywords, phases: all_phases };
     let overview_unit = context.push(draft, context.stem.clone(), &overview_annotations, knowledge);
-    let mut roadmap = Roadmap { title: context.title.clone(), months: context.front.months, overview: overview_unit, phases: Vec::new() };
+    let mut roadmap = Roadmap {
+        title: context.title.clone(),
+        months: context.front.months,
+        overview: overview_unit,
+        phases: Vec::new(),
+    };
     for (mut phase, mut annotations, line) in phases {
         if let Some(total) = context.front.months {
             let index = u32::from(phase.number).saturating_sub(1).min(count - 1);
@@ -564,7 +665,14 @@ fn build_roadmap(context: &FileContext, blocks: &[(Block, usize)], knowledge: &m
         crumbs.push(format!("Phase {}", phase.number));
         let keywords = phase_keywords(phase.number, count);
         annotations.phases.push(phase.number);
-        let draft = Draft { kind: UnitKind::Phase, title: format!("Phase {}: {}", phase.number, phase.title), breadcrumb: crumbs, text: phase_text(&phase), keywords, line };
+        let draft = Draft {
+            kind: UnitKind::Phase,
+            title: format!("Phase {}: {}", phase.number, phase.title),
+            breadcrumb: crumbs,
+            text: phase_text(&phase),
+            keywords,
+            line,
+        };
         phase.unit = context.push(draft, context.id(&[&format!("phase-{}", phase.number)]), &annotations, knowledge);
         roadmap.phases.push(phase);
     }
@@ -588,7 +696,8 @@ fn phase_heading(text: &str, index: usize) -> (u8, String) {
 
 /// Words members use for a phase by position, so "the second phase" finds phase 2.
 fn phase_keywords(number: u8, count: u32) -> Vec<String> {
-    const ORDINALS: [&str; 10] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+    const ORDINALS: [&str; 10] =
+        ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
     const CARDINALS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
     let mut keywords = vec![format!("phase {number}"), format!("stage {number}"), format!("step {number}")];
     if let Some(index) = usize::from(number).checked_sub(1).filter(|&i| i < ORDINALS.len()) {
@@ -616,7 +725,12 @@ fn phase_text(phase: &Phase) -> String {
 }
 
 /// Synonym files: list items `word = expansion, expansion`.
-fn build_synonyms(context: &FileContext, blocks: &[(Block, usize)], knowledge: &mut Knowledge, diagnostics: &mut Vec<Diagnostic>) {
+fn build_synonyms(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    knowledge: &mut Knowledge,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for (block, line) in blocks {
         let Block::List(items) = block else { continue };
         for item in items {
@@ -625,7 +739,11 @@ fn build_synonyms(context: &FileContext, blocks: &[(Block, usize)], knowledge: &
                     let entry = knowledge.synonyms.entry(word.trim().to_lowercase()).or_default();
                     entry.extend(split_list(expansions, ','));
                 }
-                _ => diagnostics.push(Diagnostic::error(context.name, *line, format!("synonym `{item}` should read `word = expansion, expansion`"))),
+                _ => diagnostics.push(Diagnostic::error(
+                    context.name,
+                    *line,
+                    format!("synonym `{item}` should read `word = expansion, expansion`"),
+                )),
             }
         }
     }

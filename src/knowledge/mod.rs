@@ -147,10 +147,7 @@ impl Knowledge {
 
     /// Phase numbers in roadmap order; empty without a roadmap.
     pub fn phase_numbers(&self) -> Vec<u8> {
-        self.roadmap
-            .iter()
-            .flat_map(|roadmap| roadmap.phases.iter().map(|phase| phase.number))
-            .collect()
+        self.roadmap.iter().flat_map(|roadmap| roadmap.phases.iter().map(|phase| phase.number)).collect()
     }
 }
 
@@ -282,4 +279,95 @@ fn relative_name(dir: &Path, path: &Path) -> String {
 
 fn bytes_line(bytes: &[u8], offset: usize) -> usize {
     1 + bytes[..offset.min(bytes.len())].iter().filter(|&&b| b == b'\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(files: &[(&str, &str)]) -> (Knowledge, Vec<String>) {
+        let sources: Vec<(String, String)> = files.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        let (knowledge, diagnostics) = parse_sources(&sources);
+        (knowledge, diagnostics.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn sections_become_passages_with_heading_paths() {
+        let text = "# Guide\n\n## Setup\n<!-- keywords: install, setup -->\n\nFirst paragraph is long enough to stand alone as a passage, so it is not merged with the next one; it goes on and on to pass the minimum length that a passage needs before the loader stops merging it with whatever comes next in the section, which takes a few more words than one would think.\n\nSteps:\n\n- one\n- two\n\n### Détails\n\nÜmlauts and 日本語 work.\n";
+        let (knowledge, diagnostics) = parse(&[("guide.md", text)]);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let ids: Vec<&str> = knowledge.units.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["guide/setup", "guide/setup-2", "guide/détails"]);
+        assert_eq!(knowledge.units[1].text, "Steps:\n\n- one\n- two");
+        assert_eq!(knowledge.units[0].keywords, ["install", "setup"]);
+        assert_eq!(knowledge.units[2].breadcrumb, ["Guide", "Setup", "Détails"]);
+        assert_eq!(knowledge.units[2].location.line, 15);
+    }
+
+    #[test]
+    fn faq_roadmap_comparison_and_synonyms_are_typed() {
+        let faq = "+++\nkind = \"faq\"\n+++\n# FAQ\n## Is it hard?\n<!-- aliases: Is it difficult? | How hard is it? -->\nNo.\n";
+        let roadmap = "+++\nkind = \"roadmap\"\nmonths = 12\n+++\n# Plan\nIntro.\n## Phase 1: Start\nBegin here.\n\nDo:\n\n- read\n## Phase 2: Finish\nEnd here.\n";
+        let table = "+++\nkind = \"comparison\"\n+++\n# A vs B\n| Dimension | A | B |\n|---|---|---|\n| Speed | fast | slow |\n";
+        let synonyms = "+++\nkind = \"synonyms\"\n+++\n- js = javascript\n";
+        let (knowledge, diagnostics) =
+            parse(&[("faq.md", faq), ("plan.md", roadmap), ("cmp.md", table), ("syn.md", synonyms)]);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let faq_unit = &knowledge.units[knowledge.faq[0]];
+        assert_eq!((faq_unit.title.as_str(), faq_unit.text.as_str()), ("Is it hard?", "No."));
+        assert_eq!(faq_unit.keywords, ["Is it difficult?", "How hard is it?"]);
+        let roadmap = knowledge.roadmap.as_ref().unwrap();
+        assert_eq!(roadmap.phases[0].activities, ["read"]);
+        assert_eq!(roadmap.phases[0].activities_label.as_deref(), Some("Do:"));
+        assert_eq!(roadmap.phases.iter().map(|p| p.months).collect::<Vec<_>>(), [Some((1, 6)), Some((7, 12))]);
+        assert_eq!(knowledge.units[roadmap.phases[1].unit].phases, [2]);
+        let comparison = knowledge.comparison.as_ref().unwrap();
+        assert_eq!(comparison.columns, ["A", "B"]);
+        assert_eq!(knowledge.units[comparison.rows[0].unit].text, "Speed — A: fast; B: slow");
+        assert_eq!(knowledge.synonyms["js"], ["javascript"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("+++\nkind = \"nope\"\n+++\n# T\ntext\n", "a.md:2: error: front matter", "unknown kind"),
+            ("+++\nkind = \"faq\"\n+++\n# F\n## Why?\n## How?\nBecause.\n", "a.md:5: error: FAQ question `Why?` has no answer", "empty answer"),
+            ("+++\nkind = \"roadmap\"\n+++\n# R\n## Phase 2: Late\nText.\n", "a.md:5: error: phase `Late` is numbered 2", "phase order"),
+            ("+++\nkind = \"roadmap\"\n+++\n# R\nNo phases.\n", "a.md:1: error: roadmap has no phases", "no phases"),
+            ("# T\n## Same\nOne.\n## Same\nTwo.\n", "a.md:5: error: duplicate unit id `a/same`", "duplicate ids"),
+            ("+++\nkind = \"synonyms\"\n+++\n- nothing here\n", "a.md:4: error: synonym `nothing here`", "bad synonym"),
+            ("+++\ntitle = 1\n", "a.md:1: error: front matter opened with `+++` is never closed", "unclosed"),
+            ("# T\n<!-- phases: x -->\nText.\n", "a.md:2: error: `x` is not a phase number", "bad phase"),
+        ];
+        for (text, expected, what) in cases {
+            let (_, diagnostics) = parse(&[("a.md", text)]);
+            assert!(diagnostics.iter().any(|d| d.starts_with(expected)), "{what}: {diagnostics:?}");
+        }
+    }
+
+    #[test]
+    fn folder_problems_are_collected_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("good.md"), "# Good\nFine text.\n").unwrap();
+        std::fs::write(dir.path().join("bad.md"), b"# Bad\n\xff\xfe\n").unwrap();
+        std::fs::write(dir.path().join("image.png"), b"\x89PNG").unwrap();
+        let (knowledge, diagnostics) = load(dir.path());
+        let shown: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(knowledge.units.len(), 1);
+        assert!(shown.contains(&"bad.md:2: error: file is not UTF-8 text".to_string()), "{shown:?}");
+        assert!(shown.iter().any(|d| d.starts_with("image.png:0: warning")), "{shown:?}");
+        let (_, missing) = load(&dir.path().join("missing"));
+        assert!(missing[0].is_error() && missing[0].message.contains("cannot read knowledge folder"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(load(empty.path()).1.iter().any(|d| d.message.contains("no Markdown files")));
+    }
+
+    #[test]
+    fn the_shipped_knowledge_loads_cleanly() {
+        let (knowledge, diagnostics) = load(Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge").as_path());
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert_eq!(knowledge.phase_numbers(), [1, 2, 3, 4]);
+        assert_eq!(knowledge.faq.len(), 4);
+        assert_eq!(knowledge.comparison.as_ref().map(|c| c.rows.len()), Some(9));
+    }
 }
