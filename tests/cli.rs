@@ -1,0 +1,180 @@
+//! The binary as members and operators run it: commands, JSON, errors, question sets.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn bot(args: &[&str]) -> Output {
+    bot_with(args, &[], None)
+}
+
+/// Runs the binary in the project root (so `config.toml` and `knowledge/` are the shipped ones).
+fn bot_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_transition-bot"));
+    command.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).envs(env.iter().copied());
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("binary runs");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn ask_json(question: &str) -> serde_json::Value {
+    let output = bot(&["ask", "--json", question]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("valid JSON")
+}
+
+#[test]
+fn ask_answers_with_passage_source_and_roadmap_pointer() {
+    let output = bot(&["ask", "What should I build during the applied projects phase?"]);
+    let text = stdout(&output);
+    assert!(output.status.success());
+    assert!(text.contains("Adding intelligent classification to existing services"), "{text}");
+    assert!(text.contains("Source:"), "{text}");
+    assert!(text.contains("/phase 2"), "{text}");
+}
+
+#[test]
+fn ask_json_has_the_documented_shape() {
+    let value = ask_json("How long does it take?");
+    assert_eq!(value["question"], "How long does it take?");
+    assert_eq!(value["answered"], true);
+    assert!(value["reply"].as_str().unwrap().contains("12 to 18 months"));
+    let hit = &value["hits"][0];
+    for key in ["id", "kind", "title", "text"] {
+        assert!(hit[key].is_string(), "{key} in {hit}");
+    }
+    assert!(hit["score"].is_number());
+    assert_eq!(hit["kind"], "faq");
+    let phase = ask_json("What does phase 4 cover?");
+    assert_eq!(phase["hits"][0]["kind"], "phase");
+    assert_eq!(phase["pointers"][0]["phase"], 4);
+    assert_eq!(phase["pointers"][0]["title"], "Production Constraints and Real Users");
+}
+
+#[test]
+fn off_topic_questions_get_an_honest_no_with_suggestions() {
+    let value = ask_json("What is the weather like in Lisbon today?");
+    assert_eq!(value["answered"], false);
+    let reply = value["reply"].as_str().unwrap();
+    assert!(reply.contains("I don't have an answer for that"), "{reply}");
+    assert!(reply.contains("/phases") && reply.contains("/faq"), "{reply}");
+    assert!(value["pointers"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn browse_commands_print_the_content() {
+    let phases = stdout(&bot(&["phases"]));
+    for title in ["Foundations and Context", "Applied Projects", "System Integration", "Production Constraints"] {
+        assert!(phases.contains(title), "{phases}");
+    }
+    let phase = stdout(&bot(&["phase", "3"]));
+    assert!(phase.contains("Orchestrating multiple components reliably") && phase.contains("Phase 4"), "{phase}");
+    let row = stdout(&bot(&["compare", "career"]));
+    assert!(row.contains("Senior AI Engineer, Applied AI Lead") && !row.contains("Primary Focus"), "{row}");
+    let table = stdout(&bot(&["compare"]));
+    assert!(table.contains("Primary Focus") && table.contains("Career Trajectory"), "{table}");
+    let faq = stdout(&bot(&["faq"]));
+    assert!(faq.contains("12 to 18 months") && faq.contains("data scientist"), "{faq}");
+}
+
+#[test]
+fn errors_are_one_line_and_exit_non_zero() {
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&["phase", "7"], &[], "There is no phase 7"),
+        (&["phase", "-1"], &[], "There is no phase -1"),
+        (&["compare", "salary"], &[], "No dimension matches"),
+        (&["--knowledge", "no/such/dir", "phases"], &[], "cannot read knowledge folder"),
+        (&["--config", "no/such.toml", "phases"], &[], "cannot read config file"),
+        (&["faq"], &[("TRANSITION_BOT_ANSWER__MIN_CONFIDENCE", "lots")], "min_confidence"),
+        (&["faq"], &[("TRANSITION_BOT_DISCORD__TOKEN", "x")], "unknown field `token`"),
+        (&["eval", "no/such/questions.toml"], &[], "cannot read question file"),
+    ];
+    for (args, env, message) in cases {
+        let output = bot_with(args, env, None);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with("error: ") && err.contains(message), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    }
+    assert_eq!(bot(&["no-such-command"]).status.code(), Some(2));
+}
+
+#[test]
+fn chat_reads_questions_and_commands_from_a_pipe() {
+    let input = "How many hours per week should I put into learning?\n/phase 1\n/compare testing\n/phase 9\n/nope\n/help\n";
+    let output = bot_with(&["chat"], &[], Some(input));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    for expected in [
+        "ten and fifteen hours per week",
+        "Studying real-world architecture write-ups",
+        "Hybrid testing",
+        "There is no phase 9",
+        "Unknown command /nope",
+        "/ask QUESTION",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in {text}");
+    }
+}
+
+#[test]
+fn question_sets_pass_through_eval() {
+    for set in ["tests/public-questions.toml", "tests/questions.toml"] {
+        let output = bot(&["eval", set]);
+        let text = stdout(&output);
+        assert!(output.status.success(), "{set}: {text}");
+        assert!(text.trim_end().ends_with(" 0 failed"), "{set}: {text}");
+    }
+}
+
+#[test]
+fn eval_reports_failures_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.toml");
+    let cases = "[[case]]\nquestion = \"How long does it take?\"\nexpect_any = [\"a phrase the article never says\"]\n\n\
+        [[case]]\nquestion = \"Recommend a good pizza recipe\"\nexpect_none = true\n\n\
+        [[case]]\nquestion = \"What does phase 4 cover?\"\nexpect_any = [\"Observability\"]\nphase = 2\n";
+    std::fs::write(&file, cases).unwrap();
+    let output = bot(&["eval", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text.contains("FAIL \"How long does it take?\""), "{text}");
+    assert!(text.contains("expected phase 2"), "{text}");
+    assert!(text.trim_end().ends_with("1 passed, 2 failed"), "{text}");
+    let json = bot(&["eval", "--json", file.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!((report["passed"].as_u64(), report["failed"].as_u64()), (Some(1), Some(2)));
+}
+
+#[test]
+fn an_operators_own_docs_work_without_the_article() {
+    let dir = tempfile::tempdir().unwrap();
+    let docs = dir.path();
+    std::fs::write(
+        docs.join("deploy.md"),
+        "# Deploying Widgets\n\n## Rolling back\n\nTo roll back a widget release, run `widget rollback` with the previous version number.\n",
+    )
+    .unwrap();
+    let knowledge = docs.to_str().unwrap();
+    let output = bot(&["--knowledge", knowledge, "ask", "--json", "how do I roll back a release?"]);
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value["answered"], true);
+    assert!(value["hits"][0]["text"].as_str().unwrap().contains("widget rollback"));
+    let phases = bot(&["--knowledge", knowledge, "phases"]);
+    assert_eq!(phases.status.code(), Some(1));
+    assert!(stderr(&phases).contains("no roadmap"));
+    assert!(Path::new(knowledge).exists());
+}

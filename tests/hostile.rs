@@ -1,0 +1,118 @@
+//! No input makes a search fail or panic, and `ask --json` always prints valid JSON.
+
+use std::path::Path;
+use std::process::Command;
+
+use proptest::prelude::*;
+use transition_bot::answer::{self, AnswerSettings};
+use transition_bot::cli::AskJson;
+use transition_bot::commands::{self, Command as BotCommand};
+use transition_bot::reply::{count, limits};
+use transition_bot::snapshot::Snapshot;
+
+fn snapshot() -> &'static Snapshot {
+    static SNAPSHOT: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+    SNAPSHOT.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
+        Snapshot::load(&dir, AnswerSettings::default()).expect("shipped knowledge loads")
+    })
+}
+
+/// Fragments that break naive query parsers or length checks.
+const NASTY: &[&str] = &[
+    "\"",
+    "'",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "AND",
+    "OR",
+    "NOT",
+    "title:",
+    "body:x",
+    "*",
+    "~2",
+    "^3",
+    "+",
+    "-",
+    "\\",
+    ":",
+    "<@123456789012345678>",
+    "<@!1>",
+    "<@&2>",
+    "<#3>",
+    "<:rust:4>",
+    "<t:1700000000:R>",
+    "@everyone",
+    "@here",
+    "🦀",
+    "👍🏽",
+    "é",
+    "日本語",
+    "\u{200b}",
+    "\u{0}",
+    "\u{feff}",
+    "\n",
+    "\t",
+    "phase 4",
+    "How long does it take?",
+    "https://example.com/?q=a&b=c",
+    "```code```",
+    "**bold**",
+];
+
+fn hostile() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        3 => proptest::sample::select(NASTY).prop_map(str::to_string),
+        2 => any::<String>(),
+        1 => "[a-z ]{0,40}",
+    ];
+    proptest::collection::vec(fragment, 0..12).prop_map(|parts| parts.join(" "))
+}
+
+fn check(question: &str) {
+    let snapshot = snapshot();
+    let answer = answer::ask(snapshot, question);
+    let reply = commands::render_answer(snapshot, &answer).clamp();
+    let json = serde_json::to_string(&AskJson::new(snapshot, &answer, reply.to_text())).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["answered"], answer.answered);
+    assert!(reply.embeds.iter().all(|e| count(&e.description) <= limits::EMBED_DESCRIPTION));
+    assert!(!answer.answered || !answer.hits.is_empty());
+    commands::run(snapshot, &BotCommand::Ask(question.to_string())).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_question_gets_a_reply(question in hostile()) {
+        check(&question);
+    }
+}
+
+#[test]
+fn huge_and_degenerate_questions_are_answered() {
+    for question in ["", " ", "?", &"a".repeat(5000), &"why ".repeat(1250), &"🦀".repeat(5000), &"AND OR ".repeat(700)] {
+        check(question);
+    }
+}
+
+#[test]
+fn the_binary_prints_valid_json_for_hostile_input() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(48));
+    let strategy = hostile().prop_filter("arguments cannot contain NUL", |q| !q.contains('\0'));
+    runner
+        .run(&strategy, |question| {
+            let output =
+                Command::new(env!("CARGO_BIN_EXE_transition-bot")).args(["ask", "--json", "--", &question]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+            prop_assert!(output.status.success(), "{question:?}: {}", String::from_utf8_lossy(&output.stderr));
+            let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            prop_assert!(value["answered"].is_boolean());
+            Ok(())
+        })
+        .unwrap();
+}
