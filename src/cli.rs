@@ -7,6 +7,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -15,8 +16,11 @@ use serde::Serialize;
 use crate::answer::{self, Answer};
 use crate::commands::{self, Command};
 use crate::config::Config;
+use crate::discord;
 use crate::eval::{self, QuestionSet};
+use crate::host::Host;
 use crate::snapshot::Snapshot;
+use crate::telemetry::Telemetry;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,6 +63,8 @@ pub enum CliCommand {
     Faq,
     /// Interactive session: questions or /commands, one per line, from stdin.
     Chat,
+    /// Connect to Discord and answer there (token from DISCORD_TOKEN).
+    Serve,
     /// Run a question file and report failures.
     Eval {
         file: PathBuf,
@@ -97,6 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Compare { dimension } => Command::Compare(dimension),
         CliCommand::Faq => Command::Faq,
         CliCommand::Chat => return chat(&config),
+        CliCommand::Serve => return serve(config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
     };
     let snapshot = load_snapshot(&config)?;
@@ -180,6 +187,28 @@ impl AskJson {
             .collect();
         AskJson { question: answer.question.clone(), answered: answer.answered, reply, hits, pointers }
     }
+}
+
+fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    discord::token()?;
+    init_logging(&config);
+    let snapshot = load_snapshot(&config)?;
+    tracing::info!(units = snapshot.knowledge.units.len(), dir = %config.knowledge.dir.display(), "knowledge loaded");
+    let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(discord::serve(config, host, Telemetry::default()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        crate::config::LogFormat::Text => builder.try_init(),
+        crate::config::LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 fn chat(config: &Config) -> anyhow::Result<ExitCode> {

@@ -236,6 +236,14 @@ impl Config {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        let discord = &self.discord;
+        for (key, ids) in
+            [("guild_ids", &discord.guild_ids), ("channels", &discord.channels), ("admin_users", &discord.admin_users)]
+        {
+            if ids.contains(&0) {
+                bail!("discord.{key}: Discord ids are never 0");
+            }
+        }
         if !(0.0..=1.0).contains(&self.answer.min_confidence) {
             bail!("answer.min_confidence must be between 0 and 1");
         }

@@ -8,6 +8,7 @@ pub mod answer;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod discord;
 pub mod eval;
 pub mod host;
 pub mod knowledge;

@@ -114,7 +114,8 @@ fn errors_are_one_line_and_exit_non_zero() {
 
 #[test]
 fn chat_reads_questions_and_commands_from_a_pipe() {
-    let input = "How many hours per week should I put into learning?\n/phase 1\n/compare testing\n/phase 9\n/nope\n/help\n";
+    let input =
+        "How many hours per week should I put into learning?\n/phase 1\n/compare testing\n/phase 9\n/nope\n/help\n";
     let output = bot_with(&["chat"], &[], Some(input));
     let text = stdout(&output);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -144,7 +145,8 @@ fn question_sets_pass_through_eval() {
 fn eval_reports_failures_and_exits_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("q.toml");
-    let cases = "[[case]]\nquestion = \"How long does it take?\"\nexpect_any = [\"a phrase the article never says\"]\n\n\
+    let cases =
+        "[[case]]\nquestion = \"How long does it take?\"\nexpect_any = [\"a phrase the article never says\"]\n\n\
         [[case]]\nquestion = \"Recommend a good pizza recipe\"\nexpect_none = true\n\n\
         [[case]]\nquestion = \"What does phase 4 cover?\"\nexpect_any = [\"Observability\"]\nphase = 2\n";
     std::fs::write(&file, cases).unwrap();

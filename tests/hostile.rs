@@ -96,7 +96,8 @@ proptest! {
 
 #[test]
 fn huge_and_degenerate_questions_are_answered() {
-    for question in ["", " ", "?", &"a".repeat(5000), &"why ".repeat(1250), &"🦀".repeat(5000), &"AND OR ".repeat(700)] {
+    for question in ["", " ", "?", &"a".repeat(5000), &"why ".repeat(1250), &"🦀".repeat(5000), &"AND OR ".repeat(700)]
+    {
         check(question);
     }
 }
@@ -107,8 +108,11 @@ fn the_binary_prints_valid_json_for_hostile_input() {
     let strategy = hostile().prop_filter("arguments cannot contain NUL", |q| !q.contains('\0'));
     runner
         .run(&strategy, |question| {
-            let output =
-                Command::new(env!("CARGO_BIN_EXE_transition-bot")).args(["ask", "--json", "--", &question]).current_dir(env!("CARGO_MANIFEST_DIR")).output().unwrap();
+            let output = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+                .args(["ask", "--json", "--", &question])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .unwrap();
             prop_assert!(output.status.success(), "{question:?}: {}", String::from_utf8_lossy(&output.stderr));
             let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
             prop_assert!(value["answered"].is_boolean());

@@ -1,10 +1,8 @@
-//! An in-process fake Discord (REST + gateway) for end-to-end tests of the
-//! real serenity/poise client, on 127.0.0.1 with a random port.
+//! An in-process fake Discord (REST + gateway) on 127.0.0.1, random port,
+//! for end-to-end tests of the real serenity/poise client.
 //!
-//! # Using it from an integration test
-//!
-//! Include the module by path (one convention for the whole suite; a file
-//! under `tests/support/` is not a test crate of its own):
+//! Integration tests include it by path (a file under `tests/support/` is
+//! not a test crate of its own):
 //!
 //! ```ignore
 //! #[path = "support/fake_discord.rs"]
@@ -12,34 +10,30 @@
 //! use fake_discord::*;
 //!
 //! let fake = FakeDiscord::start(FakeConfig::default()).await;
-//! // Point the bot at it: TRANSITION_BOT_DISCORD__PROXY_URL=fake.base_url(),
-//! // token = fake.config().token. The bot must build its Http with
+//! // Start the bot with TRANSITION_BOT_DISCORD__PROXY_URL=fake.base_url() and
+//! // token fake.config().token; its Http must be built with
 //! // `HttpBuilder::new(token).proxy(url).ratelimiter_disabled(true)`.
 //! fake.wait_ready(1, secs(10)).await;
 //! let ask = slash_command("ask", json!([{"name": "question", "type": 3, "value": "rust?"}]));
 //! fake.send_interaction(&ask);
-//! let reply = fake.callback_for(&ask.id, secs(5)).await;
-//! validate(&reply).unwrap();
+//! validate(&fake.callback_for(&ask.id, secs(5)).await).unwrap();
 //! ```
 //!
-//! # What it fakes
-//! * REST under `/api/v10` (the prefix is optional and is stripped from the
-//!   recorded path): gateway discovery, application info (with an owner, so
-//!   poise learns owners), current user, command registration (echoed back),
-//!   interaction callbacks (204), follow-ups/edits and channel messages (a
-//!   Message echoing the body). Anything else is recorded and answered 404.
-//!   A wrong `Authorization: Bot <token>` gets 401. Every request is recorded.
-//! * The gateway, as a websocket on any path of the same port (the URL handed
-//!   out is `ws://127.0.0.1:PORT/gateway`; serenity appends `?v=10`): HELLO,
-//!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> RESUMED, one session per
-//!   connection/shard, per-session sequence numbers.
-//! * `validate` checks a recorded body against Discord's own OpenAPI request
-//!   schemas, vendored in `tests/fixtures/discord/openapi-subset.json`, plus
-//!   limits a schema cannot express.
+//! * REST (`/api/v10` prefix optional, stripped from recorded paths): gateway
+//!   discovery, app info (with an owner, for poise), current user, command
+//!   PUTs (echoed), interaction callbacks (204), follow-ups, edits and channel
+//!   messages (a Message echoing the body). Other routes: recorded, 404. A
+//!   wrong `Authorization: Bot <token>`: 401.
+//! * Gateway: a websocket upgrade on any path (the URL handed out is
+//!   `ws://127.0.0.1:PORT/gateway`; serenity appends `?v=10`). HELLO,
+//!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> RESUMED; per-session
+//!   sequence numbers; any number of shards.
+//! * `validate`: Discord's OpenAPI request schemas (vendored subset in
+//!   `tests/fixtures/discord/`) plus limits no schema states.
 //!
-//! Fixture builders return JSON that serenity 0.12.5 deserializes; serenity
-//! silently drops malformed gateway events (the test then just times out), so
-//! `tests/fake_discord_selftest.rs` checks each builder against serenity types.
+//! serenity silently drops a gateway event it cannot parse (the test then
+//! times out), so `tests/fake_discord_selftest.rs` parses every fixture
+//! builder's output as serenity types.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 use std::collections::{BTreeMap, HashMap};
@@ -87,18 +81,14 @@ pub struct FakeConfig {
     pub token: String,
     /// `shards` answered by `GET /gateway/bot` (used by `start_autosharded`).
     pub recommended_shards: u32,
-    /// Sent in HELLO; serenity heartbeats at this rate and reconnects when a
-    /// heartbeat goes unacknowledged, so keep it small to recover fast.
+    /// Sent in HELLO. serenity heartbeats at this rate (each is ACKed) and
+    /// notices a dead connection at the latest one interval later.
     pub heartbeat_interval_ms: u64,
 }
 
 impl Default for FakeConfig {
     fn default() -> Self {
-        FakeConfig {
-            token: "fake-bot-token".into(),
-            recommended_shards: 1,
-            heartbeat_interval_ms: 1000,
-        }
+        FakeConfig { token: "fake-bot-token".into(), recommended_shards: 1, heartbeat_interval_ms: 1000 }
     }
 }
 
@@ -188,9 +178,7 @@ struct GatewayState {
 
 impl GatewayState {
     fn shard_of(&self, conn: &Conn) -> Option<[u32; 2]> {
-        self.sessions
-            .get(conn.session_id.as_ref()?)
-            .map(|s| s.shard)
+        self.sessions.get(conn.session_id.as_ref()?).map(|s| s.shard)
     }
     /// Distinct `[id, total]` of live connections that got READY or RESUMED.
     fn ready_shards(&self) -> Vec<[u32; 2]> {
@@ -247,21 +235,13 @@ impl Drop for FakeDiscord {
 
 impl FakeDiscord {
     pub async fn start(config: FakeConfig) -> FakeDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().unwrap().port();
-        let shared = Arc::new(Shared {
-            config,
-            port,
-            state: Mutex::default(),
-        });
+        let shared = Arc::new(Shared { config, port, state: Mutex::default() });
         // One fallback handler: a websocket upgrade is the gateway whatever
         // the path; anything else is REST, routed by hand so that unknown
         // routes are recorded too.
-        let app = axum::Router::new()
-            .fallback(entry)
-            .with_state(shared.clone());
+        let app = axum::Router::new().fallback(entry).with_state(shared.clone());
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeDiscord { shared, server }
     }
@@ -291,12 +271,7 @@ impl FakeDiscord {
 
     /// Poll `check` until it yields a value; on timeout panic with what was
     /// recorded so far (a timed-out wait is a failed test).
-    async fn wait_for<T>(
-        &self,
-        timeout: Duration,
-        what: &str,
-        check: impl Fn(&GatewayState) -> Option<T>,
-    ) -> T {
+    async fn wait_for<T>(&self, timeout: Duration, what: &str, check: impl Fn(&GatewayState) -> Option<T>) -> T {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = check(&self.shared.state()) {
@@ -304,15 +279,9 @@ impl FakeDiscord {
             }
             if Instant::now() >= deadline {
                 let st = self.shared.state();
-                let reqs = st
-                    .requests
-                    .iter()
-                    .map(|r| format!("{} {} {}", r.status, r.method, r.path));
+                let reqs = st.requests.iter().map(|r| format!("{} {} {}", r.status, r.method, r.path));
                 let reqs: Vec<_> = reqs.collect();
-                panic!(
-                    "fake Discord: no {what} within {timeout:?}; logins: {}; requests: {reqs:#?}",
-                    st.logins.len()
-                );
+                panic!("fake Discord: no {what} within {timeout:?}; logins: {}; requests: {reqs:#?}", st.logins.len());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -322,16 +291,14 @@ impl FakeDiscord {
     /// returns the logins so far.
     pub async fn wait_ready(&self, shards: usize, timeout: Duration) -> Vec<Login> {
         let what = format!("{shards} ready shard(s)");
-        let check =
-            |st: &GatewayState| (st.ready_shards().len() >= shards).then(|| st.logins.clone());
+        let check = |st: &GatewayState| (st.ready_shards().len() >= shards).then(|| st.logins.clone());
         self.wait_for(timeout, &what, check).await
     }
 
     /// Wait until at least `n` IDENTIFY/RESUME logins were accepted in total.
     pub async fn wait_logins(&self, n: usize, timeout: Duration) -> Vec<Login> {
         let check = |st: &GatewayState| (st.logins.len() >= n).then(|| st.logins.clone());
-        self.wait_for(timeout, &format!("{n} gateway logins"), check)
-            .await
+        self.wait_for(timeout, &format!("{n} gateway logins"), check).await
     }
 
     /// Send a dispatch (op 0) to every ready connection, or only to shard id
@@ -339,26 +306,16 @@ impl FakeDiscord {
     pub fn send_dispatch(&self, shard: Option<u32>, event: &str, data: Value) -> usize {
         let mut st = self.shared.state();
         let wanted = |s: [u32; 2]| shard.is_none_or(|want| s[0] == want);
-        let targets: Vec<usize> = (0..st.conns.len())
-            .filter(|&i| st.shard_of(&st.conns[i]).is_some_and(wanted))
-            .collect();
-        targets
-            .into_iter()
-            .filter(|&i| st.dispatch(i, event, &data))
-            .count()
+        let targets: Vec<usize> =
+            (0..st.conns.len()).filter(|&i| st.shard_of(&st.conns[i]).is_some_and(wanted)).collect();
+        targets.into_iter().filter(|&i| st.dispatch(i, event, &data)).count()
     }
 
     /// INTERACTION_CREATE to the shard that owns [`GUILD_ID`], as Discord
     /// routes it (`(guild_id >> 22) % shard_total`), so exactly one shard
     /// answers. Returns how many connections it was sent to (0 or 1).
     pub fn send_interaction(&self, interaction: &FakeInteraction) -> usize {
-        let total = self
-            .shared
-            .state()
-            .ready_shards()
-            .iter()
-            .map(|s| s[1])
-            .max();
+        let total = self.shared.state().ready_shards().iter().map(|s| s[1]).max();
         let shard = total.map(|t| ((GUILD_ID >> 22) % u64::from(t.max(1))) as u32);
         self.send_dispatch(shard, "INTERACTION_CREATE", interaction.payload.clone())
     }
@@ -369,11 +326,7 @@ impl FakeDiscord {
     }
 
     /// Wait for the first recorded request (in arrival order) matching `pred`.
-    pub async fn wait_request(
-        &self,
-        pred: impl Fn(&Recorded) -> bool,
-        timeout: Duration,
-    ) -> Recorded {
+    pub async fn wait_request(&self, pred: impl Fn(&Recorded) -> bool, timeout: Duration) -> Recorded {
         let check = |st: &GatewayState| st.requests.iter().find(|r| pred(r)).cloned();
         self.wait_for(timeout, "matching request", check).await
     }
@@ -381,9 +334,7 @@ impl FakeDiscord {
     /// Wait for `POST /interactions/{id}/{token}/callback`.
     pub async fn callback_for(&self, interaction_id: &str, timeout: Duration) -> Recorded {
         let prefix = format!("/interactions/{interaction_id}/");
-        let is_cb = |r: &Recorded| {
-            r.method == "POST" && r.path.starts_with(&prefix) && r.path.ends_with("/callback")
-        };
+        let is_cb = |r: &Recorded| r.method == "POST" && r.path.starts_with(&prefix) && r.path.ends_with("/callback");
         self.wait_request(is_cb, timeout).await
     }
 
@@ -412,52 +363,29 @@ async fn entry(
 
 fn rest(shared: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
     let raw = uri.path();
-    let path = raw
-        .strip_prefix("/api/v10")
-        .or_else(|| raw.strip_prefix("/api"))
-        .unwrap_or(raw);
-    let path = if path.is_empty() { "/" } else { path }.to_string();
-    let headers: BTreeMap<String, String> = headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
-        .collect();
+    let path = ["/api/v10", "/api"].iter().find_map(|p| raw.strip_prefix(p)).unwrap_or(raw);
+    let path = format!("/{}", path.trim_start_matches('/'));
+    let headers: BTreeMap<String, String> =
+        headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into())).collect();
     let body: Option<Value> = serde_json::from_slice(body).ok();
     let auth = headers.get("authorization").map_or("", String::as_str);
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (status, answer) = if auth.starts_with("Bot ") && shared.token_ok(auth) {
-        route(
-            shared,
-            &method,
-            &path.trim_matches('/').split('/').collect::<Vec<_>>(),
-            body.as_ref(),
-        )
+        route(shared, &method, &segs, body.as_ref())
     } else {
-        (
-            StatusCode::UNAUTHORIZED,
-            json!({"message": "401: Unauthorized", "code": 0}),
-        )
+        let unauthorized = json!({"message": "401: Unauthorized", "code": 0});
+        (StatusCode::UNAUTHORIZED, unauthorized)
     };
-    let query = uri.query().unwrap_or("").to_string();
-    let (method, code) = (method.to_string(), status.as_u16());
-    shared.state().requests.push(Recorded {
-        method,
-        path,
-        query,
-        headers,
-        body,
-        status: code,
-    });
+    let (method, query) = (method.to_string(), uri.query().unwrap_or("").to_string());
+    let recorded = Recorded { method, path, query, headers, body, status: status.as_u16() };
+    shared.state().requests.push(recorded);
     match status {
         StatusCode::NO_CONTENT => status.into_response(),
         _ => (status, axum::Json(answer)).into_response(),
     }
 }
 
-fn route(
-    shared: &Shared,
-    method: &Method,
-    segs: &[&str],
-    body: Option<&Value>,
-) -> (StatusCode, Value) {
+fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) -> (StatusCode, Value) {
     let ok = |v| (StatusCode::OK, v);
     match (method.as_str(), segs) {
         ("GET", ["gateway"]) => ok(json!({"url": shared.ws_url()})),
@@ -474,10 +402,7 @@ fn route(
             ok(echo_message(&CHANNEL_ID.to_string(), body, true))
         }
         ("POST", ["channels", channel, "messages"]) => ok(echo_message(channel, body, false)),
-        _ => (
-            StatusCode::NOT_FOUND,
-            json!({"message": "404: Not Found", "code": 0}),
-        ),
+        _ => (StatusCode::NOT_FOUND, json!({"message": "404: Not Found", "code": 0})),
     }
 }
 
@@ -485,12 +410,8 @@ fn route(
 /// adds (serenity parses the answer into `Vec<Command>`).
 fn echo_commands(body: Option<&Value>, guild: Option<&str>) -> Value {
     let mut commands = body.cloned().filter(Value::is_array).unwrap_or(json!([]));
-    for c in commands
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .filter_map(Value::as_object_mut)
-    {
+    let list = commands.as_array_mut().unwrap();
+    for c in list.iter_mut().filter_map(Value::as_object_mut) {
         c.insert("id".into(), sf(next_id()));
         c.insert("application_id".into(), sf(APPLICATION_ID));
         c.insert("version".into(), sf(next_id()));
@@ -524,14 +445,9 @@ fn echo_message(channel: &str, body: Option<&Value>, webhook: bool) -> Value {
 async fn gateway(shared: Arc<Shared>, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let id = next_id();
-    shared.state().conns.push(Conn {
-        id,
-        session_id: None,
-        tx: tx.clone(),
-    });
-    let _ = tx.send(Out::Json(
-        json!({"op": 10, "d": {"heartbeat_interval": shared.config.heartbeat_interval_ms}}),
-    ));
+    let conn = Conn { id, session_id: None, tx: tx.clone() };
+    shared.state().conns.push(conn);
+    let _ = tx.send(Out::Json(json!({"op": 10, "d": {"heartbeat_interval": shared.config.heartbeat_interval_ms}})));
     // All output goes through `rx`, so READY and later dispatches leave in
     // sequence order whichever task produced them.
     loop {
@@ -579,8 +495,7 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
         Some(2) => {
             let shard = [0, 1].map(|i| d["shard"][i].as_u64().unwrap_or(i as u64) as u32);
             let session_id = format!("fake-session-{}", next_id());
-            st.sessions
-                .insert(session_id.clone(), Session { shard, seq: 0 });
+            st.sessions.insert(session_id.clone(), Session { shard, seq: 0 });
             (LoginKind::Identify, session_id, shard)
         }
         Some(6) => {
@@ -594,28 +509,15 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
         _ => return, // presence updates, member requests...: ignored
     };
     // A stale connection of the same session must not get dispatches.
-    for c in st
-        .conns
-        .iter_mut()
-        .filter(|c| c.session_id.as_ref() == Some(&session_id))
-    {
+    for c in st.conns.iter_mut().filter(|c| c.session_id.as_ref() == Some(&session_id)) {
         c.session_id = None;
     }
     st.conns[idx].session_id = Some(session_id.clone());
     let intents = d["intents"].as_u64().unwrap_or(0);
-    let login = Login {
-        kind,
-        shard,
-        token,
-        intents,
-        session_id: session_id.clone(),
-        payload: d.clone(),
-    };
+    let login = Login { kind, shard, token, intents, session_id: session_id.clone(), payload: d.clone() };
     st.logins.push(login);
     match kind {
-        LoginKind::Identify => {
-            st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url()))
-        }
+        LoginKind::Identify => st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url())),
         LoginKind::Resume => st.dispatch(idx, "RESUMED", &json!({})),
     };
 }
@@ -662,24 +564,16 @@ pub fn ready(shard: [u32; 2], session_id: &str, resume_url: &str) -> Value {
 /// this bot ([`BOT_USER_ID`]), as for a message the bot sent; otherwise the
 /// author is the human [`USER_ID`]. `mentions` are user ids.
 pub fn message_create(content: &str, mentions: &[u64], author_is_bot: bool) -> Value {
-    let author = if author_is_bot {
-        bot_user()
-    } else {
-        user(USER_ID, "tester", false)
-    };
+    let author = if author_is_bot { bot_user() } else { user(USER_ID, "tester", false) };
     let mut msg = message(author, content, mentions);
     msg["guild_id"] = sf(GUILD_ID);
     // Gateway messages carry a partial member, without `user`.
-    msg["member"] =
-        json!({"roles": [], "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0});
+    msg["member"] = json!({"roles": [], "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0});
     msg
 }
 
 fn message(author: Value, content: &str, mentions: &[u64]) -> Value {
-    let mentions: Vec<Value> = mentions
-        .iter()
-        .map(|&id| user(id, &format!("user{id}"), id == BOT_USER_ID))
-        .collect();
+    let mentions: Vec<Value> = mentions.iter().map(|&id| user(id, &format!("user{id}"), id == BOT_USER_ID)).collect();
     json!({
         "id": sf(next_id()), "channel_id": sf(CHANNEL_ID), "author": author, "content": content,
         "timestamp": TIMESTAMP, "edited_timestamp": null, "tts": false, "mention_everyone": false,
@@ -722,9 +616,7 @@ pub fn autocomplete(name: &str, options: Value) -> FakeInteraction {
 /// `data` of a chat-input command. Its id is stable per name, as Discord
 /// keeps a command's id.
 fn command_data(name: &str, options: Value) -> Value {
-    let hash = name
-        .bytes()
-        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let hash = name.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let id = 1_300_000_000_000_000_000 + hash % 1_000_000_000_000;
     json!({"id": sf(id), "name": name, "type": 1, "options": options})
 }
@@ -772,25 +664,14 @@ pub fn validate(r: &Recorded) -> Result<(), Vec<String>> {
         ("POST", ["webhooks", _, _]) => (DEFS[6], Some(&body)),
         ("PATCH", ["webhooks", _, _, "messages", _]) => (DEFS[7], Some(&body)),
         // Global and guild command PUTs share one schema.
-        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
-            (DEFS[8], None)
-        }
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => (DEFS[8], None),
         _ if r.body.is_none() => return Ok(()),
-        _ => {
-            return Err(vec![format!(
-                "no vendored schema for {} {}",
-                r.method, r.path
-            )])
-        }
+        _ => return Err(vec![format!("no vendored schema for {} {}", r.method, r.path)]),
     };
     let mut errors = schema_errors(def, &body);
     if def == DEFS[8] {
         for command in arr(&body) {
-            command_names(
-                command,
-                command["type"].as_u64().unwrap_or(1) == 1,
-                &mut errors,
-            );
+            command_names(command, command["type"].as_u64().unwrap_or(1) == 1, &mut errors);
         }
     }
     if let Some(m) = message.filter(|m| m.is_object()) {
@@ -808,29 +689,15 @@ fn message_limits(m: &Value, errors: &mut Vec<String>) {
     let embed_chars: usize = arr(&m["embeds"])
         .iter()
         .flat_map(|e| {
-            let fields = arr(&e["fields"])
-                .iter()
-                .flat_map(|f| [&f["name"], &f["value"]]);
-            [
-                &e["title"],
-                &e["description"],
-                &e["footer"]["text"],
-                &e["author"]["name"],
-            ]
-            .into_iter()
-            .chain(fields)
+            let fields = arr(&e["fields"]).iter().flat_map(|f| [&f["name"], &f["value"]]);
+            [&e["title"], &e["description"], &e["footer"]["text"], &e["author"]["name"]].into_iter().chain(fields)
         })
         .map(chars)
         .sum();
     if embed_chars > 6000 {
-        errors.push(format!(
-            "embeds hold {embed_chars} characters in total, Discord allows 6000"
-        ));
+        errors.push(format!("embeds hold {embed_chars} characters in total, Discord allows 6000"));
     }
-    let rows = arr(&m["components"])
-        .iter()
-        .filter(|c| c["type"] == 1)
-        .count();
+    let rows = arr(&m["components"]).iter().filter(|c| c["type"] == 1).count();
     if rows > 5 {
         errors.push(format!("{rows} action rows, Discord allows 5"));
     }
@@ -849,13 +716,9 @@ fn message_limits(m: &Value, errors: &mut Vec<String>) {
 /// `type` 2 and 3, may use any name).
 fn command_names(c: &Value, chat_input: bool, errors: &mut Vec<String>) {
     let name = c["name"].as_str().unwrap_or("");
-    let charset = name
-        .chars()
-        .all(|ch| ch == '-' || ch == '_' || ch.is_alphanumeric());
+    let charset = name.chars().all(|ch| ch == '-' || ch == '_' || ch.is_alphanumeric());
     if chat_input && !(charset && name.to_lowercase() == name) {
-        errors.push(format!(
-            "command/option name {name:?}: only lower case letters, digits, - and _"
-        ));
+        errors.push(format!("command/option name {name:?}: only lower case letters, digits, - and _"));
     }
     for option in arr(&c["options"]) {
         command_names(option, true, errors);
@@ -888,11 +751,7 @@ fn schema_errors(def: &str, body: &Value) -> Vec<String> {
             // last: keep both ends of long ones.
             let text: Vec<char> = e.error.to_string().chars().collect();
             let text: String = match text.len() {
-                n if n > 160 => text[..60]
-                    .iter()
-                    .chain(&['.'; 3])
-                    .chain(&text[n - 90..])
-                    .collect(),
+                n if n > 160 => text[..60].iter().chain(&['.'; 3]).chain(&text[n - 90..]).collect(),
                 _ => text.into_iter().collect(),
             };
             format!("{def} at '{}': {text}", e.instance_location)

@@ -1,0 +1,134 @@
+//! The Discord front end: serenity + poise. The only module that knows Discord.
+//!
+//! Slash commands, channel questions and button clicks all end in
+//! `commands::run` on one snapshot and a `Reply` converted by `convert`.
+//! Everything a button needs is in its `custom_id`, so buttons on old
+//! messages keep working after a restart.
+
+mod convert;
+mod events;
+mod slash;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+use crate::config::{Config, Shards, Trigger};
+use crate::host::Host;
+use crate::telemetry::Telemetry;
+
+pub use convert::no_pings;
+
+/// Environment variable holding the bot token; never read from files, never printed.
+pub const TOKEN_VAR: &str = "DISCORD_TOKEN";
+
+/// Shared by every command and event handler.
+pub struct Data {
+    pub host: Arc<Host>,
+    pub config: Arc<Config>,
+    pub telemetry: Telemetry,
+    /// When each member last had a channel question answered.
+    cooldowns: Mutex<HashMap<u64, Instant>>,
+}
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// Connects to Discord and serves until the client stops.
+pub async fn serve(config: Config, host: Arc<Host>, telemetry: Telemetry) -> anyhow::Result<()> {
+    let token = token()?;
+    let config = Arc::new(config);
+    let http = match &config.discord.proxy_url {
+        // A proxy (or a fake Discord in tests) does the rate limiting, so serenity's is off.
+        Some(url) => {
+            serenity::HttpBuilder::new(&token).proxy(url.trim_end_matches('/')).ratelimiter_disabled(true).build()
+        }
+        None => serenity::HttpBuilder::new(&token).build(),
+    };
+    let data = Data { host, config: config.clone(), telemetry, cooldowns: Mutex::new(HashMap::new()) };
+    let framework = framework(data);
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
+        .framework(framework)
+        .await
+        .context("cannot create the Discord client")?;
+    let started = match (&config.discord.shards, config.discord.shard_range) {
+        (Shards::Auto, _) => client.start_autosharded().await,
+        (Shards::Total(total), Some([first, last])) => client.start_shard_range(first..last + 1, *total).await,
+        (Shards::Total(1), None) => client.start().await,
+        (Shards::Total(total), None) => client.start_shards(*total).await,
+    };
+    started.context("Discord connection failed")
+}
+
+/// The token from the environment; the error names the variable, never a value.
+pub fn token() -> anyhow::Result<String> {
+    let token = std::env::var(TOKEN_VAR).unwrap_or_default().trim().to_string();
+    if token.is_empty() {
+        anyhow::bail!(
+            "{TOKEN_VAR} is not set: create a bot at https://discord.com/developers/applications and export its token"
+        );
+    }
+    Ok(token)
+}
+
+/// Only what the bot uses. MESSAGE_CONTENT is privileged and needed only to
+/// read plain questions in configured channels; mentions carry their content anyway.
+pub fn intents(config: &Config) -> serenity::GatewayIntents {
+    let mut intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES;
+    if reads_channels(config) {
+        intents |= serenity::GatewayIntents::MESSAGE_CONTENT;
+    }
+    intents
+}
+
+fn reads_channels(config: &Config) -> bool {
+    !config.discord.channels.is_empty() && config.discord.trigger != Trigger::Mention
+}
+
+fn framework(data: Data) -> poise::Framework<Data, Error> {
+    let options = poise::FrameworkOptions {
+        commands: slash::all(),
+        on_error: |error| Box::pin(slash::on_error(error)),
+        event_handler: |framework, event| Box::pin(events::handle(framework, event)),
+        allowed_mentions: Some(no_pings()),
+        // Prefix commands are not used: questions in channels are handled as events.
+        prefix_options: poise::PrefixFrameworkOptions { prefix: None, mention_as_prefix: false, ..Default::default() },
+        ..Default::default()
+    };
+    poise::Framework::builder()
+        .options(options)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = command_definitions(&framework.options().commands)?;
+                let guilds = &data.config.discord.guild_ids;
+                if guilds.is_empty() {
+                    ctx.http.create_global_commands(&commands).await?;
+                } else {
+                    for guild in guilds {
+                        ctx.http.create_guild_commands(serenity::GuildId::new(*guild), &commands).await?;
+                    }
+                }
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                Ok(data)
+            })
+        })
+        .build()
+}
+
+/// poise's command definitions as JSON, with `default_member_permissions` as
+/// the integer Discord's OpenAPI schema specifies (serenity sends a string).
+fn command_definitions(commands: &[poise::Command<Data, Error>]) -> anyhow::Result<serde_json::Value> {
+    let mut definitions = serde_json::to_value(poise::builtins::create_application_commands(commands))?;
+    for definition in definitions.as_array_mut().into_iter().flatten() {
+        let permissions = &mut definition["default_member_permissions"];
+        if let Some(number) = permissions.as_str().and_then(|text| text.parse::<u64>().ok()) {
+            *permissions = serde_json::Value::from(number);
+        }
+    }
+    Ok(definitions)
+}

@@ -1,0 +1,171 @@
+//! Slash commands. Each is a thin shell: read the options, run the core
+//! command on one snapshot, send the reply. Doc comments are Discord's help text.
+
+use std::time::Instant;
+
+use poise::serenity_prelude as serenity;
+
+use super::{convert, Context, Data, Error};
+use crate::answer;
+use crate::commands::{self, Command, UserError};
+use crate::reply::{limits, Reply};
+use crate::telemetry::{QuestionEvent, Surface};
+
+pub fn all() -> Vec<poise::Command<Data, Error>> {
+    vec![ask(), phases(), phase(), compare(), faq(), help(), reindex()]
+}
+
+/// Sends a core reply; the core has already fitted it to Discord's limits.
+async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
+    ctx.send(convert::poise_reply(reply)).await?;
+    Ok(())
+}
+
+/// Runs a browse command; a `UserError` is shown to the user only.
+async fn run(ctx: Context<'_>, command: Command) -> Result<(), Error> {
+    let snapshot = ctx.data().host.snapshot();
+    let reply = commands::run(&snapshot, &command).unwrap_or_else(|UserError(message)| Reply::notice(message));
+    send(ctx, &reply).await
+}
+
+/// Ask a question about moving from software development into AI engineering.
+///
+/// Replies with the most relevant passage, where it comes from, and the roadmap phase it relates to.
+#[poise::command(slash_command)]
+async fn ask(
+    ctx: Context<'_>,
+    #[description = "Your question, e.g. \"How long does it take?\""]
+    #[autocomplete = "complete_question"]
+    #[max_length = 1000]
+    question: String,
+    #[description = "Only you see the answer"] private: Option<bool>,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    let snapshot = ctx.data().host.snapshot();
+    let asked = question.clone();
+    let (answer, reply) = tokio::task::spawn_blocking(move || {
+        let answer = answer::ask(&snapshot, &asked);
+        let reply = commands::render_answer(&snapshot, &answer).clamp();
+        let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
+        (answer.answered, (reply, top))
+    })
+    .await?;
+    let (mut reply, top) = reply;
+    reply.ephemeral = private.unwrap_or(false);
+    send(ctx, &reply).await?;
+    ctx.data().telemetry.question(QuestionEvent {
+        surface: Surface::Slash,
+        question,
+        guild_id: ctx.guild_id().map(|id| id.get()),
+        channel_id: Some(ctx.channel_id().get()),
+        answered: answer,
+        top_unit: top.as_ref().map(|(id, _)| id.clone()),
+        score: top.map_or(0.0, |(_, score)| score),
+        latency: started.elapsed(),
+    });
+    Ok(())
+}
+
+async fn complete_question(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let snapshot = ctx.data().host.snapshot();
+    let choices = commands::complete_question(&snapshot.knowledge, partial);
+    autocomplete(choices)
+}
+
+async fn complete_dimension(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let snapshot = ctx.data().host.snapshot();
+    autocomplete(commands::complete_dimension(&snapshot.knowledge, partial))
+}
+
+fn autocomplete(choices: Vec<String>) -> serenity::CreateAutocompleteResponse {
+    let choices = choices
+        .into_iter()
+        .take(limits::AUTOCOMPLETE_CHOICES)
+        .map(|choice| serenity::AutocompleteChoice::new(choice.clone(), choice))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// The 18-month roadmap: every phase in one line, and where it sits.
+#[poise::command(slash_command)]
+async fn phases(ctx: Context<'_>) -> Result<(), Error> {
+    run(ctx, Command::Phases).await
+}
+
+/// One roadmap phase: summary, activities, and what comes before and after.
+#[poise::command(slash_command)]
+async fn phase(
+    ctx: Context<'_>,
+    #[description = "Phase number"]
+    #[min = 1]
+    #[max = 4]
+    number: i64,
+) -> Result<(), Error> {
+    run(ctx, Command::Phase(number)).await
+}
+
+/// Software engineer vs AI engineer: the whole comparison, or one dimension.
+#[poise::command(slash_command)]
+async fn compare(
+    ctx: Context<'_>,
+    #[description = "A dimension such as \"Testing Approach\"; leave empty for the whole table"]
+    #[autocomplete = "complete_dimension"]
+    dimension: Option<String>,
+) -> Result<(), Error> {
+    run(ctx, Command::Compare(dimension)).await
+}
+
+/// Frequently asked questions and their answers.
+#[poise::command(slash_command)]
+async fn faq(ctx: Context<'_>) -> Result<(), Error> {
+    run(ctx, Command::Faq).await
+}
+
+/// What this bot can do and how to ask it.
+#[poise::command(slash_command)]
+async fn help(ctx: Context<'_>) -> Result<(), Error> {
+    run(ctx, Command::Help).await
+}
+
+/// Admins: reload the knowledge base from disk now.
+#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD", ephemeral)]
+async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
+    if !is_admin(ctx) {
+        return send(ctx, &Reply::notice("Only server managers and configured admins can reindex.")).await;
+    }
+    ctx.defer_ephemeral().await?;
+    let host = ctx.data().host.clone();
+    let outcome = tokio::task::spawn_blocking(move || host.rebuild()).await?;
+    let mut reply = crate::commands::render_rebuild(&outcome);
+    reply.ephemeral = true;
+    send(ctx, &reply.clamp()).await
+}
+
+/// Manage Server in this guild, or listed in `discord.admin_users`.
+fn is_admin(ctx: Context<'_>) -> bool {
+    let user = ctx.author().id.get();
+    if ctx.data().config.discord.admin_users.contains(&user) {
+        return true;
+    }
+    let Context::Application(app) = ctx else { return false };
+    let permissions = app.interaction.member.as_ref().and_then(|member| member.permissions);
+    permissions.is_some_and(|p| p.manage_guild() || p.administrator())
+}
+
+/// Logs the whole error chain and tells the user briefly; the bot keeps running.
+pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().name, error = format!("{error:#}"), "command failed");
+            let notice = Reply::notice("Sorry, something went wrong answering that. It has been logged.");
+            if let Err(err) = ctx.send(convert::poise_reply(&notice)).await {
+                tracing::warn!(error = %err, "could not report a failed command");
+            }
+        }
+        other => {
+            if let Err(err) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %err, "error while handling an error");
+            }
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The real serenity/poise client, run as the `transition-bot serve` binary,
+//! against the fake Discord in `support/fake_discord.rs` on 127.0.0.1.
+//! Every body the bot sends is validated against Discord's OpenAPI schema.
+
+#[path = "support/fake_discord.rs"]
+mod fake_discord;
+
+use std::process::{Child, Command, Stdio};
+
+use fake_discord::*;
+use serde_json::{json, Value};
+
+/// A running bot process, killed when dropped; its output goes to files.
+struct Bot {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Bot {
+    fn start(fake: &FakeDiscord, env: &[(&str, &str)]) -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::fs::File::create(dir.path().join("out.log")).unwrap();
+        let err = std::fs::File::create(dir.path().join("err.log")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+            .arg("serve")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("DISCORD_TOKEN", &fake.config().token)
+            .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
+            .env("TRANSITION_BOT_STORAGE__PATH", dir.path().join("bot.sqlite3"))
+            .env("TRANSITION_BOT_REINDEX__WATCH", "false")
+            .env("RUST_LOG", "info,transition_bot=debug")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        Bot { child, dir }
+    }
+
+    fn output(&self) -> String {
+        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        read("out.log") + &read("err.log")
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn valid(request: &Recorded) -> &Value {
+    if let Err(errors) = validate(request) {
+        panic!(
+            "{} {} is not what Discord accepts: {errors:?}\n{:#}",
+            request.method,
+            request.path,
+            request.body.clone().unwrap_or_default()
+        );
+    }
+    request.body.as_ref().expect("a body")
+}
+
+async fn ask(fake: &FakeDiscord, name: &str, options: Value) -> Value {
+    let interaction = slash_command(name, options);
+    fake.send_interaction(&interaction);
+    valid(&fake.callback_for(&interaction.id, secs(10)).await).clone()
+}
+
+fn string_option(name: &str, value: &str) -> Value {
+    json!([{"name": name, "type": 3, "value": value}])
+}
+
+fn embed_text(body: &Value) -> String {
+    let data = if body.get("data").is_some() { &body["data"] } else { body };
+    let mut text = data["content"].as_str().unwrap_or_default().to_string();
+    for embed in data["embeds"].as_array().into_iter().flatten() {
+        for key in ["title", "description"] {
+            text += embed[key].as_str().unwrap_or_default();
+            text.push('\n');
+        }
+        for field in embed["fields"].as_array().into_iter().flatten() {
+            text += &format!(
+                "{}\n{}\n",
+                field["name"].as_str().unwrap_or_default(),
+                field["value"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    text
+}
+
+fn custom_ids(body: &Value) -> Vec<String> {
+    let data = if body.get("data").is_some() { &body["data"] } else { body };
+    let rows = data["components"].as_array().cloned().unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|button| button["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn is_ephemeral(body: &Value) -> bool {
+    body["data"]["flags"].as_u64().is_some_and(|flags| flags & 64 != 0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slash_commands_autocomplete_buttons_and_mentions() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let bot = Bot::start(&fake, &[]);
+    let logins = fake.wait_ready(1, secs(20)).await;
+    let intents = logins[0].intents;
+    assert_eq!(intents & (1 << 15), 0, "MESSAGE_CONTENT is only requested for channel mode");
+
+    // Registration: every command, globally (no guild ids configured).
+    let put = fake.wait_request(|r| r.method == "PUT" && r.path.ends_with("/commands"), secs(10)).await;
+    let body = valid(&put);
+    let mut names: Vec<&str> = body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["ask", "compare", "faq", "help", "phase", "phases", "reindex"]);
+    assert!(body.as_array().unwrap().iter().all(|c| !c["description"].as_str().unwrap_or("").is_empty()));
+    assert!(put.path.starts_with(&format!("/applications/{APPLICATION_ID}/commands")));
+
+    // /ask answers with the passage, its source, a roadmap pointer and buttons.
+    let reply =
+        ask(&fake, "ask", string_option("question", "What should I build during the applied projects phase?")).await;
+    assert_eq!(reply["type"], 4);
+    let text = embed_text(&reply);
+    assert!(text.contains("Adding intelligent classification to existing services"), "{text}");
+    assert!(text.contains("Source") && text.contains("/phase 2"), "{text}");
+    let ids = custom_ids(&reply);
+    assert!(ids.contains(&"tb:phase:2".to_string()), "{ids:?}");
+    assert!(ids.iter().any(|id| id.starts_with("tb:vote:up:")) && ids.iter().any(|id| id.starts_with("tb:vote:down:")));
+    assert!(!is_ephemeral(&reply));
+
+    // private: true makes it ephemeral; @everyone in the question pings nobody.
+    let options = json!([{"name": "question", "type": 3, "value": "@everyone how long does it take?"}, {"name": "private", "type": 5, "value": true}]);
+    let reply = ask(&fake, "ask", options).await;
+    assert!(is_ephemeral(&reply) && embed_text(&reply).contains("12 to 18 months"));
+    assert_eq!(reply["data"]["allowed_mentions"]["parse"], json!([]));
+
+    // Off-topic: an honest no, with suggestions.
+    let reply = ask(&fake, "ask", string_option("question", "Recommend a good pizza recipe")).await;
+    assert!(embed_text(&reply).contains("I don't have an answer for that"));
+
+    let phases = embed_text(&ask(&fake, "phases", json!([])).await);
+    assert!(phases.contains("Foundations and Context") && phases.contains("months 14–18"), "{phases}");
+    let phase = embed_text(&ask(&fake, "phase", json!([{"name": "number", "type": 4, "value": 3}])).await);
+    assert!(phase.contains("Orchestrating multiple components reliably") && phase.contains("Phase 4"), "{phase}");
+    let missing = ask(&fake, "phase", json!([{"name": "number", "type": 4, "value": 7}])).await;
+    assert!(is_ephemeral(&missing) && embed_text(&missing).contains("There is no phase 7"));
+    let table = embed_text(&ask(&fake, "compare", json!([])).await);
+    assert!(table.contains("Primary Focus") && table.contains("Career Trajectory"), "{table}");
+    let row = embed_text(&ask(&fake, "compare", string_option("dimension", "Testing Approach")).await);
+    assert!(row.contains("Hybrid testing") && !row.contains("Primary Focus"), "{row}");
+    let faq = embed_text(&ask(&fake, "faq", json!([])).await);
+    assert!(faq.contains("12 to 18 months"), "{faq}");
+    assert!(embed_text(&ask(&fake, "help", json!([])).await).contains("/phase N"));
+
+    // Autocomplete: matching FAQ questions, at most 25.
+    let typing = autocomplete("ask", json!([{"name": "question", "type": 3, "value": "long", "focused": true}]));
+    fake.send_interaction(&typing);
+    let choices = valid(&fake.callback_for(&typing.id, secs(10)).await).clone();
+    assert_eq!(choices["type"], 8);
+    let names: Vec<&str> =
+        choices["data"]["choices"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"How long does it take to become an AI engineer?"), "{names:?}");
+    let typing = autocomplete("compare", json!([{"name": "dimension", "type": 3, "value": "test", "focused": true}]));
+    fake.send_interaction(&typing);
+    let choices = valid(&fake.callback_for(&typing.id, secs(10)).await).clone();
+    assert_eq!(choices["data"]["choices"][0]["value"], "Testing Approach");
+
+    // Buttons carry their state in custom_id.
+    let mut message = message_create("", &[], true);
+    message["components"] =
+        json!([{"type": 1, "components": [{"type": 2, "style": 1, "label": "Phase 3", "custom_id": "tb:phase:3"}]}]);
+    let click = button_click("tb:phase:3", message.clone());
+    fake.send_interaction(&click);
+    let reply = valid(&fake.callback_for(&click.id, secs(10)).await).clone();
+    assert!(embed_text(&reply).contains("System Integration and Orchestration") && is_ephemeral(&reply));
+    let vote = button_click("tb:vote:down:faq/how-long-does-it-take-to-become-an-ai-engineer", message);
+    fake.send_interaction(&vote);
+    let reply = valid(&fake.callback_for(&vote.id, secs(10)).await).clone();
+    assert!(is_ephemeral(&reply) && reply["data"]["content"].as_str().unwrap().contains("Thanks"));
+
+    // A mention is answered as a reply that pings nobody, the asker included.
+    fake.send_message(&message_create(&format!("<@{BOT_USER_ID}> how many hours per week?"), &[BOT_USER_ID], false));
+    let sent = fake
+        .wait_request(|r| r.method == "POST" && r.path == format!("/channels/{CHANNEL_ID}/messages"), secs(10))
+        .await;
+    let body = valid(&sent);
+    assert!(embed_text(body).contains("ten and fifteen hours per week"));
+    assert!(body["message_reference"]["message_id"].is_string());
+    assert_eq!(body["allowed_mentions"]["replied_user"], false);
+    assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+
+    // Bots (and itself) are ignored; an off-topic mention gets an honest no.
+    let before = fake.requests().len();
+    fake.send_message(&message_create(&format!("<@{BOT_USER_ID}> how long does it take?"), &[BOT_USER_ID], true));
+    fake.send_message(&message_create(
+        &format!("<@{BOT_USER_ID}> what is the capital of France?"),
+        &[BOT_USER_ID],
+        false,
+    ));
+    let sent = fake
+        .wait_request(
+            |r| {
+                r.method == "POST"
+                    && r.path.ends_with("/messages")
+                    && embed_text(r.body.as_ref().unwrap()).contains("I don't have an answer")
+            },
+            secs(10),
+        )
+        .await;
+    valid(&sent);
+    let posts =
+        fake.requests()[before..].iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
+    assert_eq!(posts, 1, "the bot author's message must be ignored");
+
+    for request in fake.requests() {
+        assert_eq!(validate(&request), Ok(()), "{} {}", request.method, request.path);
+        assert_eq!(request.authorization(), Some(format!("Bot {}", fake.config().token).as_str()));
+    }
+    let output = bot.output();
+    assert!(!output.contains(&fake.config().token), "the token leaked into the bot's output");
+    assert!(!output.contains("panicked"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn channel_questions_need_the_intent_and_stay_quiet_when_unsure() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let channels = format!("[{CHANNEL_ID}]");
+    let _bot = Bot::start(
+        &fake,
+        &[("TRANSITION_BOT_DISCORD__CHANNELS", &channels), ("TRANSITION_BOT_DISCORD__COOLDOWN_SECS", "0")],
+    );
+    let logins = fake.wait_ready(1, secs(20)).await;
+    assert_ne!(logins[0].intents & (1 << 15), 0, "channel mode needs MESSAGE_CONTENT");
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+
+    // Off-topic and chatter first: the bot must stay silent for both.
+    fake.send_message(&message_create("what is the capital of France?", &[], false));
+    fake.send_message(&message_create("good morning everyone", &[], false));
+    fake.send_message(&message_create("SE vs AI engineer?", &[], false));
+    let sent = fake.wait_request(|r| r.method == "POST" && r.path.ends_with("/messages"), secs(10)).await;
+    assert!(embed_text(valid(&sent)).contains("Primary Focus"));
+    tokio::time::sleep(secs(1)).await;
+    let posts = fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
+    assert_eq!(posts, 1, "only the on-topic question is answered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_gateway_is_survived() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let bot = Bot::start(&fake, &[]);
+    fake.wait_ready(1, secs(20)).await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    assert!(embed_text(&ask(&fake, "phases", json!([])).await).contains("Applied Projects"));
+    fake.drop_gateway();
+    fake.wait_logins(2, secs(20)).await;
+    let reply = ask(&fake, "ask", string_option("question", "How long does it take?")).await;
+    assert!(embed_text(&reply).contains("12 to 18 months"));
+    assert!(!bot.output().contains("panicked"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reindex_is_for_admins_and_reports_what_changed() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let _bot = Bot::start(&fake, &[]);
+    fake.wait_ready(1, secs(20)).await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+
+    let mut denied = slash_command("reindex", json!([]));
+    denied.payload["member"]["permissions"] = json!("0");
+    fake.send_interaction(&denied);
+    let reply = valid(&fake.callback_for(&denied.id, secs(10)).await).clone();
+    assert!(embed_text(&reply).contains("Only server managers"), "{reply}");
+
+    let mut allowed = slash_command("reindex", json!([]));
+    allowed.payload["member"]["permissions"] = json!("32"); // MANAGE_GUILD
+    fake.send_interaction(&allowed);
+    let edit = fake
+        .wait_request(
+            |r| r.path.contains(&allowed.token) && r.body.as_ref().is_some_and(|b| !embed_text(b).is_empty()),
+            secs(20),
+        )
+        .await;
+    let text = embed_text(valid(&edit));
+    assert!(text.contains("Nothing changed"), "{text}");
+}
+
+#[test]
+fn a_missing_token_is_one_clear_line() {
+    let output = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+        .arg("serve")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("DISCORD_TOKEN is not set"), "{err}");
+}
