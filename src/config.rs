@@ -300,7 +300,8 @@ mod tests {
 
     #[test]
     fn mistakes_are_errors_that_name_the_key() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+        let cases: &[Case] = &[
             ("[discord]\ntokn = 1\n", &[], "tokn"),
             ("[nope]\n", &[], "nope"),
             ("", &[("TRANSITION_BOT_METRICS__LISTN", "x")], "listn"),

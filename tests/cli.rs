@@ -91,7 +91,8 @@ fn browse_commands_print_the_content() {
 
 #[test]
 fn errors_are_one_line_and_exit_non_zero() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (&["phase", "7"], &[], "There is no phase 7"),
         (&["phase", "-1"], &[], "There is no phase -1"),
         (&["compare", "salary"], &[], "No dimension matches"),
