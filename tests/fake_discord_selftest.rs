@@ -280,6 +280,7 @@ fn callback(body: Value) -> Recorded {
         headers: BTreeMap::new(),
         body: Some(body),
         status: 204,
+        at: std::time::Instant::now(),
     }
 }
 

@@ -106,6 +106,8 @@ pub struct Recorded {
     pub body: Option<Value>,
     /// Status the fake answered with.
     pub status: u16,
+    /// When the request arrived, for latency measurements.
+    pub at: std::time::Instant,
 }
 
 impl Recorded {
@@ -377,7 +379,8 @@ fn rest(shared: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: &
         (StatusCode::UNAUTHORIZED, unauthorized)
     };
     let (method, query) = (method.to_string(), uri.query().unwrap_or("").to_string());
-    let recorded = Recorded { method, path, query, headers, body, status: status.as_u16() };
+    let recorded =
+        Recorded { method, path, query, headers, body, status: status.as_u16(), at: std::time::Instant::now() };
     shared.state().requests.push(recorded);
     match status {
         StatusCode::NO_CONTENT => status.into_response(),
