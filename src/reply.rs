@@ -28,6 +28,9 @@ pub mod limits {
     pub const CHOICE: usize = 100;
 }
 
+/// Appended to a description cut to fit, pointing to the rest.
+pub const SHORTENED: &str = "\n\n*(Shortened to fit Discord: the full text is in the source.)*";
+
 /// A message for any surface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reply {
@@ -145,7 +148,12 @@ impl Reply {
                 .sum();
             // The description gets what the fields leave, but at least half the budget.
             let description_budget = budget.saturating_sub(fields_wanted).max(budget / 2);
-            embed.description = truncate_text(&embed.description, limits::EMBED_DESCRIPTION.min(description_budget));
+            let room = limits::EMBED_DESCRIPTION.min(description_budget);
+            if count(&embed.description) > room {
+                // A cut passage says where the rest is rather than just stopping.
+                let kept = truncate_text(&embed.description, room.saturating_sub(count(SHORTENED)));
+                embed.description = truncate_text(&format!("{kept}{SHORTENED}"), room);
+            }
             budget -= count(&embed.description);
             embed.fields.retain_mut(|field| {
                 field.name = truncate_text(&field.name, limits::FIELD_NAME.min(budget));
@@ -283,6 +291,7 @@ mod tests {
             }
         }
         assert!(total <= limits::EMBEDS_TOTAL, "{total}");
+        assert!(reply.embeds[0].description.ends_with(SHORTENED.trim_start()), "a cut passage points to the rest");
         assert_eq!(reply.buttons.len(), limits::BUTTON_ROWS * limits::BUTTONS_PER_ROW);
         assert!(reply.buttons.iter().all(|b| count(&b.label) <= limits::BUTTON_LABEL));
     }

@@ -115,6 +115,8 @@ impl SearchIndex {
                 || knowledge.units[position - 1].title != unit_data.title;
             let title_field = if lead { title } else { keywords };
             document.add_text(title_field, &unit_data.title);
+            // Aliases are questions this unit answers: they count like a title.
+            document.add_text(title_field, unit_data.aliases.join(" \n "));
             document.add_text(keywords, unit_data.keywords.join(" \n "));
             document.add_text(body, &unit_data.text);
             document.add_u64(unit, position as u64);
@@ -274,10 +276,13 @@ impl SearchIndex {
     }
 
     /// The indexed word closest to an unknown `word`, if one is within a typo
-    /// or two: distance 1 for words of 4 to 7 letters, 2 from 8 letters.
+    /// or two: distance 1 for words of 5 to 7 letters (only a swap of two
+    /// letters for four-letter words), 2 from 8 letters.
     /// Ties go to the more common word.
     fn correct(&self, word: &str) -> Option<String> {
         let length = word.chars().count();
+        // Short words are too close to too many others ("earn" is one typo from
+        // "learn"), so four-letter words only get swapped letters fixed ("lnog").
         let max_distance = match length {
             0..=3 => return None,
             4..=7 => 1,
@@ -287,7 +292,7 @@ impl SearchIndex {
         for bucket in self.words_by_length.iter().take(length + max_distance + 1).skip(length - max_distance) {
             for candidate in bucket {
                 let distance = strsim::osa_distance(word, candidate);
-                if distance > max_distance {
+                if distance > max_distance || (length == 4 && !is_transposition(word, candidate)) {
                     continue;
                 }
                 let frequency = self.doc_freq.get(&self.vocabulary[candidate]).copied().unwrap_or(0);
@@ -299,6 +304,17 @@ impl SearchIndex {
         }
         best.map(|(_, _, word)| word.clone())
     }
+}
+
+/// Whether `a` and `b` differ only by swapping two neighbouring letters.
+fn is_transposition(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let differ: Vec<usize> = (0..a.len().min(b.len())).filter(|&i| a[i] != b[i]).collect();
+    a.len() == b.len()
+        && differ.len() == 2
+        && differ[1] == differ[0] + 1
+        && a[differ[0]] == b[differ[1]]
+        && a[differ[1]] == b[differ[0]]
 }
 
 /// The analyzer used for indexing; `words` + `stem_word` reproduce it for questions.
@@ -323,7 +339,8 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 fn unit_words(unit: &Unit) -> impl Iterator<Item = String> + '_ {
-    words(&unit.title).chain(unit.keywords.iter().flat_map(|keyword| words(keyword))).chain(words(&unit.text))
+    let extra = unit.keywords.iter().chain(&unit.aliases);
+    words(&unit.title).chain(extra.flat_map(|keyword| words(keyword))).chain(words(&unit.text))
 }
 
 /// Removes what Discord puts in messages but is not the question: user, role

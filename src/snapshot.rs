@@ -58,7 +58,13 @@ impl Snapshot {
 fn content_hash(knowledge: &Knowledge) -> String {
     let mut hasher = Sha256::new();
     for unit in &knowledge.units {
-        for part in [unit.id.as_str(), unit.title.as_str(), unit.text.as_str(), &unit.keywords.join("\u{1f}")] {
+        for part in [
+            unit.id.as_str(),
+            unit.title.as_str(),
+            unit.text.as_str(),
+            &unit.keywords.join("\u{1f}"),
+            &unit.aliases.join("\u{1f}"),
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }

@@ -289,6 +289,7 @@ fn parse_phases(value: &str, file: &str, line: usize, diagnostics: &mut Vec<Diag
 #[derive(Default)]
 struct Annotations {
     keywords: Vec<String>,
+    aliases: Vec<String>,
     phases: Vec<u8>,
 }
 
@@ -296,7 +297,7 @@ impl Annotations {
     fn apply(&mut self, key: &str, value: &str, file: &str, line: usize, diagnostics: &mut Vec<Diagnostic>) {
         match key {
             "keywords" => self.keywords.extend(split_list(value, ',')),
-            "aliases" => self.keywords.extend(split_list(value, '|')),
+            "aliases" => self.aliases.extend(split_list(value, '|')),
             "phases" => self.phases.extend(parse_phases(value, file, line, diagnostics)),
             _ => {}
         }
@@ -310,6 +311,8 @@ struct Draft {
     breadcrumb: Vec<String>,
     text: String,
     keywords: Vec<String>,
+    aliases: Vec<String>,
+    phases: Vec<u8>,
     line: usize,
 }
 
@@ -318,8 +321,11 @@ impl FileContext<'_> {
         let mut keywords = self.front.keywords.clone();
         keywords.extend(annotations.keywords.iter().cloned());
         keywords.extend(draft.keywords);
+        let mut aliases = annotations.aliases.clone();
+        aliases.extend(draft.aliases);
         let mut phases = self.front.phases.clone();
         phases.extend(&annotations.phases);
+        phases.extend(&draft.phases);
         phases.sort_unstable();
         phases.dedup();
         knowledge.units.push(Unit {
@@ -329,6 +335,7 @@ impl FileContext<'_> {
             breadcrumb: draft.breadcrumb,
             text: draft.text,
             keywords,
+            aliases,
             phases,
             source: self.source.clone(),
             location: Location { file: self.name.to_string(), line: draft.line },
@@ -378,7 +385,18 @@ fn build_sections(
                     path.push((*level, text.clone()));
                 }
             }
-            Block::Directive { key, value } => annotations.apply(key, value, context.name, *line, diagnostics),
+            // Under a heading a directive describes the whole section; after a
+            // passage it describes that passage only.
+            Block::Directive { key, value } => match drafts.last_mut() {
+                Some(draft) => {
+                    let mut own = Annotations::default();
+                    own.apply(key, value, context.name, *line, diagnostics);
+                    draft.keywords.extend(own.keywords);
+                    draft.aliases.extend(own.aliases);
+                    draft.phases.extend(own.phases);
+                }
+                None => annotations.apply(key, value, context.name, *line, diagnostics),
+            },
             Block::Paragraph(_) | Block::List(_) | Block::Table { .. } => {
                 let text = block_text(block);
                 // A list belongs to the paragraph that introduces it, and short
@@ -397,6 +415,8 @@ fn build_sections(
                             breadcrumb,
                             text,
                             keywords: Vec::new(),
+                            aliases: Vec::new(),
+                            phases: Vec::new(),
                             line: *line,
                         });
                     }
@@ -457,6 +477,8 @@ fn build_faq(
                     breadcrumb,
                     text: String::new(),
                     keywords: Vec::new(),
+                    aliases: Vec::new(),
+                    phases: Vec::new(),
                     line: *line,
                 };
                 entries.push((draft, Annotations::default()));
@@ -521,6 +543,8 @@ fn build_comparison(
         breadcrumb: breadcrumb.clone(),
         text: table_text(header, rows),
         keywords: Vec::new(),
+        aliases: Vec::new(),
+        phases: Vec::new(),
         line,
     };
     let table_unit = context.push(table, context.stem.clone(), &none, knowledge);
@@ -540,6 +564,8 @@ fn build_comparison(
             breadcrumb: crumbs,
             text: row_text(header, cells),
             keywords,
+            aliases: Vec::new(),
+            phases: Vec::new(),
             line: *row_line,
         };
         let unit = context.push(draft, context.id(&[dimension]), &none, knowledge);
@@ -644,11 +670,14 @@ fn build_roadmap(
         breadcrumb: breadcrumb.clone(),
         text: overview,
         keywords: Vec::new(),
+        aliases: Vec::new(),
+        phases: Vec::new(),
         line: 1,
     };
     let mut all_phases = intro_annotations.phases.clone();
     all_phases.extend(phases.iter().map(|(phase, _, _)| phase.number));
-    let overview_annotations = Annotations { keywords: intro_annotations.keywords, phases: all_phases };
+    let overview_annotations =
+        Annotations { keywords: intro_annotations.keywords, aliases: intro_annotations.aliases, phases: all_phases };
     let overview_unit = context.push(draft, context.stem.clone(), &overview_annotations, knowledge);
     let mut roadmap = Roadmap {
         title: context.title.clone(),
@@ -671,6 +700,8 @@ fn build_roadmap(
             breadcrumb: crumbs,
             text: phase_text(&phase),
             keywords,
+            aliases: Vec::new(),
+            phases: Vec::new(),
             line,
         };
         phase.unit = context.push(draft, context.id(&[&format!("phase-{}", phase.number)]), &annotations, knowledge);

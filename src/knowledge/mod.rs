@@ -68,8 +68,10 @@ pub struct Unit {
     pub breadcrumb: Vec<String>,
     /// The passage itself, as plain text with `- ` list items.
     pub text: String,
-    /// Extra search terms: aliases, alternative questions, synonyms. Indexed, never shown.
+    /// Extra search terms and synonyms. Indexed, never shown.
     pub keywords: Vec<String>,
+    /// Other ways members ask what this unit answers. Indexed like titles.
+    pub aliases: Vec<String>,
     /// Roadmap phases this unit relates to.
     pub phases: Vec<u8>,
     /// Name of the document it comes from, shown to members.
@@ -315,7 +317,7 @@ mod tests {
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         let faq_unit = &knowledge.units[knowledge.faq[0]];
         assert_eq!((faq_unit.title.as_str(), faq_unit.text.as_str()), ("Is it hard?", "No."));
-        assert_eq!(faq_unit.keywords, ["Is it difficult?", "How hard is it?"]);
+        assert_eq!(faq_unit.aliases, ["Is it difficult?", "How hard is it?"]);
         let roadmap = knowledge.roadmap.as_ref().unwrap();
         assert_eq!(roadmap.phases[0].activities, ["read"]);
         assert_eq!(roadmap.phases[0].activities_label.as_deref(), Some("Do:"));
