@@ -5,12 +5,14 @@
 //! nothing of Discord; `cli` drives it from the terminal.
 
 pub mod answer;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod eval;
 pub mod host;
 pub mod knowledge;
+pub mod reindex;
 pub mod reply;
 pub mod search;
 pub mod snapshot;
