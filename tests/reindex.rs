@@ -80,7 +80,10 @@ fn serves(host: &Host, marker: &str) -> bool {
     let snapshot = host.snapshot();
     let answer = answer::ask(&snapshot, &format!("what about {marker}?"));
     answer.answered
-        && answer.hits.first().is_some_and(|hit| snapshot.knowledge.units[hit.unit].text.to_lowercase().contains(marker))
+        && answer
+            .hits
+            .first()
+            .is_some_and(|hit| snapshot.knowledge.units[hit.unit].text.to_lowercase().contains(marker))
 }
 
 /// Polls until `done` holds or `deadline` passes; returns whether it held.
@@ -102,7 +105,11 @@ fn assert_edit_served_within_two_seconds(poll: bool) {
     assert!(!serves(&host, "quokkafish"));
     // Let the watcher establish its watch; the deadline below starts at the write.
     assert!(eventually(Duration::from_secs(5), || _reindexer.status().watching), "the watcher never started");
-    workspace.edit("article.md", SKILLS_SENTENCE, "Quokkafish tooling is what the confusion about AI careers is about.");
+    workspace.edit(
+        "article.md",
+        SKILLS_SENTENCE,
+        "Quokkafish tooling is what the confusion about AI careers is about.",
+    );
     let written = Instant::now();
     let served = eventually(Duration::from_secs(2), || serves(&host, "quokkafish"));
     assert!(served, "the edit was not served within 2 s of the write (poll = {poll})");
@@ -243,7 +250,12 @@ async fn a_broken_edit_keeps_the_old_answers_and_reports_file_and_line() {
         let reply = render_outcome(&outcome);
         assert!(reply.ephemeral);
         let text = reply.to_text();
-        assert!(text.contains(&format!("{}`", error.location)), "{}: reply lacks {}:\n{text}", breakage.name, error.location);
+        assert!(
+            text.contains(&format!("{}`", error.location)),
+            "{}: reply lacks {}:\n{text}",
+            breakage.name,
+            error.location
+        );
         assert_eq!(reply.clone().clamp(), reply);
         assert_eq!(reindexer.last_outcome(), Some(outcome.clone()));
     }
@@ -281,7 +293,10 @@ async fn the_report_lists_what_changed() {
     assert!(report.changed[0].starts_with("article/the-practical-skill-stack"), "{:?}", report.changed);
     assert!(serves(&host, "wombat"));
     let text = render_outcome(&Ok(report)).to_text();
-    assert!(text.contains("Added (1)") && text.contains("`extra/a-new-section`") && text.contains("Changed (1)"), "{text}");
+    assert!(
+        text.contains("Added (1)") && text.contains("`extra/a-new-section`") && text.contains("Changed (1)"),
+        "{text}"
+    );
 
     std::fs::remove_file(workspace.path("extra.md")).expect("remove");
     let report = reindexer.rebuild_now().await.expect("rebuild");
@@ -366,9 +381,10 @@ fn deleting_the_folder_keeps_the_old_snapshot_and_a_new_folder_is_picked_up() {
     copy_dir(&workspace.dir, saved.path());
 
     std::fs::remove_dir_all(&workspace.dir).expect("delete the folder");
-    let refused = eventually(Duration::from_secs(5), || {
-        matches!(reindexer.last_outcome(), Some(Err(RebuildError::Invalid(ref d))) if d.iter().any(|d| d.message.contains("cannot read knowledge folder")))
-    });
+    let refused = eventually(
+        Duration::from_secs(5),
+        || matches!(reindexer.last_outcome(), Some(Err(RebuildError::Invalid(ref d))) if d.iter().any(|d| d.message.contains("cannot read knowledge folder"))),
+    );
     assert!(refused, "the missing folder was not reported: {:?}", reindexer.last_outcome());
     assert!(Arc::ptr_eq(&before, &host.snapshot()));
     assert!(answer::ask(&host.snapshot(), "how long does it take to become an AI engineer?").answered);
@@ -471,4 +487,118 @@ async fn rebuild_now_waits_for_a_rebuild_that_saw_its_edit() {
     workspace.edit("article.md", SKILLS_SENTENCE, "Quokkafish tooling is what the confusion is about.");
     let report = reindexer.rebuild_now().await.expect("rebuild");
     assert!(serves(&host, "quokkafish"), "rebuild_now returned before a rebuild that saw the edit: {report:?}");
+}
+
+/// The real binary, run in `dir` with no config file and no `TRANSITION_BOT_*` settings from the caller.
+fn binary(dir: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"));
+    command.current_dir(dir);
+    for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TRANSITION_BOT_")) {
+        command.env_remove(name);
+    }
+    command
+}
+
+#[test]
+fn check_exits_zero_on_good_content_and_one_on_errors_or_a_failed_gate() {
+    let workspace = Workspace::new();
+    let run = |extra_env: &[(&str, &str)]| {
+        let output = binary(workspace.dir.parent().expect("parent"))
+            .args(["check", "--knowledge"])
+            .arg(&workspace.dir)
+            .envs(extra_env.iter().copied())
+            .output()
+            .expect("run check");
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let questions = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/questions.toml");
+    let gate = [("TRANSITION_BOT_REINDEX__EVAL", questions.to_str().expect("utf-8 path"))];
+
+    let (code, out) = run(&[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("0 warning(s), 0 error(s)"), "{out}");
+    let (code, out) = run(&gate);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("quality gate passed"), "{out}");
+
+    // A warning alone still passes, and is printed.
+    std::fs::write(workspace.path("upload.bin"), [0u8, 159, 146, 150]).expect("write");
+    let (code, out) = run(&[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("upload.bin:0: warning:") && out.contains("1 warning(s), 0 error(s)"), "{out}");
+
+    // A regressing edit fails the gate only.
+    workspace.edit("faq.md", "12 to 18 months", "a good while");
+    workspace.edit("roadmap.md", "roughly 18 months", "a long time");
+    assert_eq!(run(&[]).0, Some(0));
+    let (code, out) = run(&gate);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("quality gate FAILED") && out.contains("job ready"), "{out}");
+
+    // Errors: every one printed with file:line, and the exit code says so.
+    workspace.edit("faq.md", "kind = \"faq\"", "kind = \"faq\"\nnot toml at all");
+    std::fs::write(workspace.path("garbage.md"), b"\x00\x01binary").expect("write");
+    let (code, out) = run(&gate);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("garbage.md:1: error:") && out.contains("faq.md:") && out.contains("2 error(s)"), "{out}");
+    assert!(out.contains("quality gate not run"), "{out}");
+}
+
+/// `chat` answers from the live snapshot, and SIGHUP (with watching off) rebuilds it.
+#[test]
+fn chat_rebuilds_on_sighup() {
+    use std::io::{BufRead, Write};
+    let workspace = Workspace::new();
+    let mut child = binary(workspace.dir.parent().expect("parent"))
+        .args(["chat", "--knowledge"])
+        .arg(&workspace.dir)
+        .env("TRANSITION_BOT_REINDEX__WATCH", "false")
+        .env("RUST_LOG", "off")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start chat");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Reads replies until one line contains `wanted`, or the deadline passes.
+    let saw = |wanted: &str, deadline: Duration| {
+        let start = Instant::now();
+        while let Some(left) = deadline.checked_sub(start.elapsed()) {
+            match lines.recv_timeout(left) {
+                Ok(line) if line.to_lowercase().contains(wanted) => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    };
+    // A first answer proves the reindexer (and its SIGHUP handler) is up: chat starts it before reading.
+    writeln!(stdin, "how long does it take to become an AI engineer?").expect("write question");
+    assert!(saw("18 months", Duration::from_secs(30)), "chat did not answer");
+
+    workspace.edit("article.md", SKILLS_SENTENCE, "Quokkafish tooling is what the confusion is about.");
+    // Watching is off, so without the signal the edit is never served.
+    writeln!(stdin, "what about quokkafish?").expect("write question");
+    assert!(!saw("quokkafish tooling", Duration::from_millis(1500)), "served without a SIGHUP: is watching off?");
+    let status = std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().expect("run kill");
+    assert!(status.success());
+    let start = Instant::now();
+    let mut served = false;
+    while !served && start.elapsed() < Duration::from_secs(10) {
+        writeln!(stdin, "what about quokkafish?").expect("write question");
+        served = saw("quokkafish tooling", Duration::from_millis(300));
+    }
+    assert!(served, "the edit was not served after SIGHUP");
+    writeln!(stdin, "/reindex").expect("write /reindex");
+    assert!(saw("nothing changed", Duration::from_secs(10)), "/reindex in chat did not report");
+    drop(stdin);
+    assert!(child.wait().expect("chat exits").success());
 }
