@@ -458,7 +458,9 @@ enum ActiveWatch {
 fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver<()>) {
     let root_event = Arc::new(AtomicBool::new(false));
     let mut active: Option<(FolderIdentity, ActiveWatch)> = None;
+    // Problems are logged when they start, not every recheck.
     let mut missing_logged = false;
+    let mut failure_logged = false;
     // Set once a watch is lost: whatever the folder holds when it is watched again has not been indexed.
     let mut rebuild_on_watch = false;
     loop {
@@ -481,11 +483,16 @@ fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver<()>) {
                     active = Some((identity, watch));
                     shared.watching.store(true, Ordering::SeqCst);
                     missing_logged = false;
+                    failure_logged = false;
                     if std::mem::take(&mut rebuild_on_watch) {
                         shared.request();
                     }
                 }
-                Err(err) => tracing::error!(dir = %dir.display(), "cannot watch the knowledge folder: {err}; retrying"),
+                Err(err) if !failure_logged => {
+                    tracing::error!(dir = %dir.display(), "cannot watch the knowledge folder: {err}; retrying");
+                    failure_logged = true;
+                }
+                Err(_) => {}
             },
             (None, None) if !missing_logged => {
                 tracing::error!(dir = %dir.display(), "the knowledge folder is missing; still serving the previous version and waiting for it to return");
@@ -505,8 +512,12 @@ fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver<()>) {
 
 fn start_watch(shared: &Arc<Shared>, dir: &Path, root_event: &Arc<AtomicBool>) -> notify::Result<ActiveWatch> {
     let config = &shared.config;
-    let notify_config =
-        notify::Config::default().with_poll_interval(Duration::from_millis(config.poll_interval_ms.max(10)));
+    // notify's poller keeps modification times in whole seconds, so a second save within the
+    // same second would go unseen (formatters rewrite right after a save); comparing contents
+    // catches it. Knowledge folders are small Markdown, so hashing them each poll is cheap.
+    let notify_config = notify::Config::default()
+        .with_poll_interval(Duration::from_millis(config.poll_interval_ms.max(10)))
+        .with_compare_contents(true);
     let debounce = notify_debouncer_mini::Config::default()
         .with_timeout(Duration::from_millis(config.debounce_ms.max(1)))
         .with_notify_config(notify_config);

@@ -68,6 +68,14 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Held by the load test and by the tests with deadlines, so four spinning
+/// readers on a small machine never eat the deadline of another test.
+static CPU_HEAVY: Mutex<()> = Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    CPU_HEAVY.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 fn config(watch: bool, poll: bool) -> ReindexConfig {
     ReindexConfig { watch, poll, poll_interval_ms: 100, debounce_ms: 100, eval: None, min_pass: 0.95 }
 }
@@ -95,10 +103,11 @@ fn eventually(deadline: Duration, mut done: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    done()
+    false
 }
 
 fn assert_edit_served_within_two_seconds(poll: bool) {
+    let _alone = exclusive();
     let workspace = Workspace::new();
     let host = workspace.host();
     let _reindexer = Reindexer::start(Arc::clone(&host), &config(true, poll)).expect("reindexer starts");
@@ -110,10 +119,13 @@ fn assert_edit_served_within_two_seconds(poll: bool) {
         SKILLS_SENTENCE,
         "Quokkafish tooling is what the confusion about AI careers is about.",
     );
-    let written = Instant::now();
     let served = eventually(Duration::from_secs(2), || serves(&host, "quokkafish"));
     assert!(served, "the edit was not served within 2 s of the write (poll = {poll})");
-    assert!(written.elapsed() < Duration::from_secs(2) + Duration::from_millis(100));
+    // A second save right after the first, usually within the same second of modification
+    // time (a formatter rewriting on save), is served too: notify's poller alone misses it.
+    workspace.edit("article.md", "Quokkafish tooling", "Platypoid tooling");
+    let served = eventually(Duration::from_secs(2), || serves(&host, "platypoid"));
+    assert!(served, "a quick second save was not served within 2 s (poll = {poll})");
 }
 
 #[test]
@@ -319,11 +331,13 @@ fn marker_of(snapshot: &Snapshot, id: &str) -> Option<String> {
     text.split_whitespace().find(|word| word.starts_with('m') && word.ends_with('x')).map(str::to_string)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hundred_rebuilds_under_constant_queries_never_fail_or_mix() {
+#[test]
+fn a_hundred_rebuilds_under_constant_queries_never_fail_or_mix() {
+    let _alone = exclusive();
     let workspace = Workspace::new();
     write_markers(&workspace, 0);
     let host = workspace.host();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let reindexer = Reindexer::new(Arc::clone(&host), &config(false, false)).expect("reindexer");
     let stop = Arc::new(AtomicBool::new(false));
     let queries = Arc::new(AtomicU64::new(0));
@@ -358,7 +372,8 @@ async fn a_hundred_rebuilds_under_constant_queries_never_fail_or_mix() {
 
     for generation in 1..=100 {
         write_markers(&workspace, generation);
-        let report = reindexer.rebuild_now().await.unwrap_or_else(|err| panic!("rebuild {generation}: {err:?}"));
+        let report =
+            runtime.block_on(reindexer.rebuild_now()).unwrap_or_else(|err| panic!("rebuild {generation}: {err:?}"));
         assert_eq!(report.changed.len(), 2, "rebuild {generation}: {:?}", report.changed);
         assert_eq!(marker_of(&host.snapshot(), "marker-a/zebracorn-alpha"), Some(format!("m{generation}x")));
     }
@@ -372,6 +387,7 @@ async fn a_hundred_rebuilds_under_constant_queries_never_fail_or_mix() {
 
 #[test]
 fn deleting_the_folder_keeps_the_old_snapshot_and_a_new_folder_is_picked_up() {
+    let _alone = exclusive();
     let workspace = Workspace::new();
     let host = workspace.host();
     let reindexer = Reindexer::start(Arc::clone(&host), &config(true, false)).expect("reindexer starts");
@@ -547,6 +563,7 @@ fn check_exits_zero_on_good_content_and_one_on_errors_or_a_failed_gate() {
 /// `chat` answers from the live snapshot, and SIGHUP (with watching off) rebuilds it.
 #[test]
 fn chat_rebuilds_on_sighup() {
+    let _alone = exclusive();
     use std::io::{BufRead, Write};
     let workspace = Workspace::new();
     let mut child = binary(workspace.dir.parent().expect("parent"))
