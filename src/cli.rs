@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::discord;
 use crate::eval::{self, QuestionSet};
 use crate::host::Host;
+use crate::reindex::{self, Reindexer};
 use crate::snapshot::Snapshot;
 use crate::telemetry::Telemetry;
 
@@ -65,6 +66,8 @@ pub enum CliCommand {
     Chat,
     /// Connect to Discord and answer there (token from DISCORD_TOKEN).
     Serve,
+    /// Validate the knowledge folder (and the `[reindex] eval` gate) as a live rebuild would; exit 1 on errors.
+    Check,
     /// Run a question file and report failures.
     Eval {
         file: PathBuf,
@@ -105,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Chat => return chat(&config),
         CliCommand::Serve => return serve(config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
+        CliCommand::Check => return crate::check::run(&config),
     };
     let snapshot = load_snapshot(&config)?;
     let reply = commands::run(&snapshot, &command)?;
@@ -211,8 +215,14 @@ fn init_logging(config: &Config) {
     };
 }
 
+/// Answers each line from the host's current snapshot while a reindexer
+/// keeps it up to date (file changes, SIGHUP, `/reindex`), as `serve` does.
 fn chat(config: &Config) -> anyhow::Result<ExitCode> {
-    let snapshot = load_snapshot(config)?;
+    init_terminal_logging(config);
+    let host = Arc::new(Host::new(load_snapshot(config)?, config.knowledge.dir.clone()));
+    // Stdin is read on this thread; the runtime only carries the SIGHUP listener and `/reindex`.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let reindexer = runtime.block_on(async { Reindexer::start(Arc::clone(&host), &config.reindex) })?;
     let interactive = std::io::stdin().is_terminal();
     let mut out = std::io::stdout().lock();
     if interactive {
@@ -233,6 +243,12 @@ fn chat(config: &Config) -> anyhow::Result<ExitCode> {
         if matches!(line, "/quit" | "/exit") {
             break;
         }
+        if line == "/reindex" {
+            let outcome = runtime.block_on(reindexer.rebuild_now());
+            writeln!(out, "{}\n", reindex::render_outcome(&outcome).to_text())?;
+            continue;
+        }
+        let snapshot = host.snapshot();
         let reply = commands::parse_chat_line(line).and_then(|command| commands::run(&snapshot, &command));
         match reply {
             Ok(reply) => writeln!(out, "{}\n", reply.to_text())?,
@@ -240,6 +256,16 @@ fn chat(config: &Config) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to stderr, so an editor chatting with the bot sees rebuilds and their errors.
+fn init_terminal_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Fails only when a subscriber is already set, which is then the one to use.
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
 }
 
 fn run_eval(config: &Config, file: &Path, json: bool) -> anyhow::Result<ExitCode> {

@@ -5,6 +5,7 @@
 //! nothing of Discord; `cli` drives it from the terminal.
 
 pub mod answer;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod discord;
 pub mod eval;
 pub mod host;
 pub mod knowledge;
+pub mod reindex;
 pub mod reply;
 pub mod search;
 pub mod snapshot;

@@ -218,6 +218,15 @@ pub fn load(dir: &Path) -> (Knowledge, Vec<Diagnostic>) {
         match std::fs::read(&path) {
             Err(err) => diagnostics.push(Diagnostic::error(&name, 0, format!("cannot read file: {err}"))),
             Ok(bytes) => match String::from_utf8(bytes) {
+                // NUL is valid UTF-8 but never appears in text: this is a binary file with a .md name.
+                Ok(text) if text.contains('\0') => {
+                    let line = bytes_line(text.as_bytes(), text.find('\0').unwrap_or(0));
+                    diagnostics.push(Diagnostic::error(
+                        &name,
+                        line,
+                        "file looks binary (it contains NUL bytes), not Markdown text",
+                    ));
+                }
                 Ok(text) => sources.push((name, text)),
                 Err(err) => {
                     let line = bytes_line(err.as_bytes(), err.utf8_error().valid_up_to());
@@ -250,10 +259,37 @@ pub fn parse_sources(sources: &[(String, String)]) -> (Knowledge, Vec<Diagnostic
             diagnostics.push(Diagnostic::error(&unit.location.file, unit.location.line, message));
         }
     }
+    check_phase_references(&knowledge, &mut diagnostics);
     if !sources.is_empty() && knowledge.units.is_empty() {
         diagnostics.push(Diagnostic::error(&sources[0].0, 1, "the knowledge folder has no content to answer with"));
     }
     (knowledge, diagnostics)
+}
+
+/// Every phase a unit points to must exist, so an edit that drops phases
+/// from the roadmap (or the roadmap itself) cannot leave answers pointing
+/// members to phases the bot can no longer show.
+fn check_phase_references(knowledge: &Knowledge, diagnostics: &mut Vec<Diagnostic>) {
+    let known = knowledge.phase_numbers();
+    // One error per file and phase: front matter phases apply to every unit of a file.
+    let mut reported = HashSet::new();
+    for unit in &knowledge.units {
+        for &number in &unit.phases {
+            // Phase 0 is already reported where it is written.
+            if number == 0 || known.contains(&number) || !reported.insert((unit.location.file.as_str(), number)) {
+                continue;
+            }
+            let message = match &knowledge.roadmap {
+                None => format!("`{}` refers to phase {number}, but there is no roadmap", unit.id),
+                Some(roadmap) => format!(
+                    "`{}` refers to phase {number}, which the roadmap no longer has (it has {} phases)",
+                    unit.id,
+                    roadmap.phases.len()
+                ),
+            };
+            diagnostics.push(Diagnostic::error(&unit.location.file, unit.location.line, message));
+        }
+    }
 }
 
 fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
