@@ -61,6 +61,12 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
+    Stats {
+        /// How far back: 30m, 12h, 7d, 2w, or `all`.
+        #[arg(long, default_value = "7d", value_name = "WINDOW", value_parser = crate::stats::parse_window)]
+        since: Option<std::time::Duration>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -93,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Faq => Command::Faq,
         CliCommand::Chat => return chat(&config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
+        CliCommand::Stats { since } => return crate::stats::run_cli(&config, since),
     };
     let snapshot = load_snapshot(&config)?;
     let reply = commands::run(&snapshot, &command)?;

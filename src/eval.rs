@@ -67,7 +67,7 @@ impl QuestionSet {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read question file {}", path.display()))?;
         let set: QuestionSet = toml::from_str(&text).map_err(|err| anyhow::anyhow!("{}: {}", path.display(), err.to_string().trim_end()))?;
         for case in &set.cases {
-            if case.expect_any.is_empty() == !case.expect_none {
+            if case.expect_any.is_empty() != case.expect_none {
                 anyhow::bail!("{}: case \"{}\" needs either expect_any or expect_none = true", path.display(), case.question);
             }
         }
