@@ -64,8 +64,8 @@ pub enum CliCommand {
     /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
     Stats {
         /// How far back: 30m, 12h, 7d, 2w, or `all`.
-        #[arg(long, default_value = "7d", value_name = "WINDOW", value_parser = crate::stats::parse_window)]
-        since: Option<std::time::Duration>,
+        #[arg(long, default_value = "7d", value_name = "WINDOW")]
+        since: crate::stats::Window,
     },
 }
 
@@ -99,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Faq => Command::Faq,
         CliCommand::Chat => return chat(&config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
-        CliCommand::Stats { since } => return crate::stats::run_cli(&config, since),
+        CliCommand::Stats { since } => return crate::stats::run_cli(&config, since.0),
     };
     let snapshot = load_snapshot(&config)?;
     let reply = commands::run(&snapshot, &command)?;

@@ -251,7 +251,8 @@ fn percent(part: u64, whole: u64) -> String {
     }
 }
 
-/// Writes a titled table with columns padded to their widest cell (in characters).
+/// Writes a titled table with columns padded to their widest cell (in
+/// characters; cells avoid emoji, which terminals draw two columns wide).
 fn section(out: &mut String, title: &str, header: &[&str], rows: &[Vec<String>]) {
     let _ = writeln!(out, "\n{title}");
     if rows.is_empty() {
@@ -282,6 +283,19 @@ fn section(out: &mut String, title: &str, header: &[&str], rows: &[Vec<String>])
     let _ = writeln!(out, "{}", line(header.to_vec()));
     for row in rows {
         let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+    }
+}
+
+/// A `--since` value: how far back, or `None` for all time. (A newtype, since
+/// clap would read a bare `Option` as "the flag may be missing".)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window(pub Option<Duration>);
+
+impl std::str::FromStr for Window {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Window, String> {
+        parse_window(text).map(Window)
     }
 }
 
