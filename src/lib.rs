@@ -3,7 +3,7 @@
 //!
 //! The core (`knowledge`, `search`, `answer`, `reply`, `commands`) knows
 //! nothing of Discord; `cli` drives it from the terminal. Operations
-//! (`logging`, `metrics`, `health`, `storage`, `stats`, `shutdown`) are
+//! (`logging`, `metrics`, `health`, `storage`, `stats`, `sharding`, `shutdown`) are
 //! library pieces the Discord front end wires in.
 
 pub mod answer;
@@ -18,6 +18,7 @@ pub mod logging;
 pub mod metrics;
 pub mod reply;
 pub mod search;
+pub mod sharding;
 pub mod shutdown;
 pub mod snapshot;
 pub mod stats;

@@ -177,13 +177,13 @@ impl Stats {
         section(
             &mut out,
             "Most 👎 (answers to fix)",
-            &["👎", "👍", "unit"],
+            &["down", "up", "unit"],
             &votes(&self.most_unhelpful),
         );
         section(
             &mut out,
             "Most 👍",
-            &["👎", "👍", "unit"],
+            &["down", "up", "unit"],
             &votes(&self.most_helpful),
         );
         out.trim_end().to_string()
