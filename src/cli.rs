@@ -74,6 +74,12 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
+    Stats {
+        /// How far back: 30m, 12h, 7d, 2w, or `all`.
+        #[arg(long, default_value = "7d", value_name = "WINDOW")]
+        since: crate::stats::Window,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -109,6 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Serve => return serve(config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
         CliCommand::Check => return crate::check::run(&config),
+        CliCommand::Stats { since } => return crate::stats::run_cli(&config, since.0),
     };
     let snapshot = load_snapshot(&config)?;
     let reply = commands::run(&snapshot, &command)?;
