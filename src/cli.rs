@@ -21,7 +21,6 @@ use crate::eval::{self, QuestionSet};
 use crate::host::Host;
 use crate::reindex::{self, Reindexer};
 use crate::snapshot::Snapshot;
-use crate::telemetry::Telemetry;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -202,24 +201,13 @@ impl AskJson {
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     discord::token()?;
-    init_logging(&config);
+    crate::logging::init(&config.log, false)?;
     let snapshot = load_snapshot(&config)?;
     tracing::info!(units = snapshot.knowledge.units.len(), dir = %config.knowledge.dir.display(), "knowledge loaded");
     let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(discord::serve(config, host, Telemetry::default()))?;
+    runtime.block_on(discord::serve(config, host))?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match config.log.format {
-        crate::config::LogFormat::Text => builder.try_init(),
-        crate::config::LogFormat::Json => builder.json().try_init(),
-    };
 }
 
 /// Answers each line from the host's current snapshot while a reindexer

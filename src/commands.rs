@@ -332,25 +332,3 @@ pub fn complete_dimension(knowledge: &Knowledge, typed: &str) -> Vec<String> {
         .take(limits::AUTOCOMPLETE_CHOICES)
         .collect()
 }
-
-/// The outcome of a rebuild, for the admin who asked for it.
-pub fn render_rebuild(outcome: &Result<crate::host::RebuildReport, crate::host::RebuildError>) -> Reply {
-    let (title, body) = match outcome {
-        Ok(report) => {
-            let mut body = report.summary();
-            for warning in &report.warnings {
-                let _ = write!(body, "\n{warning}");
-            }
-            ("Knowledge base reindexed", body)
-        }
-        Err(crate::host::RebuildError::Invalid(diagnostics)) => {
-            let lines: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
-            ("Reindex refused: still serving the previous version", lines.join("\n"))
-        }
-        Err(crate::host::RebuildError::Refused(reason)) => {
-            ("Reindex refused: still serving the previous version", reason.clone())
-        }
-    };
-    let embed = Embed { title: title.into(), description: body, ..Embed::default() };
-    Reply { embeds: vec![embed], ephemeral: true, ..Reply::default() }
-}

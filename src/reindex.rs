@@ -143,6 +143,20 @@ impl Reindexer {
         let _ = done.wait_for(|completed| completed.generation >= wanted).await;
     }
 
+    /// Calls `on_outcome` after every finished rebuild, from a tokio task
+    /// (metrics count them). Needs a tokio runtime.
+    pub fn on_outcome(&self, on_outcome: impl Fn(&Outcome) + Send + 'static) {
+        let mut done = self.inner.shared.done.subscribe();
+        tokio::spawn(async move {
+            while done.changed().await.is_ok() {
+                let outcome = done.borrow_and_update().outcome.clone();
+                if let Some(outcome) = outcome {
+                    on_outcome(&outcome);
+                }
+            }
+        });
+    }
+
     /// The last rebuild's outcome; `None` before the first.
     pub fn last_outcome(&self) -> Option<Outcome> {
         self.inner.shared.done.borrow().outcome.clone()

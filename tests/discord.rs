@@ -118,7 +118,7 @@ async fn slash_commands_autocomplete_buttons_and_mentions() {
     let body = valid(&put);
     let mut names: Vec<&str> = body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["ask", "compare", "faq", "help", "phase", "phases", "reindex"]);
+    assert_eq!(names, ["ask", "compare", "faq", "help", "phase", "phases", "reindex", "stats"]);
     assert!(body.as_array().unwrap().iter().all(|c| !c["description"].as_str().unwrap_or("").is_empty()));
     assert!(put.path.starts_with(&format!("/applications/{APPLICATION_ID}/commands")));
 

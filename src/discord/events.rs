@@ -10,7 +10,8 @@ use crate::commands::{self, Command};
 use crate::config::Trigger;
 use crate::reply::{Action, Reply};
 use crate::search::strip_discord_markup;
-use crate::telemetry::{QuestionEvent, Surface, VoteEvent};
+use crate::telemetry::{self, QuestionEvent, Surface, VoteEvent};
+use tracing::Instrument;
 
 pub async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,
@@ -23,8 +24,18 @@ pub async fn handle(
         serenity::FullEvent::InteractionCreate { interaction: serenity::Interaction::Component(click) } => {
             on_click(ctx, data, click).await
         }
+        serenity::FullEvent::Ready { data_about_bot } => {
+            let shard = data_about_bot.shard.map_or(0, |shard| shard.id.0);
+            tracing::info!(shard, "gateway ready");
+            data.health.set_gateway_connected(shard, true);
+            Ok(())
+        }
         serenity::FullEvent::ShardsReady { total_shards } => {
             tracing::info!(total_shards, "all shards ready");
+            // With "auto" the count is known only now; a fixed plan set it at start.
+            if data.config.discord.shards == crate::config::Shards::Auto {
+                data.health.expect_shards(0..*total_shards);
+            }
             Ok(())
         }
         _ => Ok(()),
@@ -50,6 +61,16 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
     {
         return Ok(());
     }
+    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
+    answer_message(ctx, data, message, surface).instrument(telemetry::question_span(surface)).await
+}
+
+async fn answer_message(
+    ctx: &serenity::Context,
+    data: &Data,
+    message: &serenity::Message,
+    surface: Surface,
+) -> Result<(), Error> {
     let started = Instant::now();
     let snapshot = data.host.snapshot();
     let question = strip_discord_markup(&message.content);
@@ -111,6 +132,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     let Some(action) = Action::parse(&click.data.custom_id) else {
         return Ok(());
     };
+    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
     let reply = match action {
         Action::Phase(number) => {
             let snapshot = data.host.snapshot();

@@ -11,13 +11,19 @@ mod slash;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
-use crate::config::{Config, Shards, Trigger};
+use crate::config::{Config, Trigger};
+use crate::health::Health;
 use crate::host::Host;
+use crate::metrics::{self, Metrics};
+use crate::reindex::Reindexer;
+use crate::sharding::{self, ShardPlan};
+use crate::shutdown::{self, InFlight, ShutdownSignal};
+use crate::storage::Storage;
 use crate::telemetry::Telemetry;
 
 pub use convert::no_pings;
@@ -30,6 +36,10 @@ pub struct Data {
     pub host: Arc<Host>,
     pub config: Arc<Config>,
     pub telemetry: Telemetry,
+    pub reindexer: Reindexer,
+    pub health: Arc<Health>,
+    /// Replies being worked on; closed at shutdown so nothing new starts.
+    pub in_flight: InFlight,
     /// When each member last had a channel question answered.
     cooldowns: Mutex<HashMap<u64, Instant>>,
 }
@@ -37,10 +47,37 @@ pub struct Data {
 pub type Error = anyhow::Error;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
-/// Connects to Discord and serves until the client stops.
-pub async fn serve(config: Config, host: Arc<Host>, telemetry: Telemetry) -> anyhow::Result<()> {
+/// How long shutdown waits for replies in flight.
+const REPLY_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Connects to Discord and serves until the client stops or a SIGTERM/Ctrl-C
+/// shuts it down gracefully: no new events, replies in flight finished, the
+/// gateway closed, the question log flushed.
+pub async fn serve(config: Config, host: Arc<Host>) -> anyhow::Result<()> {
+    // First, so a signal during start-up is not lost.
+    let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
     let token = token()?;
+    let plan = sharding::plan(&config.discord).map_err(anyhow::Error::msg)?;
     let config = Arc::new(config);
+    let metrics = Metrics::new();
+    let telemetry = Telemetry::new(Some(Storage::start(&config.storage)), Some(metrics.clone()));
+    let health = Health::new();
+    health.set_host(host.clone());
+    if let Some(ids) = plan.shard_ids() {
+        health.expect_shards(ids);
+    }
+    let server = match &config.metrics.listen {
+        Some(listen) => {
+            Some(metrics::serve(listen, metrics.clone(), health.clone(), telemetry.storage().cloned()).await?)
+        }
+        None => None,
+    };
+    let reindexer = Reindexer::start(host.clone(), &config.reindex)?;
+    let counted = metrics.clone();
+    reindexer.on_outcome(move |outcome| match outcome {
+        Ok(report) => counted.reindex(true, report.duration),
+        Err(_) => counted.reindex(false, Duration::ZERO),
+    });
     let http = match &config.discord.proxy_url {
         // A proxy (or a fake Discord in tests) does the rate limiting, so serenity's is off.
         Some(url) => {
@@ -48,19 +85,59 @@ pub async fn serve(config: Config, host: Arc<Host>, telemetry: Telemetry) -> any
         }
         None => serenity::HttpBuilder::new(&token).build(),
     };
-    let data = Data { host, config: config.clone(), telemetry, cooldowns: Mutex::new(HashMap::new()) };
-    let framework = framework(data);
+    let in_flight = InFlight::new();
+    let data = Data {
+        host,
+        config: config.clone(),
+        telemetry: telemetry.clone(),
+        reindexer,
+        health: health.clone(),
+        in_flight: in_flight.clone(),
+        cooldowns: Mutex::new(HashMap::new()),
+    };
     let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
-        .framework(framework)
+        .framework(framework(data))
         .await
         .context("cannot create the Discord client")?;
-    let started = match (&config.discord.shards, config.discord.shard_range) {
-        (Shards::Auto, _) => client.start_autosharded().await,
-        (Shards::Total(total), Some([first, last])) => client.start_shard_range(first..last + 1, *total).await,
-        (Shards::Total(1), None) => client.start().await,
-        (Shards::Total(total), None) => client.start_shards(*total).await,
+    let shard_manager = client.shard_manager.clone();
+    let watcher = tokio::spawn(watch_shards(shard_manager.clone(), health));
+    let connection = async {
+        match plan {
+            ShardPlan::Auto => client.start_autosharded().await,
+            ShardPlan::Range { total: 1, .. } => client.start().await,
+            ShardPlan::Range { total, .. } if plan.is_whole() => client.start_shards(total).await,
+            // serenity treats the range's end as inclusive.
+            ShardPlan::Range { first, last, total } => client.start_shard_range(first..last, total).await,
+        }
     };
-    started.context("Discord connection failed")
+    let result = tokio::select! {
+        result = connection => result.context("Discord connection failed"),
+        signal = signal.wait() => {
+            tracing::info!(?signal, "shutting down");
+            let stop_gateway = async { shard_manager.shutdown_all().await };
+            let report = shutdown::graceful(&in_flight, REPLY_DEADLINE, stop_gateway, &telemetry).await;
+            report.storage.context("the question log was not fully written")
+        }
+    };
+    watcher.abort();
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    result
+}
+
+/// Keeps shard status and heartbeat latency in `health` for `/healthz` and `/metrics`.
+async fn watch_shards(shard_manager: Arc<serenity::ShardManager>, health: Arc<Health>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        for (id, runner) in shard_manager.runners.lock().await.iter() {
+            health.set_gateway_connected(id.0, runner.stage == serenity::ConnectionStage::Connected);
+            if let Some(latency) = runner.latency {
+                health.set_heartbeat_latency(id.0, latency);
+            }
+        }
+    }
 }
 
 /// The token from the environment; the error names the variable, never a value.

@@ -8,11 +8,13 @@ use poise::serenity_prelude as serenity;
 use super::{convert, Context, Data, Error};
 use crate::answer;
 use crate::commands::{self, Command, UserError};
+use crate::reindex;
 use crate::reply::{limits, Reply};
-use crate::telemetry::{QuestionEvent, Surface};
+use crate::telemetry::{self, QuestionEvent, Surface};
+use tracing::Instrument;
 
 pub fn all() -> Vec<poise::Command<Data, Error>> {
-    vec![ask(), phases(), phase(), compare(), faq(), help(), reindex()]
+    vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), stats()]
 }
 
 /// Sends a core reply; the core has already fitted it to Discord's limits.
@@ -23,6 +25,7 @@ async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
 
 /// Runs a browse command; a `UserError` is shown to the user only.
 async fn run(ctx: Context<'_>, command: Command) -> Result<(), Error> {
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
     let snapshot = ctx.data().host.snapshot();
     let reply = commands::run(&snapshot, &command).unwrap_or_else(|UserError(message)| Reply::notice(message));
     send(ctx, &reply).await
@@ -40,6 +43,12 @@ async fn ask(
     question: String,
     #[description = "Only you see the answer"] private: Option<bool>,
 ) -> Result<(), Error> {
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
+    let span = telemetry::question_span(Surface::Slash);
+    answer_slash(ctx, question, private).instrument(span).await
+}
+
+async fn answer_slash(ctx: Context<'_>, question: String, private: Option<bool>) -> Result<(), Error> {
     let started = Instant::now();
     let snapshot = ctx.data().host.snapshot();
     let asked = question.clone();
@@ -133,12 +142,34 @@ async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     if !is_admin(ctx) {
         return send(ctx, &Reply::notice("Only server managers and configured admins can reindex.")).await;
     }
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
     ctx.defer_ephemeral().await?;
-    let host = ctx.data().host.clone();
-    let outcome = tokio::task::spawn_blocking(move || host.rebuild()).await?;
-    let mut reply = crate::commands::render_rebuild(&outcome);
-    reply.ephemeral = true;
-    send(ctx, &reply.clamp()).await
+    let outcome = ctx.data().reindexer.rebuild_now().await;
+    send(ctx, &reindex::render_outcome(&outcome)).await
+}
+
+/// Admins: what members asked, what went unanswered, which answers got 👎.
+#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD", ephemeral)]
+async fn stats(
+    ctx: Context<'_>,
+    #[description = "Time window such as 24h, 7d or all (default 7d)"] since: Option<String>,
+) -> Result<(), Error> {
+    if !is_admin(ctx) {
+        return send(ctx, &Reply::notice("Only server managers and configured admins can see stats.")).await;
+    }
+    let window = match crate::stats::parse_window(since.as_deref().unwrap_or("7d")) {
+        Ok(window) => window,
+        Err(message) => return send(ctx, &Reply::notice(message)).await,
+    };
+    let Some(storage) = ctx.data().telemetry.storage() else {
+        return send(ctx, &Reply::notice("The question log is off.")).await;
+    };
+    ctx.defer_ephemeral().await?;
+    let reply = match storage.stats(window).await {
+        Ok(stats) => stats.to_reply(),
+        Err(err) => Reply::notice(format!("The question log cannot be read right now: {err}")),
+    };
+    send(ctx, &reply).await
 }
 
 /// Manage Server in this guild, or listed in `discord.admin_users`.
