@@ -1,0 +1,212 @@
+//! `serve` as operators run it, against the fake Discord: health and metrics,
+//! a SIGTERM that loses no vote, `stats` afterwards, autosharding over two
+//! shards, and live edits of the knowledge folder (issues 4 and 5 end to end).
+
+#[path = "support/fake_discord.rs"]
+mod fake_discord;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_discord::*;
+use serde_json::{json, Value};
+
+struct Bot {
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Bot {
+    /// Starts `serve` in a temp folder holding a copy of the knowledge base.
+    fn start(fake: &FakeDiscord, env: &[(&str, &str)]) -> Bot {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &dir.path().join("knowledge"));
+        let child = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env("DISCORD_TOKEN", &fake.config().token)
+            .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("out.log")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("err.log")).unwrap())
+            .spawn()
+            .unwrap();
+        Bot { child, dir }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("err.log")).unwrap_or_default()
+            + &std::fs::read_to_string(self.path("out.log")).unwrap_or_default()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop after SIGTERM:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    match client.get(url).send().await {
+        Ok(response) => (response.status().as_u16(), response.text().await.unwrap_or_default()),
+        Err(_) => (0, String::new()),
+    }
+}
+
+async fn ask(fake: &FakeDiscord, question: &str) -> Value {
+    let interaction = slash_command("ask", json!([{"name": "question", "type": 3, "value": question}]));
+    fake.send_interaction(&interaction);
+    let callback = fake.callback_for(&interaction.id, secs(10)).await;
+    assert_eq!(validate(&callback), Ok(()));
+    callback.body.unwrap()
+}
+
+fn description(body: &Value) -> String {
+    body["data"]["embeds"][0]["description"].as_str().unwrap_or_default().to_string()
+        + body["data"]["embeds"][0]["title"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_metrics_sigterm_and_stats() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut bot = Bot::start(&fake, &[("TRANSITION_BOT_METRICS__LISTEN", &listen)]);
+    fake.wait_ready(1, secs(20)).await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+
+    // Healthy once the shard is connected (the status is polled every second).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = get(&format!("http://{listen}/healthz")).await;
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "healthz stayed {status}: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    assert!(description(&ask(&fake, "How long does it take?").await).contains("12 to 18 months"));
+    let off_topic = "What is the weather like in Lisbon today?";
+    assert!(description(&ask(&fake, off_topic).await).contains("I don't have an answer"));
+    let mut message = message_create("", &[], true);
+    message["components"] = json!([]);
+    let vote = button_click("tb:vote:down:faq/how-long-does-it-take-to-become-an-ai-engineer", message);
+    fake.send_interaction(&vote);
+    fake.callback_for(&vote.id, secs(10)).await;
+
+    let (status, metrics) = get(&format!("http://{listen}/metrics")).await;
+    assert_eq!(status, 200);
+    let answered =
+        metrics.lines().any(|l| l.starts_with("transition_bot_questions_total") && l.contains("answered=\"true\""));
+    let unanswered =
+        metrics.lines().any(|l| l.starts_with("transition_bot_questions_total") && l.contains("answered=\"false\""));
+    assert!(answered && unanswered, "{metrics}");
+    assert!(metrics.contains("_bucket{"), "a latency histogram: {metrics}");
+
+    // SIGTERM right after the vote: it must be in the database afterwards.
+    let status = bot.terminate();
+    assert!(status.success(), "graceful shutdown exits 0:\n{}", bot.log());
+    let stats = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+        .args(["stats", "--since", "1d"])
+        .current_dir(bot.dir.path())
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&stats.stdout);
+    assert!(stats.status.success(), "{}", String::from_utf8_lossy(&stats.stderr));
+    let unanswered_section = table.split_once("nanswered").map(|(_, rest)| rest).unwrap_or("");
+    assert!(unanswered_section.to_lowercase().contains("weather like in lisbon"), "{table}");
+    assert!(table.contains("faq/how-long-does-it-take-to-become-an-ai-engineer"), "the 👎 vote is recorded: {table}");
+    assert!(!bot.log().contains(&fake.config().token));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_recommended_shards_both_identify_and_answer() {
+    let fake = FakeDiscord::start(FakeConfig { recommended_shards: 2, ..FakeConfig::default() }).await;
+    let _bot = Bot::start(&fake, &[("TRANSITION_BOT_DISCORD__SHARDS", "auto")]);
+    // serenity starts one shard every 5 s.
+    let logins = fake.wait_ready(2, secs(40)).await;
+    let mut shards: Vec<[u32; 2]> = logins.iter().map(|login| login.shard).collect();
+    shards.sort_unstable();
+    assert_eq!(shards, [[0, 2], [1, 2]]);
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    for shard in [0, 1] {
+        let interaction = slash_command("ask", json!([{"name": "question", "type": 3, "value": "SE vs AI engineer?"}]));
+        assert_eq!(fake.send_dispatch(Some(shard), "INTERACTION_CREATE", interaction.payload.clone()), 1);
+        let callback = fake.callback_for(&interaction.id, secs(10)).await;
+        assert_eq!(validate(&callback), Ok(()));
+        let fields = callback.body.unwrap()["data"]["embeds"][0].to_string();
+        assert!(fields.contains("Primary Focus"), "shard {shard}: {fields}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_are_served_live_and_garbage_is_named_by_reindex() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let bot = Bot::start(&fake, &[("TRANSITION_BOT_REINDEX__DEBOUNCE_MS", "100")]);
+    fake.wait_ready(1, secs(20)).await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+
+    let faq = bot.path("knowledge/faq.md");
+    let edited =
+        std::fs::read_to_string(&faq).unwrap().replace("within 12 to 18 months", "within 9 to 14 months (edited)");
+    std::fs::write(&faq, edited).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if description(&ask(&fake, "How long does it take?").await).contains("9 to 14 months (edited)") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the edit was not served within 10 s:\n{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    std::fs::write(bot.path("knowledge/upload.bin"), [0u8, 159, 146, 150, 255, 0, 1]).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(description(&ask(&fake, "How long does it take?").await).contains("9 to 14 months (edited)"));
+
+    let mut reindex = slash_command("reindex", json!([]));
+    reindex.payload["member"]["permissions"] = json!("32");
+    fake.send_interaction(&reindex);
+    let reply = fake
+        .wait_request(
+            |r| {
+                r.path.contains(&reindex.token) && r.body.as_ref().is_some_and(|b| b.to_string().contains("upload.bin"))
+            },
+            secs(20),
+        )
+        .await;
+    assert_eq!(validate(&reply), Ok(()));
+}
