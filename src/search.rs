@@ -9,8 +9,8 @@
 //!
 //! BM25 ranks; it cannot say whether anything answers the question at all.
 //! That is `coverage`: the share of the question's informative words (each
-//! weighted by its inverse document frequency, unknown words weighing most)
-//! that a hit contains. An off-topic question leaves most of its weight
+//! weighted by its inverse document frequency, unknown words weighing most
+//! unless they are common English) that a hit contains. An off-topic question leaves most of its weight
 //! unexplained, whatever its BM25 score.
 
 use std::collections::{HashMap, HashSet};
@@ -22,6 +22,9 @@ use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, SimpleToken
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::knowledge::{Knowledge, Unit, UnitKind};
+
+/// Share of an unknown word's weight kept when the word is common English.
+const COMMON_UNKNOWN_SHARE: f32 = 0.3;
 
 /// Least weight of a known word in `coverage`, whatever its idf.
 const TOPIC_WEIGHT_FLOOR: f32 = 1.5;
@@ -212,7 +215,10 @@ impl SearchIndex {
             // Unknown words weigh most: they are what the knowledge base does not
             // cover. Words it uses everywhere ("AI", "engineer") rank nothing,
             // but they still show the question is on topic, hence the floor.
-            let weight = weight.map_or(self.idf(0), |idf| idf.max(TOPIC_WEIGHT_FLOOR));
+            // An unknown word that is common English ("putting", "scared") is more
+            // likely chat than the subject of the question ("salary", "pizza").
+            let unknown = if is_common_english(&word) { self.idf(0) * COMMON_UNKNOWN_SHARE } else { self.idf(0) };
+            let weight = weight.map_or(unknown, |idf| idf.max(TOPIC_WEIGHT_FLOOR));
             terms.push(QueryTerm { word, stems, weight });
         }
         terms
@@ -378,6 +384,15 @@ fn is_discord_token(inner: &str) -> bool {
     }
     // `:name:id`, `a:name:id` (emoji) and `t:123:R` (timestamps).
     inner.starts_with(':') || inner.starts_with("a:") || inner.starts_with("t:")
+}
+
+/// Whether `word` is among the 3,000 most frequent English words (`common_words.txt`).
+fn is_common_english(word: &str) -> bool {
+    static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| {
+        include_str!("common_words.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()).collect()
+    });
+    set.contains(word)
 }
 
 /// Words that carry no meaning for retrieval, including chat filler.
