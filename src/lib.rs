@@ -5,6 +5,7 @@
 //! nothing of Discord; `cli` drives it from the terminal.
 
 pub mod answer;
+pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod config;
