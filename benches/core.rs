@@ -49,7 +49,7 @@ fn questions() -> Vec<String> {
         .collect()
 }
 
-fn snapshot(sources: &[(String, String)]) -> Snapshot {
+fn build_snapshot(sources: &[(String, String)]) -> Snapshot {
     match Snapshot::from_sources(sources, AnswerSettings::default()) {
         Ok(snapshot) => snapshot,
         Err(errors) => panic!("knowledge has errors: {errors:?}"),
@@ -59,10 +59,10 @@ fn snapshot(sources: &[(String, String)]) -> Snapshot {
 fn article(c: &mut Criterion) {
     let sources = article_sources();
     let questions = questions();
-    let snapshot = snapshot(&sources);
+    let snapshot = build_snapshot(&sources);
     let mut group = c.benchmark_group("article");
 
-    group.bench_function("build_snapshot", |b| b.iter(|| snapshot(black_box(&sources))));
+    group.bench_function("build_snapshot", |b| b.iter(|| build_snapshot(black_box(&sources))));
     group.bench_function("build_index", |b| {
         b.iter(|| SearchIndex::build(black_box(&snapshot.knowledge), snapshot.settings.boosts).expect("index builds"))
     });
@@ -99,11 +99,11 @@ fn article(c: &mut Criterion) {
 fn scale_10k(c: &mut Criterion) {
     let generated = generate_sources(10_000, 1);
     let questions = questions();
-    let snapshot = snapshot(&generated.sources);
+    let snapshot = build_snapshot(&generated.sources);
     let mut group = c.benchmark_group("scale_10k");
     // A build takes seconds: ten samples, each one build.
     group.sample_size(10).measurement_time(Duration::from_secs(30)).warm_up_time(Duration::from_secs(1));
-    group.bench_function("build_snapshot", |b| b.iter(|| snapshot(black_box(&generated.sources))));
+    group.bench_function("build_snapshot", |b| b.iter(|| build_snapshot(black_box(&generated.sources))));
     group.throughput(Throughput::Elements(questions.len() as u64));
     group.measurement_time(Duration::from_secs(10));
     group.bench_function("query_all_questions", |b| {
