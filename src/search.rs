@@ -770,3 +770,71 @@ pub fn is_stop_word(word: &str) -> bool {
     static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chars(word: &str) -> Vec<char> {
+        word.chars().collect()
+    }
+
+    proptest! {
+        /// The bounded distance is strsim's OSA distance wherever it is within
+        /// the bound, and `None` exactly where it is not; the letter-mask filter
+        /// only ever rejects words that are out of reach.
+        #[test]
+        fn bounded_distance_and_mask_filter_agree_with_strsim(
+            a in "[a-eé0-2]{0,12}",
+            b in "[a-eé0-2]{0,12}",
+            max in 0usize..3,
+        ) {
+            check_distance(&a, &b, max)?;
+        }
+
+        /// The same over two letters, where most pairs are within reach and
+        /// transpositions are common.
+        #[test]
+        fn bounded_distance_agrees_on_near_words(a in "[ab]{0,8}", b in "[ab]{0,8}", max in 0usize..3) {
+            check_distance(&a, &b, max)?;
+        }
+    }
+
+    fn check_distance(a: &str, b: &str, max: usize) -> Result<(), TestCaseError> {
+        let exact = strsim::osa_distance(a, b);
+        prop_assert_eq!(bounded_osa_distance(&chars(a), &chars(b), max), (exact <= max).then_some(exact));
+        let (mask_a, mask_b) = (char_mask(a), char_mask(b));
+        if more_bits_than(mask_a & !mask_b, max) || more_bits_than(mask_b & !mask_a, max) {
+            prop_assert!(exact > max, "filter rejected {a:?} / {b:?} at distance {exact}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bit_limits() {
+        assert!(!more_bits_than(0, 0));
+        assert!(more_bits_than(0b1, 0));
+        assert!(!more_bits_than(0b101, 2));
+        assert!(more_bits_than(0b111, 2));
+        assert!(more_bits_than(1 << 63 | 1, 1));
+    }
+
+    #[test]
+    fn typo_correction_finds_the_closest_most_common_word() {
+        let sources = vec![(
+            "kb.md".to_string(),
+            "# Notes\n\n## Transition plans\n\nA transition takes time. Each transition needs a plan and a portfolio.\n\n\
+             ## Translation\n\nTranslation of a transaction.\n"
+                .to_string(),
+        )];
+        let (knowledge, diagnostics) = crate::knowledge::parse_sources(&sources);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let index = SearchIndex::build(&knowledge, FieldBoosts::default()).expect("index builds");
+        assert_eq!(index.correct("transiton").as_deref(), Some("transition"));
+        assert_eq!(index.correct("portfolo").as_deref(), Some("portfolio"));
+        assert_eq!(index.correct("xyzzyxyzzy"), None);
+        let terms = index.analyze("how lnog is a transtion?");
+        assert!(terms.iter().any(|term| term.word == "transtion" && term.stems == ["transit"]), "{terms:?}");
+    }
+}
