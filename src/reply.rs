@@ -258,16 +258,10 @@ mod tests {
     fn clamp_enforces_every_discord_limit() {
         let long = "ü".repeat(5000);
         let field = Field::new(long.clone(), long.clone());
-        let embed = Embed {
-            title: long.clone(),
-            description: long.clone(),
-            fields: vec![field; 30],
-            footer: Some(long.clone()),
-        };
+        let embed = Embed { title: long.clone(), description: long.clone(), fields: vec![field; 30], footer: Some(long.clone()) };
         let button = Button { action: Action::Phase(1), label: long.clone(), style: ButtonStyle::Primary };
         let reply =
-            Reply { content: Some(long.clone()), embeds: vec![embed; 12], buttons: vec![button; 30], ephemeral: false }
-                .clamp();
+            Reply { content: Some(long.clone()), embeds: vec![embed; 12], buttons: vec![button; 30], ephemeral: false }.clamp();
         assert!(count(reply.content.as_deref().unwrap()) <= limits::CONTENT);
         assert_eq!(reply.embeds.len(), limits::EMBEDS);
         let mut total = 0;

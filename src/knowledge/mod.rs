@@ -331,16 +331,8 @@ mod tests {
     fn every_problem_is_reported_with_its_line() {
         let cases: &[(&str, &str, &str)] = &[
             ("+++\nkind = \"nope\"\n+++\n# T\ntext\n", "a.md:2: error: front matter", "unknown kind"),
-            (
-                "+++\nkind = \"faq\"\n+++\n# F\n## Why?\n## How?\nBecause.\n",
-                "a.md:5: error: FAQ question `Why?` has no answer",
-                "empty answer",
-            ),
-            (
-                "+++\nkind = \"roadmap\"\n+++\n# R\n## Phase 2: Late\nText.\n",
-                "a.md:5: error: phase `Late` is numbered 2",
-                "phase order",
-            ),
+            ("+++\nkind = \"faq\"\n+++\n# F\n## Why?\n## How?\nBecause.\n", "a.md:5: error: FAQ question `Why?` has no answer", "empty answer"),
+            ("+++\nkind = \"roadmap\"\n+++\n# R\n## Phase 2: Late\nText.\n", "a.md:5: error: phase `Late` is numbered 2", "phase order"),
             ("+++\nkind = \"roadmap\"\n+++\n# R\nNo phases.\n", "a.md:1: error: roadmap has no phases", "no phases"),
             ("# T\n## Same\nOne.\n## Same\nTwo.\n", "a.md:5: error: duplicate unit id `a/same`", "duplicate ids"),
             ("+++\nkind = \"synonyms\"\n+++\n- nothing here\n", "a.md:4: error: synonym `nothing here`", "bad synonym"),

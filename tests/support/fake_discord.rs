@@ -94,7 +94,11 @@ pub struct FakeConfig {
 
 impl Default for FakeConfig {
     fn default() -> Self {
-        FakeConfig { token: "fake-bot-token".into(), recommended_shards: 1, heartbeat_interval_ms: 1000 }
+        FakeConfig {
+            token: "fake-bot-token".into(),
+            recommended_shards: 1,
+            heartbeat_interval_ms: 1000,
+        }
     }
 }
 
@@ -184,7 +188,9 @@ struct GatewayState {
 
 impl GatewayState {
     fn shard_of(&self, conn: &Conn) -> Option<[u32; 2]> {
-        self.sessions.get(conn.session_id.as_ref()?).map(|s| s.shard)
+        self.sessions
+            .get(conn.session_id.as_ref()?)
+            .map(|s| s.shard)
     }
     /// Distinct `[id, total]` of live connections that got READY or RESUMED.
     fn ready_shards(&self) -> Vec<[u32; 2]> {
@@ -241,13 +247,21 @@ impl Drop for FakeDiscord {
 
 impl FakeDiscord {
     pub async fn start(config: FakeConfig) -> FakeDiscord {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().unwrap().port();
-        let shared = Arc::new(Shared { config, port, state: Mutex::default() });
+        let shared = Arc::new(Shared {
+            config,
+            port,
+            state: Mutex::default(),
+        });
         // One fallback handler: a websocket upgrade is the gateway whatever
         // the path; anything else is REST, routed by hand so that unknown
         // routes are recorded too.
-        let app = axum::Router::new().fallback(entry).with_state(shared.clone());
+        let app = axum::Router::new()
+            .fallback(entry)
+            .with_state(shared.clone());
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeDiscord { shared, server }
     }
@@ -277,7 +291,12 @@ impl FakeDiscord {
 
     /// Poll `check` until it yields a value; on timeout panic with what was
     /// recorded so far (a timed-out wait is a failed test).
-    async fn wait_for<T>(&self, timeout: Duration, what: &str, check: impl Fn(&GatewayState) -> Option<T>) -> T {
+    async fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        check: impl Fn(&GatewayState) -> Option<T>,
+    ) -> T {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(v) = check(&self.shared.state()) {
@@ -285,9 +304,15 @@ impl FakeDiscord {
             }
             if Instant::now() >= deadline {
                 let st = self.shared.state();
-                let reqs = st.requests.iter().map(|r| format!("{} {} {}", r.status, r.method, r.path));
+                let reqs = st
+                    .requests
+                    .iter()
+                    .map(|r| format!("{} {} {}", r.status, r.method, r.path));
                 let reqs: Vec<_> = reqs.collect();
-                panic!("fake Discord: no {what} within {timeout:?}; logins: {}; requests: {reqs:#?}", st.logins.len());
+                panic!(
+                    "fake Discord: no {what} within {timeout:?}; logins: {}; requests: {reqs:#?}",
+                    st.logins.len()
+                );
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -297,14 +322,16 @@ impl FakeDiscord {
     /// returns the logins so far.
     pub async fn wait_ready(&self, shards: usize, timeout: Duration) -> Vec<Login> {
         let what = format!("{shards} ready shard(s)");
-        let check = |st: &GatewayState| (st.ready_shards().len() >= shards).then(|| st.logins.clone());
+        let check =
+            |st: &GatewayState| (st.ready_shards().len() >= shards).then(|| st.logins.clone());
         self.wait_for(timeout, &what, check).await
     }
 
     /// Wait until at least `n` IDENTIFY/RESUME logins were accepted in total.
     pub async fn wait_logins(&self, n: usize, timeout: Duration) -> Vec<Login> {
         let check = |st: &GatewayState| (st.logins.len() >= n).then(|| st.logins.clone());
-        self.wait_for(timeout, &format!("{n} gateway logins"), check).await
+        self.wait_for(timeout, &format!("{n} gateway logins"), check)
+            .await
     }
 
     /// Send a dispatch (op 0) to every ready connection, or only to shard id
@@ -312,16 +339,26 @@ impl FakeDiscord {
     pub fn send_dispatch(&self, shard: Option<u32>, event: &str, data: Value) -> usize {
         let mut st = self.shared.state();
         let wanted = |s: [u32; 2]| shard.is_none_or(|want| s[0] == want);
-        let targets: Vec<usize> =
-            (0..st.conns.len()).filter(|&i| st.shard_of(&st.conns[i]).is_some_and(wanted)).collect();
-        targets.into_iter().filter(|&i| st.dispatch(i, event, &data)).count()
+        let targets: Vec<usize> = (0..st.conns.len())
+            .filter(|&i| st.shard_of(&st.conns[i]).is_some_and(wanted))
+            .collect();
+        targets
+            .into_iter()
+            .filter(|&i| st.dispatch(i, event, &data))
+            .count()
     }
 
     /// INTERACTION_CREATE to the shard that owns [`GUILD_ID`], as Discord
     /// routes it (`(guild_id >> 22) % shard_total`), so exactly one shard
     /// answers. Returns how many connections it was sent to (0 or 1).
     pub fn send_interaction(&self, interaction: &FakeInteraction) -> usize {
-        let total = self.shared.state().ready_shards().iter().map(|s| s[1]).max();
+        let total = self
+            .shared
+            .state()
+            .ready_shards()
+            .iter()
+            .map(|s| s[1])
+            .max();
         let shard = total.map(|t| ((GUILD_ID >> 22) % u64::from(t.max(1))) as u32);
         self.send_dispatch(shard, "INTERACTION_CREATE", interaction.payload.clone())
     }
@@ -332,7 +369,11 @@ impl FakeDiscord {
     }
 
     /// Wait for the first recorded request (in arrival order) matching `pred`.
-    pub async fn wait_request(&self, pred: impl Fn(&Recorded) -> bool, timeout: Duration) -> Recorded {
+    pub async fn wait_request(
+        &self,
+        pred: impl Fn(&Recorded) -> bool,
+        timeout: Duration,
+    ) -> Recorded {
         let check = |st: &GatewayState| st.requests.iter().find(|r| pred(r)).cloned();
         self.wait_for(timeout, "matching request", check).await
     }
@@ -340,7 +381,9 @@ impl FakeDiscord {
     /// Wait for `POST /interactions/{id}/{token}/callback`.
     pub async fn callback_for(&self, interaction_id: &str, timeout: Duration) -> Recorded {
         let prefix = format!("/interactions/{interaction_id}/");
-        let is_cb = |r: &Recorded| r.method == "POST" && r.path.starts_with(&prefix) && r.path.ends_with("/callback");
+        let is_cb = |r: &Recorded| {
+            r.method == "POST" && r.path.starts_with(&prefix) && r.path.ends_with("/callback")
+        };
         self.wait_request(is_cb, timeout).await
     }
 
@@ -369,27 +412,52 @@ async fn entry(
 
 fn rest(shared: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
     let raw = uri.path();
-    let path = raw.strip_prefix("/api/v10").or_else(|| raw.strip_prefix("/api")).unwrap_or(raw);
+    let path = raw
+        .strip_prefix("/api/v10")
+        .or_else(|| raw.strip_prefix("/api"))
+        .unwrap_or(raw);
     let path = if path.is_empty() { "/" } else { path }.to_string();
-    let headers: BTreeMap<String, String> =
-        headers.iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into())).collect();
+    let headers: BTreeMap<String, String> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
+        .collect();
     let body: Option<Value> = serde_json::from_slice(body).ok();
     let auth = headers.get("authorization").map_or("", String::as_str);
     let (status, answer) = if auth.starts_with("Bot ") && shared.token_ok(auth) {
-        route(shared, &method, &path.trim_matches('/').split('/').collect::<Vec<_>>(), body.as_ref())
+        route(
+            shared,
+            &method,
+            &path.trim_matches('/').split('/').collect::<Vec<_>>(),
+            body.as_ref(),
+        )
     } else {
-        (StatusCode::UNAUTHORIZED, json!({"message": "401: Unauthorized", "code": 0}))
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "401: Unauthorized", "code": 0}),
+        )
     };
     let query = uri.query().unwrap_or("").to_string();
     let (method, code) = (method.to_string(), status.as_u16());
-    shared.state().requests.push(Recorded { method, path, query, headers, body, status: code });
+    shared.state().requests.push(Recorded {
+        method,
+        path,
+        query,
+        headers,
+        body,
+        status: code,
+    });
     match status {
         StatusCode::NO_CONTENT => status.into_response(),
         _ => (status, axum::Json(answer)).into_response(),
     }
 }
 
-fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) -> (StatusCode, Value) {
+fn route(
+    shared: &Shared,
+    method: &Method,
+    segs: &[&str],
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
     let ok = |v| (StatusCode::OK, v);
     match (method.as_str(), segs) {
         ("GET", ["gateway"]) => ok(json!({"url": shared.ws_url()})),
@@ -406,7 +474,10 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) 
             ok(echo_message(&CHANNEL_ID.to_string(), body, true))
         }
         ("POST", ["channels", channel, "messages"]) => ok(echo_message(channel, body, false)),
-        _ => (StatusCode::NOT_FOUND, json!({"message": "404: Not Found", "code": 0})),
+        _ => (
+            StatusCode::NOT_FOUND,
+            json!({"message": "404: Not Found", "code": 0}),
+        ),
     }
 }
 
@@ -414,7 +485,12 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) 
 /// adds (serenity parses the answer into `Vec<Command>`).
 fn echo_commands(body: Option<&Value>, guild: Option<&str>) -> Value {
     let mut commands = body.cloned().filter(Value::is_array).unwrap_or(json!([]));
-    for c in commands.as_array_mut().unwrap().iter_mut().filter_map(Value::as_object_mut) {
+    for c in commands
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .filter_map(Value::as_object_mut)
+    {
         c.insert("id".into(), sf(next_id()));
         c.insert("application_id".into(), sf(APPLICATION_ID));
         c.insert("version".into(), sf(next_id()));
@@ -448,8 +524,14 @@ fn echo_message(channel: &str, body: Option<&Value>, webhook: bool) -> Value {
 async fn gateway(shared: Arc<Shared>, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let id = next_id();
-    shared.state().conns.push(Conn { id, session_id: None, tx: tx.clone() });
-    let _ = tx.send(Out::Json(json!({"op": 10, "d": {"heartbeat_interval": shared.config.heartbeat_interval_ms}})));
+    shared.state().conns.push(Conn {
+        id,
+        session_id: None,
+        tx: tx.clone(),
+    });
+    let _ = tx.send(Out::Json(
+        json!({"op": 10, "d": {"heartbeat_interval": shared.config.heartbeat_interval_ms}}),
+    ));
     // All output goes through `rx`, so READY and later dispatches leave in
     // sequence order whichever task produced them.
     loop {
@@ -497,7 +579,8 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
         Some(2) => {
             let shard = [0, 1].map(|i| d["shard"][i].as_u64().unwrap_or(i as u64) as u32);
             let session_id = format!("fake-session-{}", next_id());
-            st.sessions.insert(session_id.clone(), Session { shard, seq: 0 });
+            st.sessions
+                .insert(session_id.clone(), Session { shard, seq: 0 });
             (LoginKind::Identify, session_id, shard)
         }
         Some(6) => {
@@ -511,15 +594,28 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
         _ => return, // presence updates, member requests...: ignored
     };
     // A stale connection of the same session must not get dispatches.
-    for c in st.conns.iter_mut().filter(|c| c.session_id.as_ref() == Some(&session_id)) {
+    for c in st
+        .conns
+        .iter_mut()
+        .filter(|c| c.session_id.as_ref() == Some(&session_id))
+    {
         c.session_id = None;
     }
     st.conns[idx].session_id = Some(session_id.clone());
     let intents = d["intents"].as_u64().unwrap_or(0);
-    let login = Login { kind, shard, token, intents, session_id: session_id.clone(), payload: d.clone() };
+    let login = Login {
+        kind,
+        shard,
+        token,
+        intents,
+        session_id: session_id.clone(),
+        payload: d.clone(),
+    };
     st.logins.push(login);
     match kind {
-        LoginKind::Identify => st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url())),
+        LoginKind::Identify => {
+            st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url()))
+        }
         LoginKind::Resume => st.dispatch(idx, "RESUMED", &json!({})),
     };
 }
@@ -566,16 +662,24 @@ pub fn ready(shard: [u32; 2], session_id: &str, resume_url: &str) -> Value {
 /// this bot ([`BOT_USER_ID`]), as for a message the bot sent; otherwise the
 /// author is the human [`USER_ID`]. `mentions` are user ids.
 pub fn message_create(content: &str, mentions: &[u64], author_is_bot: bool) -> Value {
-    let author = if author_is_bot { bot_user() } else { user(USER_ID, "tester", false) };
+    let author = if author_is_bot {
+        bot_user()
+    } else {
+        user(USER_ID, "tester", false)
+    };
     let mut msg = message(author, content, mentions);
     msg["guild_id"] = sf(GUILD_ID);
     // Gateway messages carry a partial member, without `user`.
-    msg["member"] = json!({"roles": [], "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0});
+    msg["member"] =
+        json!({"roles": [], "joined_at": TIMESTAMP, "deaf": false, "mute": false, "flags": 0});
     msg
 }
 
 fn message(author: Value, content: &str, mentions: &[u64]) -> Value {
-    let mentions: Vec<Value> = mentions.iter().map(|&id| user(id, &format!("user{id}"), id == BOT_USER_ID)).collect();
+    let mentions: Vec<Value> = mentions
+        .iter()
+        .map(|&id| user(id, &format!("user{id}"), id == BOT_USER_ID))
+        .collect();
     json!({
         "id": sf(next_id()), "channel_id": sf(CHANNEL_ID), "author": author, "content": content,
         "timestamp": TIMESTAMP, "edited_timestamp": null, "tts": false, "mention_everyone": false,
@@ -618,7 +722,9 @@ pub fn autocomplete(name: &str, options: Value) -> FakeInteraction {
 /// `data` of a chat-input command. Its id is stable per name, as Discord
 /// keeps a command's id.
 fn command_data(name: &str, options: Value) -> Value {
-    let hash = name.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let hash = name
+        .bytes()
+        .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
     let id = 1_300_000_000_000_000_000 + hash % 1_000_000_000_000;
     json!({"id": sf(id), "name": name, "type": 1, "options": options})
 }
@@ -666,14 +772,25 @@ pub fn validate(r: &Recorded) -> Result<(), Vec<String>> {
         ("POST", ["webhooks", _, _]) => (DEFS[6], Some(&body)),
         ("PATCH", ["webhooks", _, _, "messages", _]) => (DEFS[7], Some(&body)),
         // Global and guild command PUTs share one schema.
-        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => (DEFS[8], None),
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => {
+            (DEFS[8], None)
+        }
         _ if r.body.is_none() => return Ok(()),
-        _ => return Err(vec![format!("no vendored schema for {} {}", r.method, r.path)]),
+        _ => {
+            return Err(vec![format!(
+                "no vendored schema for {} {}",
+                r.method, r.path
+            )])
+        }
     };
     let mut errors = schema_errors(def, &body);
     if def == DEFS[8] {
         for command in arr(&body) {
-            command_names(command, command["type"].as_u64().unwrap_or(1) == 1, &mut errors);
+            command_names(
+                command,
+                command["type"].as_u64().unwrap_or(1) == 1,
+                &mut errors,
+            );
         }
     }
     if let Some(m) = message.filter(|m| m.is_object()) {
@@ -691,15 +808,29 @@ fn message_limits(m: &Value, errors: &mut Vec<String>) {
     let embed_chars: usize = arr(&m["embeds"])
         .iter()
         .flat_map(|e| {
-            let fields = arr(&e["fields"]).iter().flat_map(|f| [&f["name"], &f["value"]]);
-            [&e["title"], &e["description"], &e["footer"]["text"], &e["author"]["name"]].into_iter().chain(fields)
+            let fields = arr(&e["fields"])
+                .iter()
+                .flat_map(|f| [&f["name"], &f["value"]]);
+            [
+                &e["title"],
+                &e["description"],
+                &e["footer"]["text"],
+                &e["author"]["name"],
+            ]
+            .into_iter()
+            .chain(fields)
         })
         .map(chars)
         .sum();
     if embed_chars > 6000 {
-        errors.push(format!("embeds hold {embed_chars} characters in total, Discord allows 6000"));
+        errors.push(format!(
+            "embeds hold {embed_chars} characters in total, Discord allows 6000"
+        ));
     }
-    let rows = arr(&m["components"]).iter().filter(|c| c["type"] == 1).count();
+    let rows = arr(&m["components"])
+        .iter()
+        .filter(|c| c["type"] == 1)
+        .count();
     if rows > 5 {
         errors.push(format!("{rows} action rows, Discord allows 5"));
     }
@@ -718,9 +849,13 @@ fn message_limits(m: &Value, errors: &mut Vec<String>) {
 /// `type` 2 and 3, may use any name).
 fn command_names(c: &Value, chat_input: bool, errors: &mut Vec<String>) {
     let name = c["name"].as_str().unwrap_or("");
-    let charset = name.chars().all(|ch| ch == '-' || ch == '_' || ch.is_alphanumeric());
+    let charset = name
+        .chars()
+        .all(|ch| ch == '-' || ch == '_' || ch.is_alphanumeric());
     if chat_input && !(charset && name.to_lowercase() == name) {
-        errors.push(format!("command/option name {name:?}: only lower case letters, digits, - and _"));
+        errors.push(format!(
+            "command/option name {name:?}: only lower case letters, digits, - and _"
+        ));
     }
     for option in arr(&c["options"]) {
         command_names(option, true, errors);
@@ -753,7 +888,11 @@ fn schema_errors(def: &str, body: &Value) -> Vec<String> {
             // last: keep both ends of long ones.
             let text: Vec<char> = e.error.to_string().chars().collect();
             let text: String = match text.len() {
-                n if n > 160 => text[..60].iter().chain(&['.'; 3]).chain(&text[n - 90..]).collect(),
+                n if n > 160 => text[..60]
+                    .iter()
+                    .chain(&['.'; 3])
+                    .chain(&text[n - 90..])
+                    .collect(),
                 _ => text.into_iter().collect(),
             };
             format!("{def} at '{}': {text}", e.instance_location)
