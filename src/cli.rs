@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::answer::{self, Answer};
+use crate::bench;
 use crate::commands::{self, Command};
 use crate::config::Config;
 use crate::discord;
@@ -79,6 +80,32 @@ pub enum CliCommand {
         #[arg(long, default_value = "7d", value_name = "WINDOW")]
         since: crate::stats::Window,
     },
+    /// Measure build time, question latency (p50/p99) and peak memory.
+    Bench {
+        /// Question set to time; defaults to tests/questions.toml.
+        #[arg(long, value_name = "FILE")]
+        questions: Option<PathBuf>,
+        /// How many times every question is answered.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        iterations: usize,
+        /// Print one JSON object: units, build_ms, query_p50_us, query_p99_us, peak_rss_mb.
+        #[arg(long)]
+        json: bool,
+        /// Also write every unit as one JSON line to FILE, for other engines to index.
+        #[arg(long, value_name = "FILE")]
+        dump_units: Option<PathBuf>,
+    },
+    /// Write a synthetic knowledge base of N sections into DIR, for scale tests.
+    Generate {
+        #[arg(long, value_name = "N")]
+        sections: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write a question set about the generated sections to FILE.
+        #[arg(long, value_name = "FILE")]
+        questions: Option<PathBuf>,
+        dir: PathBuf,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -115,6 +142,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
         CliCommand::Check => return crate::check::run(&config),
         CliCommand::Stats { since } => return crate::stats::run_cli(&config, since.0),
+        CliCommand::Bench { questions, iterations, json, dump_units } => {
+            return bench::command(&config, questions.as_deref(), iterations, json, dump_units.as_deref());
+        }
+        CliCommand::Generate { sections, seed, questions, dir } => {
+            return bench::generate_command(&dir, sections, seed, questions.as_deref());
+        }
     };
     let snapshot = load_snapshot(&config)?;
     let reply = commands::run(&snapshot, &command)?;

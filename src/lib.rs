@@ -7,6 +7,7 @@
 //! library pieces the Discord front end wires in.
 
 pub mod answer;
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod commands;

@@ -16,10 +16,11 @@
 use std::collections::{HashMap, HashSet};
 
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
-use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term};
 
 use crate::knowledge::{Knowledge, Unit, UnitKind};
 
@@ -74,17 +75,13 @@ pub struct QueryTerm {
 pub struct SearchIndex {
     searcher: Searcher,
     fields: [Field; 3],
-    unit_field: String,
+    /// Each segment's `unit` column, opened once here rather than per hit.
+    unit_columns: Vec<Column<u64>>,
     boosts: FieldBoosts,
     stemmer: TextAnalyzer,
-    /// Every indexed surface word with its stem, for typo correction.
-    vocabulary: HashMap<String, String>,
+    statistics: Statistics,
     /// Surface words bucketed by length in chars, so correction scans few.
-    words_by_length: Vec<Vec<String>>,
-    /// Number of units containing each stem.
-    doc_freq: HashMap<String, u32>,
-    /// The stems of each unit, all fields together.
-    unit_stems: Vec<HashSet<String>>,
+    words_by_length: Vec<LengthBucket>,
     synonyms: HashMap<String, Vec<String>>,
     // Kept so the searcher's segments stay alive with this index.
     _reader: IndexReader,
@@ -107,66 +104,47 @@ impl SearchIndex {
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(STEM_TOKENIZER, stem_analyzer());
 
-        // One thread and one commit give one segment; 15 MB is tantivy's minimum budget.
-        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
-        for (position, unit_data) in knowledge.units.iter().enumerate() {
-            let mut document = TantivyDocument::default();
-            // Only a section's lead passage carries its heading at title weight:
-            // a question matching just the heading is best answered by the lead.
-            let lead = position == 0
-                || unit_data.kind != UnitKind::Section
-                || knowledge.units[position - 1].title != unit_data.title;
-            let title_field = if lead { title } else { keywords };
-            document.add_text(title_field, &unit_data.title);
-            // Aliases are questions this unit answers: they count like a title.
-            document.add_text(title_field, unit_data.aliases.join(" \n "));
-            document.add_text(keywords, unit_data.keywords.join(" \n "));
-            document.add_text(body, &unit_data.text);
-            document.add_u64(unit, position as u64);
-            writer.add_document(document)?;
-        }
-        writer.commit()?;
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let searcher = reader.searcher();
-
-        let mut stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
-        let mut vocabulary = HashMap::new();
-        let mut doc_freq: HashMap<String, u32> = HashMap::new();
-        let mut unit_stems = Vec::with_capacity(knowledge.units.len());
-        for unit_data in &knowledge.units {
-            let mut stems = HashSet::new();
-            for word in unit_words(unit_data) {
-                let stem = vocabulary.entry(word).or_insert_with_key(|word| stem_word(&mut stemmer, word));
-                stems.insert(stem.clone());
-            }
-            for stem in &stems {
-                *doc_freq.entry(stem.clone()).or_default() += 1;
-            }
-            unit_stems.push(stems);
-        }
-        let mut words_by_length: Vec<Vec<String>> = Vec::new();
-        for word in vocabulary.keys() {
+        // The statistics coverage needs come from the units, not the index:
+        // computing them while tantivy indexes puts the second core to work.
+        let (statistics, searcher_and_reader) = std::thread::scope(|scope| {
+            let statistics = scope.spawn(|| Statistics::compute(knowledge));
+            let indexed = index_units(&index, knowledge, [title, keywords, body], unit);
+            (statistics.join(), indexed)
+        });
+        let (searcher, reader) = searcher_and_reader?;
+        let statistics =
+            statistics.map_err(|_| TantivyError::SystemError("computing word statistics failed".into()))?;
+        let unit_columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.fast_fields().u64("unit"))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
+        let mut sorted_words: Vec<Vec<String>> = Vec::new();
+        for word in statistics.vocabulary.keys() {
             let length = word.chars().count();
-            if words_by_length.len() <= length {
-                words_by_length.resize(length + 1, Vec::new());
+            if sorted_words.len() <= length {
+                sorted_words.resize(length + 1, Vec::new());
             }
-            words_by_length[length].push(word.clone());
+            sorted_words[length].push(word.clone());
         }
-        for bucket in &mut words_by_length {
-            bucket.sort();
-        }
+        let words_by_length = sorted_words
+            .into_iter()
+            .map(|mut words| {
+                words.sort();
+                LengthBucket { masks: words.iter().map(|word| char_mask(word)).collect(), words }
+            })
+            .collect();
         let synonyms =
             knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
         Ok(SearchIndex {
             searcher,
             fields: [title, keywords, body],
-            unit_field: "unit".to_string(),
+            unit_columns,
             boosts,
             stemmer,
-            vocabulary,
+            statistics,
             words_by_length,
-            doc_freq,
-            unit_stems,
             synonyms,
             _reader: reader,
         })
@@ -174,7 +152,7 @@ impl SearchIndex {
 
     /// Number of distinct indexed words, for reports.
     pub fn vocabulary_size(&self) -> usize {
-        self.vocabulary.len()
+        self.statistics.vocabulary.len()
     }
 
     /// Splits a question into weighted terms (see the module docs).
@@ -186,16 +164,16 @@ impl SearchIndex {
                 continue;
             }
             let mut stems = Vec::new();
-            let known = self.vocabulary.get(&word).cloned().or_else(|| {
+            let known = self.statistics.stem_of(&word).map(str::to_string).or_else(|| {
                 let stem = stem_word(&mut stemmer, &word);
-                self.doc_freq.contains_key(&stem).then_some(stem)
+                self.statistics.doc_freq(&stem).is_some().then_some(stem)
             });
             match known {
                 Some(stem) => stems.push(stem),
                 None => match self.correct(&word) {
                     // A misspelt filler word ("dose" for "does") is still filler.
                     Some(corrected) if is_stop_word(&corrected) => continue,
-                    Some(corrected) => stems.push(self.vocabulary[&corrected].clone()),
+                    Some(corrected) => stems.extend(self.statistics.stem_of(&corrected).map(str::to_string)),
                     None => {}
                 },
             }
@@ -209,8 +187,8 @@ impl SearchIndex {
             }
             let weight = stems
                 .iter()
-                .filter_map(|stem| self.doc_freq.get(stem))
-                .map(|&df| self.idf(df))
+                .filter_map(|stem| self.statistics.doc_freq(stem))
+                .map(|df| self.idf(df))
                 .fold(None, |max: Option<f32>, idf| Some(max.map_or(idf, |m| m.max(idf))));
             // Unknown words weigh most: they are what the knowledge base does not
             // cover. Words it uses everywhere ("AI", "engineer") rank nothing,
@@ -250,15 +228,24 @@ impl SearchIndex {
         let Ok(top) = self.searcher.search(&query, &TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score()) else {
             return Vec::new();
         };
+        // Stems no unit contains cannot count towards coverage; the others are
+        // looked up once here rather than once per hit.
+        let term_stem_ids: Vec<Vec<u32>> = terms
+            .iter()
+            .map(|term| {
+                term.stems.iter().filter_map(|stem| self.statistics.stem_ids.get(stem.as_str()).copied()).collect()
+            })
+            .collect();
         let mut hits: Vec<Hit> = top
             .into_iter()
             .filter_map(|(score, address)| {
                 let unit = self.unit_of(address)?;
-                let stems = &self.unit_stems[unit];
+                let stems = self.statistics.unit_stems.get(unit)?;
                 let covered: f32 = terms
                     .iter()
-                    .filter(|term| term.stems.iter().any(|stem| stems.contains(stem)))
-                    .map(|term| term.weight)
+                    .zip(&term_stem_ids)
+                    .filter(|(_, ids)| ids.iter().any(|id| stems.binary_search(id).is_ok()))
+                    .map(|(term, _)| term.weight)
                     .sum();
                 let coverage = covered / total_weight;
                 Some(Hit { unit, score: score * coverage, coverage })
@@ -270,13 +257,12 @@ impl SearchIndex {
     }
 
     fn unit_of(&self, address: DocAddress) -> Option<usize> {
-        let segment = self.searcher.segment_reader(address.segment_ord);
-        let column = segment.fast_fields().u64(&self.unit_field).ok()?;
+        let column = self.unit_columns.get(address.segment_ord as usize)?;
         column.first(address.doc_id).map(|unit| unit as usize)
     }
 
     fn idf(&self, doc_freq: u32) -> f32 {
-        let units = self.unit_stems.len() as f32;
+        let units = self.statistics.unit_stems.len() as f32;
         let doc_freq = doc_freq as f32;
         (1.0 + (units - doc_freq + 0.5) / (doc_freq + 0.5)).ln()
     }
@@ -287,21 +273,33 @@ impl SearchIndex {
     /// Ties go to the more common word.
     fn correct(&self, word: &str) -> Option<String> {
         let length = word.chars().count();
-        // Short words are too close to too many others ("earn" is one typo from
-        // "learn"), so four-letter words only get swapped letters fixed ("lnog").
         let max_distance = match length {
             0..=3 => return None,
             4..=7 => 1,
             _ => 2,
         };
+        let word_chars = CharBuffer::new(word)?;
+        let word_mask = char_mask(word);
         let mut best: Option<(usize, u32, &String)> = None;
         for bucket in self.words_by_length.iter().take(length + max_distance + 1).skip(length - max_distance) {
-            for candidate in bucket {
-                let distance = strsim::osa_distance(word, candidate);
-                if distance > max_distance || (length == 4 && !is_transposition(word, candidate)) {
+            for (&mask, candidate) in bucket.masks.iter().zip(&bucket.words) {
+                // Every distinct letter one word has and the other lacks costs an
+                // edit: a cheap lower bound that skips most of the vocabulary.
+                if more_bits_than(word_mask & !mask, max_distance) || more_bits_than(mask & !word_mask, max_distance) {
                     continue;
                 }
-                let frequency = self.doc_freq.get(&self.vocabulary[candidate]).copied().unwrap_or(0);
+                let Some(candidate_chars) = CharBuffer::new(candidate) else { continue };
+                let Some(distance) = bounded_osa_distance(word_chars.chars(), candidate_chars.chars(), max_distance)
+                else {
+                    continue;
+                };
+                // Short words are too close to too many others ("earn" is one typo
+                // from "learn"), so four-letter words only get swapped letters fixed.
+                if length == 4 && !is_transposition(word, candidate) {
+                    continue;
+                }
+                let frequency =
+                    self.statistics.stem_of(candidate).and_then(|stem| self.statistics.doc_freq(stem)).unwrap_or(0);
                 let better = best.is_none_or(|(d, f, _)| distance < d || (distance == d && frequency > f));
                 if better {
                     best = Some((distance, frequency, candidate));
@@ -312,15 +310,210 @@ impl SearchIndex {
     }
 }
 
-/// Whether `a` and `b` differ only by swapping two neighbouring letters.
-fn is_transposition(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let differ: Vec<usize> = (0..a.len().min(b.len())).filter(|&i| a[i] != b[i]).collect();
-    a.len() == b.len()
-        && differ.len() == 2
-        && differ[1] == differ[0] + 1
-        && a[differ[0]] == b[differ[1]]
-        && a[differ[1]] == b[differ[0]]
+/// Longest word in chars that `words` yields (it keeps words under 40 bytes).
+const MAX_WORD_CHARS: usize = 40;
+
+/// A word's chars on the stack: typo correction compares a question word with
+/// thousands of candidates, and must not allocate for each.
+struct CharBuffer {
+    chars: [char; MAX_WORD_CHARS],
+    len: usize,
+}
+
+impl CharBuffer {
+    /// `None` for words longer than any indexed word.
+    fn new(word: &str) -> Option<CharBuffer> {
+        let mut buffer = CharBuffer { chars: ['\0'; MAX_WORD_CHARS], len: 0 };
+        for ch in word.chars() {
+            *buffer.chars.get_mut(buffer.len)? = ch;
+            buffer.len += 1;
+        }
+        Some(buffer)
+    }
+
+    fn chars(&self) -> &[char] {
+        &self.chars[..self.len]
+    }
+}
+
+/// Adds every unit to a fresh writer and commits, returning the searcher.
+fn index_units(
+    index: &Index,
+    knowledge: &Knowledge,
+    [title, keywords, body]: [Field; 3],
+    unit: Field,
+) -> tantivy::Result<(Searcher, IndexReader)> {
+    // One indexing thread and one commit; 15 MB is tantivy's minimum budget.
+    let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+    for (position, unit_data) in knowledge.units.iter().enumerate() {
+        let mut document = TantivyDocument::default();
+        // Only a section's lead passage carries its heading at title weight:
+        // a question matching just the heading is best answered by the lead.
+        let lead = position == 0
+            || unit_data.kind != UnitKind::Section
+            || knowledge.units[position - 1].title != unit_data.title;
+        let title_field = if lead { title } else { keywords };
+        document.add_text(title_field, &unit_data.title);
+        // Aliases are questions this unit answers: they count like a title.
+        document.add_text(title_field, unit_data.aliases.join(" \n "));
+        document.add_text(keywords, unit_data.keywords.join(" \n "));
+        document.add_text(body, &unit_data.text);
+        document.add_u64(unit, position as u64);
+        writer.add_document(document)?;
+    }
+    writer.commit()?;
+    let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    Ok((reader.searcher(), reader))
+}
+
+/// What coverage and typo correction know of the indexed words. Stems are
+/// interned as ids: per-unit sets of strings took most of the memory of a
+/// large knowledge base and much of its build time.
+struct Statistics {
+    /// Every indexed surface word with the id of its stem.
+    vocabulary: HashMap<String, u32>,
+    /// Stems by id.
+    stems: Vec<String>,
+    stem_ids: HashMap<String, u32>,
+    /// Number of units containing each stem, by id.
+    doc_freqs: Vec<u32>,
+    /// The stem ids of each unit, all fields together, sorted and distinct.
+    unit_stems: Vec<Box<[u32]>>,
+}
+
+impl Statistics {
+    fn compute(knowledge: &Knowledge) -> Statistics {
+        let mut stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
+        let mut statistics = Statistics {
+            vocabulary: HashMap::new(),
+            stems: Vec::new(),
+            stem_ids: HashMap::new(),
+            doc_freqs: Vec::new(),
+            unit_stems: Vec::with_capacity(knowledge.units.len()),
+        };
+        let mut lowercase;
+        let mut ids = Vec::new();
+        for unit in &knowledge.units {
+            ids.clear();
+            for word in unit_raw_words(unit) {
+                // Most words are lowercase ASCII already; only the others are
+                // copied (with `to_lowercase`, exactly as `words` does).
+                let word = if word.is_ascii() && !word.bytes().any(|byte| byte.is_ascii_uppercase()) {
+                    word
+                } else {
+                    lowercase = word.to_lowercase();
+                    lowercase.as_str()
+                };
+                let id = match statistics.vocabulary.get(word) {
+                    Some(&id) => id,
+                    None => {
+                        let stem = stem_word(&mut stemmer, word);
+                        let id = statistics.intern(stem);
+                        statistics.vocabulary.insert(word.to_string(), id);
+                        id
+                    }
+                };
+                ids.push(id);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            for &id in &ids {
+                statistics.doc_freqs[id as usize] += 1;
+            }
+            statistics.unit_stems.push(ids.as_slice().into());
+        }
+        statistics
+    }
+
+    fn intern(&mut self, stem: String) -> u32 {
+        if let Some(&id) = self.stem_ids.get(&stem) {
+            return id;
+        }
+        let id = self.stems.len() as u32;
+        self.stems.push(stem.clone());
+        self.stem_ids.insert(stem, id);
+        self.doc_freqs.push(0);
+        id
+    }
+
+    /// The stem of an indexed surface word.
+    fn stem_of(&self, word: &str) -> Option<&str> {
+        self.vocabulary.get(word).map(|&id| self.stems[id as usize].as_str())
+    }
+
+    /// Number of units containing `stem`; `None` when no unit does.
+    fn doc_freq(&self, stem: &str) -> Option<u32> {
+        self.stem_ids.get(stem).map(|&id| self.doc_freqs[id as usize])
+    }
+}
+
+/// Vocabulary words of one length, sorted, with their `char_mask`s apart so
+/// the scan that rules most of them out reads one dense array.
+#[derive(Clone, Default)]
+struct LengthBucket {
+    masks: Vec<u64>,
+    words: Vec<String>,
+}
+
+/// Whether `bits` has more than `limit` (0 to 2) bits set. Clearing the
+/// lowest bit `limit` times is cheaper than `count_ones`, which compiles to a
+/// slow bit-twiddling loop where the CPU baseline lacks POPCNT.
+fn more_bits_than(mut bits: u64, limit: usize) -> bool {
+    for _ in 0..limit {
+        bits &= bits.wrapping_sub(1);
+    }
+    bits != 0
+}
+
+/// One bit per letter or digit a word contains; other chars share the high
+/// bits, which can only weaken (never break) the lower bound built on it.
+fn char_mask(word: &str) -> u64 {
+    word.chars().fold(0, |mask, ch| {
+        let bit = match ch {
+            'a'..='z' => ch as u32 - 'a' as u32,
+            '0'..='9' => 26 + ch as u32 - '0' as u32,
+            _ => 36 + ch as u32 % 28,
+        };
+        mask | 1 << bit
+    })
+}
+
+/// Optimal string alignment distance (as `strsim::osa_distance`) when it is at
+/// most `max`, else `None`, stopping as soon as no alignment can stay within
+/// `max`: two consecutive rows above it make every later row exceed it too.
+fn bounded_osa_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    let width = b.len() + 1;
+    if width > MAX_WORD_CHARS + 1 || a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut before_previous = [0usize; MAX_WORD_CHARS + 1];
+    let mut previous = [0usize; MAX_WORD_CHARS + 1];
+    let mut current = [0usize; MAX_WORD_CHARS + 1];
+    for (j, cell) in previous.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    let mut previous_min = 0;
+    for (i, &a_char) in a.iter().enumerate() {
+        current[0] = i + 1;
+        let mut row_min = current[0];
+        for (j, &b_char) in b.iter().enumerate() {
+            let cost = usize::from(a_char != b_char);
+            let mut distance = (current[j] + 1).min(previous[j + 1] + 1).min(previous[j] + cost);
+            if i > 0 && j > 0 && a_char != b_char && a_char == b[j - 1] && b_char == a[i - 1] {
+                distance = distance.min(before_previous[j - 1] + 1);
+            }
+            current[j + 1] = distance;
+            row_min = row_min.min(distance);
+        }
+        if row_min > max && previous_min > max {
+            return None;
+        }
+        previous_min = row_min;
+        std::mem::swap(&mut before_previous, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    let distance = previous[b.len()];
+    (distance <= max).then_some(distance)
 }
 
 /// The analyzer used for indexing; `words` + `stem_word` reproduce it for questions.
@@ -344,9 +537,15 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty() && word.len() < 40).map(str::to_lowercase)
 }
 
-fn unit_words(unit: &Unit) -> impl Iterator<Item = String> + '_ {
-    let extra = unit.keywords.iter().chain(&unit.aliases);
-    words(&unit.title).chain(extra.flat_map(|keyword| words(keyword))).chain(words(&unit.text))
+/// `words` before lowercasing, borrowed from the text.
+fn raw_words(text: &str) -> impl Iterator<Item = &str> + '_ {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty() && word.len() < 40)
+}
+
+fn unit_raw_words(unit: &Unit) -> impl Iterator<Item = &str> + '_ {
+    raw_words(&unit.title)
+        .chain(unit.keywords.iter().chain(&unit.aliases).flat_map(|keyword| raw_words(keyword)))
+        .chain(raw_words(&unit.text))
 }
 
 /// Removes what Discord puts in messages but is not the question: user, role
@@ -393,6 +592,17 @@ fn is_common_english(word: &str) -> bool {
         include_str!("common_words.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()).collect()
     });
     set.contains(word)
+}
+
+/// Whether `a` and `b` differ only by swapping two neighbouring letters.
+fn is_transposition(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let differ: Vec<usize> = (0..a.len().min(b.len())).filter(|&i| a[i] != b[i]).collect();
+    a.len() == b.len()
+        && differ.len() == 2
+        && differ[1] == differ[0] + 1
+        && a[differ[0]] == b[differ[1]]
+        && a[differ[1]] == b[differ[0]]
 }
 
 /// Words that carry no meaning for retrieval, including chat filler.
@@ -593,4 +803,72 @@ pub fn is_stop_word(word: &str) -> bool {
     ];
     static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
     SET.get_or_init(|| STOP_WORDS.iter().copied().collect()).contains(word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chars(word: &str) -> Vec<char> {
+        word.chars().collect()
+    }
+
+    proptest! {
+        /// The bounded distance is strsim's OSA distance wherever it is within
+        /// the bound, and `None` exactly where it is not; the letter-mask filter
+        /// only ever rejects words that are out of reach.
+        #[test]
+        fn bounded_distance_and_mask_filter_agree_with_strsim(
+            a in "[a-eé0-2]{0,12}",
+            b in "[a-eé0-2]{0,12}",
+            max in 0usize..3,
+        ) {
+            check_distance(&a, &b, max)?;
+        }
+
+        /// The same over two letters, where most pairs are within reach and
+        /// transpositions are common.
+        #[test]
+        fn bounded_distance_agrees_on_near_words(a in "[ab]{0,8}", b in "[ab]{0,8}", max in 0usize..3) {
+            check_distance(&a, &b, max)?;
+        }
+    }
+
+    fn check_distance(a: &str, b: &str, max: usize) -> Result<(), TestCaseError> {
+        let exact = strsim::osa_distance(a, b);
+        prop_assert_eq!(bounded_osa_distance(&chars(a), &chars(b), max), (exact <= max).then_some(exact));
+        let (mask_a, mask_b) = (char_mask(a), char_mask(b));
+        if more_bits_than(mask_a & !mask_b, max) || more_bits_than(mask_b & !mask_a, max) {
+            prop_assert!(exact > max, "filter rejected {a:?} / {b:?} at distance {exact}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn bit_limits() {
+        assert!(!more_bits_than(0, 0));
+        assert!(more_bits_than(0b1, 0));
+        assert!(!more_bits_than(0b101, 2));
+        assert!(more_bits_than(0b111, 2));
+        assert!(more_bits_than(1 << 63 | 1, 1));
+    }
+
+    #[test]
+    fn typo_correction_finds_the_closest_most_common_word() {
+        let sources = vec![(
+            "kb.md".to_string(),
+            "# Notes\n\n## Transition plans\n\nA transition takes time. Each transition needs a plan and a portfolio.\n\n\
+             ## Translation\n\nTranslation of a transaction.\n"
+                .to_string(),
+        )];
+        let (knowledge, diagnostics) = crate::knowledge::parse_sources(&sources);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let index = SearchIndex::build(&knowledge, FieldBoosts::default()).expect("index builds");
+        assert_eq!(index.correct("transiton").as_deref(), Some("transition"));
+        assert_eq!(index.correct("portfolo").as_deref(), Some("portfolio"));
+        assert_eq!(index.correct("xyzzyxyzzy"), None);
+        let terms = index.analyze("how lnog is a transtion?");
+        assert!(terms.iter().any(|term| term.word == "transtion" && term.stems == ["transit"]), "{terms:?}");
+    }
 }

@@ -169,7 +169,10 @@ fn blocks(text: &str, first_line: usize) -> Vec<(Block, usize)> {
 
     let mut out = Vec::new();
     let mut state = State::default();
-    let line_of = |offset: usize| first_line + line_at(text, offset);
+    // Newline offsets, so a block's line is a binary search: counting newlines
+    // from the start for every event made parsing quadratic in file size.
+    let newlines: Vec<usize> = text.bytes().enumerate().filter(|&(_, byte)| byte == b'\n').map(|(at, _)| at).collect();
+    let line_of = |offset: usize| first_line + newlines.partition_point(|&at| at < offset);
     for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
         match event {
             Event::Start(Tag::Heading { .. }) | Event::Start(Tag::Paragraph) if state.list_depth == 0 => {
