@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::knowledge::{Unit, UnitKind};
-use crate::search::{FieldBoosts, Hit};
+use crate::search::{self, FieldBoosts, Hit};
 use crate::snapshot::Snapshot;
 
 /// How answers are chosen; the `[answer]` section of the config.
@@ -44,7 +44,14 @@ pub struct Answer {
 pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
     let settings = &snapshot.settings;
     let limit = 1 + settings.related.max(settings.suggestions);
-    let hits = snapshot.index.search(question, limit);
+    let mut hits = snapshot.index.search(question, limit);
+    if let Some(phase) = named_phase(question).and_then(|number| snapshot.knowledge.phase(number)) {
+        // "What happens in phase 3?" is answered by phase 3, whatever else shares its words.
+        let position = hits.iter().position(|hit| hit.unit == phase.unit);
+        let hit = position.map(|at| hits.remove(at)).unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 });
+        let score = hits.first().map_or(hit.score, |best| best.score.max(hit.score));
+        hits.insert(0, Hit { score, coverage: hit.coverage.max(settings.min_confidence), ..hit });
+    }
     let answered = hits.first().is_some_and(|best| best.coverage >= settings.min_confidence);
     let pointers = match (answered, hits.first()) {
         (true, Some(best)) => pointers(&snapshot.knowledge.units[best.unit]),
@@ -52,6 +59,21 @@ pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
     };
     let hits = if answered { related(snapshot, hits) } else { suggestions(snapshot, hits) };
     Answer { question: question.to_string(), answered, hits, pointers }
+}
+
+/// The roadmap phase a question names: "phase 3", "stage 2", "the second phase".
+pub fn named_phase(question: &str) -> Option<u8> {
+    const ORDINALS: [&str; 9] = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"];
+    const PHASE_WORDS: [&str; 3] = ["phase", "stage", "step"];
+    let words: Vec<String> = search::words(question).collect();
+    words.windows(2).find_map(|pair| {
+        let (first, second) = (pair[0].as_str(), pair[1].as_str());
+        if PHASE_WORDS.contains(&first) {
+            return second.parse::<u8>().ok().filter(|n| *n > 0);
+        }
+        let position = ORDINALS.iter().position(|ordinal| *ordinal == first)?;
+        PHASE_WORDS.contains(&second).then(|| position as u8 + 1)
+    })
 }
 
 /// The phases an answer points to: a phase itself, or what its content declares.
@@ -94,4 +116,25 @@ fn suggestions(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
     }
     kept.truncate(snapshot.settings.suggestions);
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_phase;
+
+    #[test]
+    fn phases_are_named_by_number_or_ordinal() {
+        let cases = [
+            ("What happens in phase 3?", Some(3)),
+            ("tell me about stage 2", Some(2)),
+            ("the second phase?", Some(2)),
+            ("what is the first step", Some(1)),
+            ("phase 0", None),
+            ("how many phases are there", None),
+            ("first things first", None),
+        ];
+        for (question, expected) in cases {
+            assert_eq!(named_phase(question), expected, "{question}");
+        }
+    }
 }

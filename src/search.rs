@@ -41,11 +41,14 @@ pub struct FieldBoosts {
     pub title: f32,
     pub keywords: f32,
     pub body: f32,
+    /// Questions the text itself asks ("Am I falling behind?"): they name a
+    /// topic the passage raises, not one it answers.
+    pub asked: f32,
 }
 
 impl Default for FieldBoosts {
     fn default() -> Self {
-        FieldBoosts { title: 2.5, keywords: 1.5, body: 1.0 }
+        FieldBoosts { title: 2.5, keywords: 1.5, body: 1.0, asked: 0.3 }
     }
 }
 
@@ -74,7 +77,7 @@ pub struct QueryTerm {
 /// A tantivy index over one `Knowledge`, with the statistics coverage needs.
 pub struct SearchIndex {
     searcher: Searcher,
-    fields: [Field; 3],
+    fields: [Field; 4],
     /// Each segment's `unit` column, opened once here rather than per hit.
     unit_columns: Vec<Column<u64>>,
     boosts: FieldBoosts,
@@ -99,7 +102,8 @@ impl SearchIndex {
         let text = TextOptions::default().set_indexing_options(indexing);
         let title = schema.add_text_field("title", text.clone());
         let keywords = schema.add_text_field("keywords", text.clone());
-        let body = schema.add_text_field("body", text);
+        let body = schema.add_text_field("body", text.clone());
+        let asked = schema.add_text_field("asked", text);
         let unit = schema.add_u64_field("unit", FAST);
         let index = Index::create_in_ram(schema.build());
         index.tokenizers().register(STEM_TOKENIZER, stem_analyzer());
@@ -108,7 +112,7 @@ impl SearchIndex {
         // computing them while tantivy indexes puts the second core to work.
         let (statistics, searcher_and_reader) = std::thread::scope(|scope| {
             let statistics = scope.spawn(|| Statistics::compute(knowledge));
-            let indexed = index_units(&index, knowledge, [title, keywords, body], unit);
+            let indexed = index_units(&index, knowledge, [title, keywords, body, asked], unit);
             (statistics.join(), indexed)
         });
         let (searcher, reader) = searcher_and_reader?;
@@ -139,7 +143,7 @@ impl SearchIndex {
             knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
         Ok(SearchIndex {
             searcher,
-            fields: [title, keywords, body],
+            fields: [title, keywords, body, asked],
             unit_columns,
             boosts,
             stemmer,
@@ -212,7 +216,7 @@ impl SearchIndex {
     pub fn search_terms(&self, terms: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let total_weight: f32 = terms.iter().map(|term| term.weight).sum();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let boosts = [self.boosts.title, self.boosts.keywords, self.boosts.body];
+        let boosts = [self.boosts.title, self.boosts.keywords, self.boosts.body, self.boosts.asked];
         for term in terms {
             for stem in &term.stems {
                 for (field, boost) in self.fields.iter().zip(boosts) {
@@ -340,7 +344,7 @@ impl CharBuffer {
 fn index_units(
     index: &Index,
     knowledge: &Knowledge,
-    [title, keywords, body]: [Field; 3],
+    [title, keywords, body, asked]: [Field; 4],
     unit: Field,
 ) -> tantivy::Result<(Searcher, IndexReader)> {
     // One indexing thread and one commit; 15 MB is tantivy's minimum budget.
@@ -354,10 +358,12 @@ fn index_units(
             || knowledge.units[position - 1].title != unit_data.title;
         let title_field = if lead { title } else { keywords };
         document.add_text(title_field, &unit_data.title);
-        // Aliases are questions this unit answers: they count like a title.
-        document.add_text(title_field, unit_data.aliases.join(" \n "));
+        // Aliases are questions this very unit answers: they count like a title.
+        document.add_text(title, unit_data.aliases.join(" \n "));
         document.add_text(keywords, unit_data.keywords.join(" \n "));
-        document.add_text(body, &unit_data.text);
+        let (statements, questions) = split_asked(&unit_data.text);
+        document.add_text(body, statements);
+        document.add_text(asked, questions);
         document.add_u64(unit, position as u64);
         writer.add_document(document)?;
     }
@@ -592,6 +598,25 @@ fn is_common_english(word: &str) -> bool {
         include_str!("common_words.txt").lines().filter(|line| !line.starts_with('#') && !line.is_empty()).collect()
     });
     set.contains(word)
+}
+
+/// Splits text into its statements and the questions it asks itself.
+fn split_asked(text: &str) -> (String, String) {
+    let (mut statements, mut questions) = (String::new(), String::new());
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, ch)) = chars.next() {
+        let ends = matches!(ch, '.' | '?' | '!') && chars.peek().is_none_or(|(_, next)| next.is_whitespace());
+        if ends || chars.peek().is_none() {
+            let end = at + ch.len_utf8();
+            let sentence = &text[start..end];
+            let target = if ch == '?' { &mut questions } else { &mut statements };
+            target.push_str(sentence);
+            target.push(' ');
+            start = end;
+        }
+    }
+    (statements, questions)
 }
 
 /// Whether `a` and `b` differ only by swapping two neighbouring letters.
@@ -870,5 +895,17 @@ mod tests {
         assert_eq!(index.correct("xyzzyxyzzy"), None);
         let terms = index.analyze("how lnog is a transtion?");
         assert!(terms.iter().any(|term| term.word == "transtion" && term.stems == ["transit"]), "{terms:?}");
+    }
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::split_asked;
+
+    #[test]
+    fn questions_the_text_asks_are_set_apart() {
+        let (statements, questions) = split_asked("Should I move? Am I late?\n\nYes. It is fine! v1.2 works");
+        assert_eq!(questions.split_whitespace().collect::<Vec<_>>(), ["Should", "I", "move?", "Am", "I", "late?"]);
+        assert_eq!(statements.split_whitespace().collect::<Vec<_>>().join(" "), "Yes. It is fine! v1.2 works");
     }
 }
