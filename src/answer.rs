@@ -45,7 +45,9 @@ pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
     let settings = &snapshot.settings;
     let limit = 1 + settings.related.max(settings.suggestions);
     let mut hits = snapshot.index.search(question, limit);
-    if let Some(phase) = named_phase(question).and_then(|number| snapshot.knowledge.phase(number)) {
+    if let Some(phase) =
+        named_phase_in(question, &snapshot.knowledge).and_then(|number| snapshot.knowledge.phase(number))
+    {
         // "What happens in phase 3?" is answered by phase 3, whatever else shares its words.
         let position = hits.iter().position(|hit| hit.unit == phase.unit);
         let hit = position.map(|at| hits.remove(at)).unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 });
@@ -74,6 +76,18 @@ pub fn named_phase(question: &str) -> Option<u8> {
         let position = ORDINALS.iter().position(|ordinal| *ordinal == first)?;
         PHASE_WORDS.contains(&second).then(|| position as u8 + 1)
     })
+}
+
+/// Like `named_phase`, and "the last/final phase" is the last phase of `knowledge`.
+fn named_phase_in(question: &str, knowledge: &crate::knowledge::Knowledge) -> Option<u8> {
+    if let Some(number) = named_phase(question) {
+        return Some(number);
+    }
+    let words: Vec<String> = search::words(question).collect();
+    let last = words.windows(2).any(|pair| {
+        matches!(pair[0].as_str(), "last" | "final") && matches!(pair[1].as_str(), "phase" | "stage" | "step")
+    });
+    last.then(|| knowledge.phase_numbers().last().copied()).flatten()
 }
 
 /// The phases an answer points to: a phase itself, or what its content declares.

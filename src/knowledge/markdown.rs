@@ -695,7 +695,7 @@ fn build_roadmap(
         }
         let mut crumbs = breadcrumb.clone();
         crumbs.push(format!("Phase {}", phase.number));
-        let keywords = phase_keywords(phase.number, count);
+        let keywords = phase_keywords(phase.number);
         annotations.phases.push(phase.number);
         let draft = Draft {
             kind: UnitKind::Phase,
@@ -729,7 +729,7 @@ fn phase_heading(text: &str, index: usize) -> (u8, String) {
 }
 
 /// Words members use for a phase by position, so "the second phase" finds phase 2.
-fn phase_keywords(number: u8, count: u32) -> Vec<String> {
+fn phase_keywords(number: u8) -> Vec<String> {
     const ORDINALS: [&str; 10] =
         ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
     const CARDINALS: [&str; 10] = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"];
@@ -737,9 +737,6 @@ fn phase_keywords(number: u8, count: u32) -> Vec<String> {
     if let Some(index) = usize::from(number).checked_sub(1).filter(|&i| i < ORDINALS.len()) {
         keywords.push(ORDINALS[index].to_string());
         keywords.push(format!("phase {}", CARDINALS[index]));
-    }
-    if u32::from(number) == count {
-        keywords.push("last final".to_string());
     }
     keywords
 }
