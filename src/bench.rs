@@ -143,16 +143,16 @@ pub fn command(
     }
     let report = run(config, &questions, iterations)?;
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        crate::outln!("{}", serde_json::to_string(&report)?);
     } else {
-        println!("knowledge      {} ({} units)", config.knowledge.dir.display(), report.units);
-        println!("questions      {} x {} runs", questions.len(), iterations);
-        println!("build          {:.1} ms", report.build_ms);
-        println!("query p50      {:.1} µs", report.query_p50_us);
-        println!("query p99      {:.1} µs", report.query_p99_us);
+        crate::outln!("knowledge      {} ({} units)", config.knowledge.dir.display(), report.units);
+        crate::outln!("questions      {} x {} runs", questions.len(), iterations);
+        crate::outln!("build          {:.1} ms", report.build_ms);
+        crate::outln!("query p50      {:.1} µs", report.query_p50_us);
+        crate::outln!("query p99      {:.1} µs", report.query_p99_us);
         match report.peak_rss_mb {
-            Some(mb) => println!("peak memory    {mb:.1} MB"),
-            None => println!("peak memory    unknown (no /proc/self/status)"),
+            Some(mb) => crate::outln!("peak memory    {mb:.1} MB"),
+            None => crate::outln!("peak memory    unknown (no /proc/self/status)"),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -108,6 +108,23 @@ pub enum CliCommand {
     },
 }
 
+/// `println!` that ends the process quietly when stdout is closed early
+/// (`transition-bot faq | head -3`), instead of panicking as `println!` does.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_line(format_args!($($arg)*)) };
+}
+
+pub fn write_line(line: std::fmt::Arguments) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        if err.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {err}");
+        }
+        std::process::exit(if err.kind() == std::io::ErrorKind::BrokenPipe { 0 } else { 1 });
+    }
+}
+
 pub fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
@@ -151,7 +168,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let snapshot = load_snapshot(&config)?;
     let reply = commands::run(&snapshot, &command)?;
-    println!("{}", reply.to_text());
+    crate::outln!("{}", reply.to_text());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -173,9 +190,9 @@ fn ask(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> 
     let reply = commands::render_answer(&snapshot, &answer).clamp();
     if json {
         let output = AskJson::new(&snapshot, &answer, reply.to_text());
-        println!("{}", serde_json::to_string_pretty(&output)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&output)?);
     } else {
-        println!("{}", reply.to_text());
+        crate::outln!("{}", reply.to_text());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -246,6 +263,18 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
 /// Answers each line from the host's current snapshot while a reindexer
 /// keeps it up to date (file changes, SIGHUP, `/reindex`), as `serve` does.
 fn chat(config: &Config) -> anyhow::Result<ExitCode> {
+    match chat_session(config) {
+        // The reader went away (`chat | head`): the session is simply over.
+        Err(err)
+            if err.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        other => other,
+    }
+}
+
+fn chat_session(config: &Config) -> anyhow::Result<ExitCode> {
     init_terminal_logging(config);
     let host = Arc::new(Host::new(load_snapshot(config)?, config.knowledge.dir.clone()));
     // Stdin is read on this thread; the runtime only carries the SIGHUP listener and `/reindex`.
@@ -287,10 +316,11 @@ fn chat(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs to stderr, so an editor chatting with the bot sees rebuilds and their errors.
-fn init_terminal_logging(config: &Config) {
+fn init_terminal_logging(_config: &Config) {
+    // The terminal is the conversation: only problems (a refused rebuild) are
+    // logged unless RUST_LOG asks for more.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // Fails only when a subscriber is already set, which is then the one to use.
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
@@ -301,12 +331,12 @@ fn run_eval(config: &Config, file: &Path, json: bool) -> anyhow::Result<ExitCode
     let snapshot = load_snapshot(config)?;
     let report = eval::run(&snapshot, &set);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for failure in report.failures() {
-            println!("FAIL {:?}: {}", failure.question, failure.reason);
+            crate::outln!("FAIL {:?}: {}", failure.question, failure.reason);
         }
-        println!("{} passed, {} failed", report.passed, report.failed);
+        crate::outln!("{} passed, {} failed", report.passed, report.failed);
     }
     Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -289,7 +289,7 @@ pub fn format_window(window: Duration) -> String {
 /// `transition-bot stats`: reads the configured question log and prints tables.
 pub fn run_cli(config: &Config, window: Option<Duration>) -> anyhow::Result<ExitCode> {
     let stats = storage::read_stats(&config.storage.path, window, config.storage.log_question_text)?;
-    println!("{}", stats.to_table());
+    crate::outln!("{}", stats.to_table());
     Ok(ExitCode::SUCCESS)
 }
 
