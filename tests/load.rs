@@ -50,6 +50,16 @@ async fn drive(fake: Arc<FakeDiscord>) -> Vec<Duration> {
     latencies
 }
 
+/// Resident memory of a process in MB, from /proc (0 where unavailable).
+fn resident_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kb.unwrap_or(0.0) / 1024.0
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
@@ -82,7 +92,11 @@ async fn four_hundred_interactions_none_lost() {
         .unwrap();
     fake.wait_ready(1, secs(20)).await;
     fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = resident_mb(bot.id());
     let latencies = drive(fake.clone()).await;
+    eprintln!("transition-bot resident memory: idle {idle:.1} MB, after the load {:.1} MB", resident_mb(bot.id()));
+    assert!(idle > 0.0, "VmRSS is readable");
     let _ = bot.kill();
     let _ = bot.wait();
     assert_eq!(latencies.len(), INTERACTIONS);
