@@ -181,3 +181,13 @@ fn an_operators_own_docs_work_without_the_article() {
     assert!(stderr(&phases).contains("no roadmap"));
     assert!(Path::new(knowledge).exists());
 }
+
+#[test]
+fn independently_written_paraphrases_stay_above_their_floor() {
+    let output = bot(&["eval", "--json", "tests/paraphrases.toml"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("eval --json prints JSON");
+    let passed = report["passed"].as_f64().unwrap();
+    let total = passed + report["failed"].as_f64().unwrap();
+    assert!(total >= 150.0, "the set is complete");
+    assert!(passed / total >= 0.90, "{passed} of {total} passed: {}", stderr(&output));
+}
