@@ -95,7 +95,7 @@ fn autocomplete(choices: Vec<String>) -> serenity::CreateAutocompleteResponse {
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
-/// The 18-month roadmap: every phase in one line, and where it sits.
+/// The roadmap: every phase in one line, and where it sits in the months.
 #[poise::command(slash_command)]
 async fn phases(ctx: Context<'_>) -> Result<(), Error> {
     run(ctx, Command::Phases).await
@@ -105,9 +105,9 @@ async fn phases(ctx: Context<'_>) -> Result<(), Error> {
 #[poise::command(slash_command)]
 async fn phase(
     ctx: Context<'_>,
-    #[description = "Phase number"]
+    // No maximum: the roadmap's length comes from the knowledge files.
+    #[description = "Phase number, from 1"]
     #[min = 1]
-    #[max = 4]
     number: i64,
 ) -> Result<(), Error> {
     run(ctx, Command::Phase(number)).await
