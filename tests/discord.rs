@@ -2,54 +2,17 @@
 //! against the fake Discord in `support/fake_discord.rs` on 127.0.0.1.
 //! Every body the bot sends is validated against Discord's OpenAPI schema.
 
+#[path = "support/bot.rs"]
+mod bot;
 #[path = "support/fake_discord.rs"]
 mod fake_discord;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use bot::Bot;
 
 use fake_discord::*;
 use serde_json::{json, Value};
-
-/// A running bot process, killed when dropped; its output goes to files.
-struct Bot {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Bot {
-    fn start(fake: &FakeDiscord, env: &[(&str, &str)]) -> Bot {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::fs::File::create(dir.path().join("out.log")).unwrap();
-        let err = std::fs::File::create(dir.path().join("err.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
-            .arg("serve")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("DISCORD_TOKEN", &fake.config().token)
-            .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
-            .env("TRANSITION_BOT_STORAGE__PATH", dir.path().join("bot.sqlite3"))
-            .env("TRANSITION_BOT_REINDEX__WATCH", "false")
-            .env("RUST_LOG", "info,transition_bot=debug")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap();
-        Bot { child, dir }
-    }
-
-    fn output(&self) -> String {
-        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
-        read("out.log") + &read("err.log")
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn valid(request: &Recorded) -> &Value {
     if let Err(errors) = validate(request) {
@@ -222,7 +185,7 @@ async fn slash_commands_autocomplete_buttons_and_mentions() {
         assert_eq!(validate(&request), Ok(()), "{} {}", request.method, request.path);
         assert_eq!(request.authorization(), Some(format!("Bot {}", fake.config().token).as_str()));
     }
-    let output = bot.output();
+    let output = bot.log();
     assert!(!output.contains(&fake.config().token), "the token leaked into the bot's output");
     assert!(!output.contains("panicked"), "{output}");
 }
@@ -261,7 +224,7 @@ async fn a_dropped_gateway_is_survived() {
     fake.wait_logins(2, secs(20)).await;
     let reply = ask(&fake, "ask", string_option("question", "How long does it take?")).await;
     assert!(embed_text(&reply).contains("12 to 18 months"));
-    assert!(!bot.output().contains("panicked"));
+    assert!(!bot.log().contains("panicked"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,12 +3,15 @@
 //! The same load on a bot whose command does no work gives the baseline, so
 //! the figures printed here show what answering costs on top of the transport.
 
+#[path = "support/bot.rs"]
+mod bot;
 #[path = "support/fake_discord.rs"]
 mod fake_discord;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bot::Bot;
 use fake_discord::*;
 use poise::serenity_prelude as serenity;
 use serde_json::json;
@@ -77,19 +80,7 @@ fn report(name: &str, latencies: &[Duration]) -> (Duration, Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_hundred_interactions_none_lost() {
     let fake = Arc::new(FakeDiscord::start(FakeConfig::default()).await);
-    let dir = tempfile::tempdir().unwrap();
-    let mut bot = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"))
-        .arg("serve")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("DISCORD_TOKEN", &fake.config().token)
-        .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
-        .env("TRANSITION_BOT_STORAGE__PATH", dir.path().join("bot.sqlite3"))
-        .env("TRANSITION_BOT_REINDEX__WATCH", "false")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let bot = Bot::start(&fake, &[("RUST_LOG", "warn")]);
     fake.wait_ready(1, secs(20)).await;
     fake.wait_request(|r| r.method == "PUT", secs(10)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -97,8 +88,7 @@ async fn four_hundred_interactions_none_lost() {
     let latencies = drive(fake.clone()).await;
     eprintln!("transition-bot resident memory: idle {idle:.1} MB, after the load {:.1} MB", resident_mb(bot.id()));
     assert!(idle > 0.0, "VmRSS is readable");
-    let _ = bot.kill();
-    let _ = bot.wait();
+    drop(bot);
     assert_eq!(latencies.len(), INTERACTIONS);
     let (_, p99) = report("transition-bot", &latencies);
     assert!(p99 < Duration::from_secs(3), "p99 {p99:?} misses Discord's 3 s deadline");

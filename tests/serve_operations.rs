@@ -2,78 +2,17 @@
 //! a SIGTERM that loses no vote, `stats` afterwards, autosharding over two
 //! shards, and live edits of the knowledge folder (issues 4 and 5 end to end).
 
+#[path = "support/bot.rs"]
+mod bot;
 #[path = "support/fake_discord.rs"]
 mod fake_discord;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use bot::Bot;
 use fake_discord::*;
 use serde_json::{json, Value};
-
-struct Bot {
-    child: Child,
-    dir: tempfile::TempDir,
-}
-
-impl Bot {
-    /// Starts `serve` in a temp folder holding a copy of the knowledge base.
-    fn start(fake: &FakeDiscord, env: &[(&str, &str)]) -> Bot {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &dir.path().join("knowledge"));
-        let child = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
-            .arg("serve")
-            .current_dir(dir.path())
-            .env("DISCORD_TOKEN", &fake.config().token)
-            .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("out.log")).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("err.log")).unwrap())
-            .spawn()
-            .unwrap();
-        Bot { child, dir }
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.path("err.log")).unwrap_or_default()
-            + &std::fs::read_to_string(self.path("out.log")).unwrap_or_default()
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop after SIGTERM:\n{}", self.log());
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Bot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -142,7 +81,7 @@ async fn health_metrics_sigterm_and_stats() {
     assert!(status.success(), "graceful shutdown exits 0:\n{}", bot.log());
     let stats = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
         .args(["stats", "--since", "1d"])
-        .current_dir(bot.dir.path())
+        .current_dir(bot.dir())
         .output()
         .unwrap();
     let table = String::from_utf8_lossy(&stats.stdout);
