@@ -275,7 +275,10 @@ fn chat(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 fn chat_session(config: &Config) -> anyhow::Result<ExitCode> {
-    init_terminal_logging(config);
+    // The terminal is the conversation: only problems (a refused rebuild) are
+    // logged unless RUST_LOG asks for more.
+    let quiet = crate::config::LogConfig { level: "warn".into(), ..config.log.clone() };
+    crate::logging::init(&quiet, false)?;
     let host = Arc::new(Host::new(load_snapshot(config)?, config.knowledge.dir.clone()));
     // Stdin is read on this thread; the runtime only carries the SIGHUP listener and `/reindex`.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
@@ -316,15 +319,6 @@ fn chat_session(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// Logs to stderr, so an editor chatting with the bot sees rebuilds and their errors.
-fn init_terminal_logging(_config: &Config) {
-    // The terminal is the conversation: only problems (a refused rebuild) are
-    // logged unless RUST_LOG asks for more.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    // Fails only when a subscriber is already set, which is then the one to use.
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
-}
 
 fn run_eval(config: &Config, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let set = QuestionSet::load(file)?;
