@@ -318,8 +318,6 @@ fn chat_session(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Logs to stderr, so an editor chatting with the bot sees rebuilds and their errors.
-
 fn run_eval(config: &Config, file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let set = QuestionSet::load(file)?;
     let snapshot = load_snapshot(config)?;
