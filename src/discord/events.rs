@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 
 use super::{convert, reads_channels, Data, Error};
-use crate::answer;
 use crate::commands::{self, Command};
 use crate::config::Trigger;
 use crate::reply::{Action, Reply};
 use crate::search::strip_discord_markup;
-use crate::telemetry::{self, QuestionEvent, Surface, VoteEvent};
+use crate::telemetry::{self, Surface, VoteEvent};
 use tracing::Instrument;
 
 pub async fn handle(
@@ -71,31 +70,15 @@ async fn answer_message(
     message: &serenity::Message,
     surface: Surface,
 ) -> Result<(), Error> {
-    let started = Instant::now();
-    let snapshot = data.host.snapshot();
     let question = strip_discord_markup(&message.content);
-    let asked = question.clone();
-    let (reply, answered, top) = tokio::task::spawn_blocking(move || {
-        let answer = answer::ask(&snapshot, &asked);
-        let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
-        (commands::render_answer(&snapshot, &answer).clamp(), answer.answered, top)
-    })
-    .await?;
+    let answered = data.answer(&question).await?;
     // In a channel nobody addressed the bot, so "I don't know" would be noise.
-    if answered || surface == Surface::Mention {
-        let reply = convert::message(&reply).reference_message(message);
+    if answered.answered || surface == Surface::Mention {
+        let reply = convert::message(&answered.reply).reference_message(message);
         message.channel_id.send_message(&ctx.http, reply).await?;
     }
-    data.telemetry.question(QuestionEvent {
-        surface,
-        question,
-        guild_id: message.guild_id.map(|id| id.get()),
-        channel_id: Some(message.channel_id.get()),
-        answered,
-        top_unit: top.as_ref().map(|(id, _)| id.clone()),
-        score: top.map_or(0.0, |(_, score)| score),
-        latency: started.elapsed(),
-    });
+    let guild = message.guild_id.map(|id| id.get());
+    data.record(answered, surface, question, guild, message.channel_id.get());
     Ok(())
 }
 

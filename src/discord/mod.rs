@@ -24,7 +24,7 @@ use crate::reindex::Reindexer;
 use crate::sharding::{self, ShardPlan};
 use crate::shutdown::{self, InFlight, ShutdownSignal};
 use crate::storage::Storage;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{QuestionEvent, Surface, Telemetry};
 
 pub use convert::no_pings;
 
@@ -137,6 +137,45 @@ async fn watch_shards(shard_manager: Arc<serenity::ShardManager>, health: Arc<He
                 health.set_heartbeat_latency(id.0, latency);
             }
         }
+    }
+}
+
+/// A question answered for Discord, with what telemetry records about it.
+struct Answered {
+    reply: crate::reply::Reply,
+    answered: bool,
+    /// The top unit's id and coverage.
+    top: Option<(String, f32)>,
+    started: Instant,
+}
+
+impl Data {
+    /// Answers on a blocking thread, so search work never stalls the gateway's tasks.
+    async fn answer(&self, question: &str) -> Result<Answered, Error> {
+        let started = Instant::now();
+        let snapshot = self.host.snapshot();
+        let asked = question.to_string();
+        let (reply, answered, top) = tokio::task::spawn_blocking(move || {
+            let answer = crate::answer::ask(&snapshot, &asked);
+            let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
+            (crate::commands::render_answer(&snapshot, &answer).clamp(), answer.answered, top)
+        })
+        .await?;
+        Ok(Answered { reply, answered, top, started })
+    }
+
+    /// Records a question once its reply is sent (or deliberately withheld).
+    fn record(&self, answered: Answered, surface: Surface, question: String, guild: Option<u64>, channel: u64) {
+        self.telemetry.question(QuestionEvent {
+            surface,
+            question,
+            guild_id: guild,
+            channel_id: Some(channel),
+            answered: answered.answered,
+            top_unit: answered.top.as_ref().map(|(id, _)| id.clone()),
+            score: answered.top.map_or(0.0, |(_, score)| score),
+            latency: answered.started.elapsed(),
+        });
     }
 }
 

@@ -1,16 +1,13 @@
 //! Slash commands. Each is a thin shell: read the options, run the core
 //! command on one snapshot, send the reply. Doc comments are Discord's help text.
 
-use std::time::Instant;
-
 use poise::serenity_prelude as serenity;
 
 use super::{convert, Context, Data, Error};
-use crate::answer;
 use crate::commands::{self, Command, UserError};
 use crate::reindex;
 use crate::reply::{limits, Reply};
-use crate::telemetry::{self, QuestionEvent, Surface};
+use crate::telemetry::{self, Surface};
 use tracing::Instrument;
 
 pub fn all() -> Vec<poise::Command<Data, Error>> {
@@ -49,29 +46,11 @@ async fn ask(
 }
 
 async fn answer_slash(ctx: Context<'_>, question: String, private: Option<bool>) -> Result<(), Error> {
-    let started = Instant::now();
-    let snapshot = ctx.data().host.snapshot();
-    let asked = question.clone();
-    let (answer, reply) = tokio::task::spawn_blocking(move || {
-        let answer = answer::ask(&snapshot, &asked);
-        let reply = commands::render_answer(&snapshot, &answer).clamp();
-        let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
-        (answer.answered, (reply, top))
-    })
-    .await?;
-    let (mut reply, top) = reply;
-    reply.ephemeral = private.unwrap_or(false);
-    send(ctx, &reply).await?;
-    ctx.data().telemetry.question(QuestionEvent {
-        surface: Surface::Slash,
-        question,
-        guild_id: ctx.guild_id().map(|id| id.get()),
-        channel_id: Some(ctx.channel_id().get()),
-        answered: answer,
-        top_unit: top.as_ref().map(|(id, _)| id.clone()),
-        score: top.map_or(0.0, |(_, score)| score),
-        latency: started.elapsed(),
-    });
+    let data = ctx.data();
+    let mut answered = data.answer(&question).await?;
+    answered.reply.ephemeral = private.unwrap_or(false);
+    send(ctx, &answered.reply).await?;
+    data.record(answered, Surface::Slash, question, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
     Ok(())
 }
 
