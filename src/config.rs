@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::answer::AnswerSettings;
+use crate::engine::settings::AnswerSettings;
 
 /// Prefix of environment variables that override config keys.
 pub const ENV_PREFIX: &str = "TRANSITION_BOT_";

@@ -1,30 +1,23 @@
-//! transition-bot: answers developers' questions about moving into AI
-//! engineering from a Markdown knowledge base.
+//! transition-bot: answers questions from a Markdown knowledge base, on
+//! Discord and in the terminal.
 //!
-//! The core (`knowledge`, `search`, `answer`, `reply`, `commands`) knows
-//! nothing of Discord; `cli` drives it from the terminal. Operations
-//! (`logging`, `metrics`, `health`, `storage`, `stats`, `sharding`, `shutdown`) are
-//! library pieces the Discord front end wires in.
+//! The crate is layered; each folder is one layer and may use only the
+//! layers listed before it (checked by the `tidy` test):
+//!
+//! 1. `engine`: knowledge, search, answers. Pure: no tokio, no network.
+//! 2. `config`: `config.toml` and its environment overrides.
+//! 3. `quality`: question sets, benchmarks, generated knowledge bases.
+//! 4. `serving`: the live snapshot, rebuilds, graceful shutdown.
+//! 5. `ops`: events, telemetry, metrics, the question log, stats, health, logging.
+//! 6. `conversation`: replies, the command table, the one answering path.
+//! 7. `frontend`: Discord and the terminal deliver replies.
+//! 8. `cli`: arguments, service setup, output, exit codes.
 
-pub mod answer;
-pub mod bench;
-pub mod check;
-pub mod cli;
-pub mod commands;
+pub mod engine;
 pub mod config;
-pub mod discord;
-pub mod eval;
-pub mod health;
-pub mod host;
-pub mod knowledge;
-pub mod logging;
-pub mod metrics;
-pub mod reindex;
-pub mod reply;
-pub mod search;
-pub mod sharding;
-pub mod shutdown;
-pub mod snapshot;
-pub mod stats;
-pub mod storage;
-pub mod telemetry;
+pub mod quality;
+pub mod serving;
+pub mod ops;
+pub mod conversation;
+pub mod frontend;
+pub mod cli;

@@ -53,7 +53,7 @@ fn check_report(text: &str, expected_units: usize) -> serde_json::Map<String, Va
 }
 
 fn units_in(dir: &Path) -> usize {
-    let (knowledge, diagnostics) = transition_bot::knowledge::load(dir);
+    let (knowledge, diagnostics) = transition_bot::engine::knowledge::load(dir);
     assert!(!diagnostics.iter().any(|d| d.is_error()), "{diagnostics:?}");
     knowledge.units.len()
 }

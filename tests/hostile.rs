@@ -4,11 +4,12 @@ use std::path::Path;
 use std::process::Command;
 
 use proptest::prelude::*;
-use transition_bot::answer::{self, AnswerSettings};
+use transition_bot::engine::answer;
+use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::cli::AskJson;
-use transition_bot::commands::{self, Command as BotCommand};
-use transition_bot::reply::{count, limits};
-use transition_bot::snapshot::Snapshot;
+use transition_bot::conversation::commands::{self, Command as BotCommand};
+use transition_bot::conversation::reply::{count, limits};
+use transition_bot::engine::snapshot::Snapshot;
 
 fn snapshot() -> &'static Snapshot {
     static SNAPSHOT: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();

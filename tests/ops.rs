@@ -10,15 +10,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use transition_bot::answer;
+use transition_bot::engine::answer;
 use transition_bot::config::StorageConfig;
-use transition_bot::health::Health;
-use transition_bot::host::Host;
-use transition_bot::metrics::{self, Metrics};
-use transition_bot::shutdown::{self, InFlight, ShutdownSignal, Signal};
-use transition_bot::snapshot::Snapshot;
-use transition_bot::storage::{self, Storage, StorageError, StorageOptions};
-use transition_bot::telemetry::{QuestionEvent, Surface, Telemetry, VoteEvent};
+use transition_bot::ops::health::Health;
+use transition_bot::serving::host::Host;
+use transition_bot::ops::metrics::{self, Metrics};
+use transition_bot::serving::shutdown::{self, InFlight, ShutdownSignal, Signal};
+use transition_bot::engine::snapshot::Snapshot;
+use transition_bot::ops::storage::{self, Storage, StorageError, StorageOptions};
+use transition_bot::ops::telemetry::{QuestionEvent, Surface, Telemetry, VoteEvent};
 
 const OFF_TOPIC: &str = "What is the best pizza topping in Naples?";
 const ON_TOPIC: &str = "How long until I'm job ready as an AI engineer?";
@@ -348,10 +348,10 @@ async fn a_vote_clicked_before_sigterm_is_in_the_database_after_graceful_shutdow
     assert!(status.success());
     let received = tokio::time::timeout(Duration::from_secs(5), signal.wait()).await.expect("SIGTERM seen");
     assert_eq!(received, Signal::Terminate);
-    let report = shutdown::graceful(&in_flight, Duration::from_secs(5), async {}, &telemetry).await;
+    let report = shutdown::graceful(&in_flight, Duration::from_secs(5), async {}, telemetry.shutdown()).await;
     reply.await.unwrap();
     assert_eq!(report.unfinished_replies, 0);
-    report.storage.unwrap();
+    report.flushed.unwrap();
     assert_eq!(
         count(&path, "SELECT COUNT(*) FROM votes WHERE unit = 'faq/what-is-rag' AND helpful = 0 AND user_id = 42"),
         1

@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use transition_bot::answer::{self, AnswerSettings};
+use transition_bot::engine::answer;
+use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::config::ReindexConfig;
-use transition_bot::host::{Host, RebuildError};
-use transition_bot::reindex::{render_outcome, Gate, Reindexer};
-use transition_bot::snapshot::Snapshot;
+use transition_bot::serving::host::{Host, RebuildError};
+use transition_bot::serving::reindex::{render_outcome, Gate, Reindexer};
+use transition_bot::engine::snapshot::Snapshot;
 
 /// A copy of the project's knowledge folder, inside a temp dir so the folder itself can be deleted.
 struct Workspace {

@@ -1,0 +1,83 @@
+//! `transition-bot ask`: one question, as text or as the `--json` object.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::cli::output::line;
+use crate::cli::service;
+use crate::config::Config;
+use crate::conversation::answering::{self, Place};
+use crate::engine::answer::Answer;
+use crate::engine::snapshot::Snapshot;
+use crate::ops::events::Surface;
+use crate::ops::telemetry::Telemetry;
+
+/// Answers one question through the answering path every surface uses and
+/// reports it to telemetry as the terminal surface (`chat`, a long-running
+/// session, also keeps its questions in the question log).
+pub fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let snapshot = service::load_snapshot(config)?;
+    let answered = answering::answer(&snapshot, question);
+    Telemetry::default().question(answered.event(Surface::Terminal, Place::default()));
+    let text = answered.reply.clone().clamp().to_text();
+    if json {
+        line(&serde_json::to_string_pretty(&AskJson::new(&snapshot, &answered.answer, text))?)?;
+    } else {
+        line(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `ask --json` output.
+#[derive(Debug, Serialize)]
+pub struct AskJson {
+    pub question: String,
+    pub answered: bool,
+    pub reply: String,
+    pub hits: Vec<HitJson>,
+    pub pointers: Vec<PointerJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HitJson {
+    pub id: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub text: String,
+    pub score: f32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PointerJson {
+    pub phase: u8,
+    pub title: String,
+}
+
+impl AskJson {
+    pub fn new(snapshot: &Snapshot, answer: &Answer, reply: String) -> AskJson {
+        let units = &snapshot.knowledge.units;
+        let hits = answer
+            .hits
+            .iter()
+            .map(|hit| {
+                let unit = &units[hit.unit];
+                HitJson {
+                    id: unit.id.clone(),
+                    kind: unit.kind.as_str(),
+                    title: unit.title.clone(),
+                    text: unit.text.clone(),
+                    score: hit.score,
+                }
+            })
+            .collect();
+        let pointers = answer
+            .pointers
+            .iter()
+            .filter_map(|&n| snapshot.knowledge.phase(n))
+            .map(|p| PointerJson { phase: p.number, title: p.title.clone() })
+            .collect();
+        AskJson { question: answer.question.clone(), answered: answer.answered, reply, hits, pointers }
+    }
+}
+

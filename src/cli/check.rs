@@ -1,0 +1,83 @@
+//! `transition-bot check`: validates a knowledge folder the way a live rebuild
+//! would, for operators' CI, so a broken edit fails a pipeline instead of
+//! being refused by the running bot.
+//!
+//! Prints every diagnostic (`file:line: severity: message`), then the quality
+//! gate's verdict when `[reindex] eval` is set, then one summary line.
+//! Exit codes: 0 publishable, 1 errors or a failed gate.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::engine::knowledge::{self, Diagnostic};
+use crate::serving::reindex::QualityGate;
+use crate::engine::snapshot::{Snapshot, SnapshotError};
+
+/// What a check found; `run` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckReport {
+    pub units: usize,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The gate's verdict line(s): `Ok` passed, `Err` failed; `None` when no gate is configured or errors came first.
+    pub gate: Option<Result<String, String>>,
+}
+
+impl CheckReport {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+
+    /// True when a running bot would publish this folder.
+    pub fn passed(&self) -> bool {
+        self.errors() == 0 && !matches!(self.gate, Some(Err(_)))
+    }
+
+    pub fn summary(&self) -> String {
+        let gate = match &self.gate {
+            None => "",
+            Some(Ok(_)) => ", quality gate passed",
+            Some(Err(_)) => ", quality gate FAILED",
+        };
+        format!("{} units, {} warning(s), {} error(s){gate}", self.units, self.warnings(), self.errors())
+    }
+}
+
+/// Loads and indexes the configured folder and runs the gate, as a rebuild would.
+pub fn check(config: &Config) -> CheckReport {
+    let dir = &config.knowledge.dir;
+    let (knowledge, mut diagnostics) = knowledge::load(dir);
+    let units = knowledge.units.len();
+    let mut gate = None;
+    if !diagnostics.iter().any(Diagnostic::is_error) {
+        // Indexing can fail too, and the gate needs the index: build the snapshot a rebuild would.
+        match Snapshot::load(dir, config.answer) {
+            Ok(snapshot) => gate = QualityGate::from_config(&config.reindex).map(|gate| gate.judge(&snapshot)),
+            Err(SnapshotError::Invalid(found)) => diagnostics = found,
+            Err(SnapshotError::Index(message)) => gate = Some(Err(format!("cannot build the search index: {message}"))),
+        }
+    }
+    CheckReport { units, diagnostics, gate }
+}
+
+pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+    let report = check(config);
+    let mut out = std::io::stdout().lock();
+    for diagnostic in &report.diagnostics {
+        writeln!(out, "{diagnostic}")?;
+    }
+    match &report.gate {
+        Some(Ok(summary)) => writeln!(out, "{summary}")?,
+        Some(Err(failure)) => writeln!(out, "{failure}")?,
+        None if config.reindex.eval.is_some() && report.errors() > 0 => {
+            writeln!(out, "quality gate not run: fix the errors first")?
+        }
+        None => {}
+    }
+    writeln!(out, "{}: {}", config.knowledge.dir.display(), report.summary())?;
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -1,0 +1,232 @@
+//! The command line: arguments, the one service setup shared by `serve` and
+//! `chat`, output and exit codes. The only layer that uses anyhow.
+//!
+//! Exit codes: 0 success, 1 the command failed (bad config, unreadable
+//! knowledge, a phase that does not exist, failing eval cases), 2 bad usage.
+//! Errors are printed once, on one line, with their cause chain.
+
+mod ask;
+pub mod check;
+mod output;
+mod service;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::conversation::commands::{self, Command};
+use crate::ops::stats::Window;
+use crate::quality::eval::{self, QuestionSet};
+use crate::quality::{bench, generate};
+
+pub use ask::AskJson;
+use output::line;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "transition-bot",
+    version,
+    about = "Answers questions about moving from software development into AI engineering, in Discord or the terminal."
+)]
+pub struct Args {
+    /// Config file; defaults to ./config.toml when it exists, else built-in defaults.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Knowledge folder, overriding the config's `knowledge.dir`.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: CliCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Answer one question, as a member would see it.
+    Ask {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The question (several words are joined).
+        #[arg(required = true, num_args = 1..)]
+        question: Vec<String>,
+    },
+    /// List the roadmap's phases.
+    Phases,
+    /// Show one roadmap phase.
+    Phase {
+        #[arg(allow_negative_numbers = true)]
+        number: i64,
+    },
+    /// Show the comparison table, or one of its rows.
+    Compare { dimension: Option<String> },
+    /// Show the frequently asked questions.
+    Faq,
+    /// Interactive session: questions or /commands, one per line, from stdin.
+    Chat,
+    /// Connect to Discord and answer there (token from DISCORD_TOKEN).
+    Serve,
+    /// Validate the knowledge folder (and the `[reindex] eval` gate) as a live rebuild would; exit 1 on errors.
+    Check,
+    /// Run a question file and report failures.
+    Eval {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
+    Stats {
+        /// How far back: 30m, 12h, 7d, 2w, or `all`.
+        #[arg(long, default_value = "7d", value_name = "WINDOW")]
+        since: Window,
+    },
+    /// Measure build time, question latency (p50/p99) and peak memory.
+    Bench {
+        /// Question set to time; defaults to tests/questions.toml.
+        #[arg(long, value_name = "FILE")]
+        questions: Option<PathBuf>,
+        /// How many times every question is answered.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        iterations: usize,
+        /// Print one JSON object: units, build_ms, query_p50_us, query_p99_us, peak_rss_mb.
+        #[arg(long)]
+        json: bool,
+        /// Also write every unit as one JSON line to FILE, for other engines to index.
+        #[arg(long, value_name = "FILE")]
+        dump_units: Option<PathBuf>,
+    },
+    /// Write a synthetic knowledge base of N sections into DIR, for scale tests.
+    Generate {
+        #[arg(long, value_name = "N")]
+        sections: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write a question set about the generated sections to FILE.
+        #[arg(long, value_name = "FILE")]
+        questions: Option<PathBuf>,
+        dir: PathBuf,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(args) {
+        Ok(code) => code,
+        // The reader went away (`faq | head -3`): the output is simply over.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, whole cause chain: scripts and humans both read it.
+            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(dir) = args.knowledge {
+        config.knowledge.dir = dir;
+    }
+    let command = match args.command {
+        CliCommand::Ask { json, question } => return ask::run(&config, &question.join(" "), json),
+        CliCommand::Phases => Command::Phases,
+        CliCommand::Phase { number } => commands::phase_command(number)?,
+        CliCommand::Compare { dimension } => Command::Compare(dimension),
+        CliCommand::Faq => Command::Faq,
+        CliCommand::Chat => return service::chat(&config),
+        CliCommand::Serve => return service::serve(config),
+        CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
+        CliCommand::Check => return check::run(&config),
+        CliCommand::Stats { since } => return stats(&config, since),
+        CliCommand::Bench { questions, iterations, json, dump_units } => {
+            return run_bench(&config, questions, iterations, json, dump_units);
+        }
+        CliCommand::Generate { sections, seed, questions, dir } => {
+            let generated = generate::write_knowledge(&dir, sections, seed)?;
+            if let Some(path) = questions {
+                std::fs::write(&path, &generated.questions_toml)
+                    .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
+            }
+            eprintln!("wrote {sections} sections in {} files to {}", generated.sources.len(), dir.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let snapshot = service::load_snapshot(&config)?;
+    let reply = commands::run(&snapshot, &command)?;
+    line(&reply.clamp().to_text())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_eval(config: &Config, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let set = QuestionSet::load(file)?;
+    let snapshot = service::load_snapshot(config)?;
+    let report = eval::run(&snapshot, &set);
+    if json {
+        line(&serde_json::to_string_pretty(&report)?)?;
+    } else {
+        for failure in report.failures() {
+            line(&format!("FAIL {:?}: {}", failure.question, failure.reason))?;
+        }
+        line(&format!("{} passed, {} failed", report.passed, report.failed))?;
+    }
+    Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `transition-bot stats`: reads the configured question log and prints tables.
+fn stats(config: &Config, since: Window) -> anyhow::Result<ExitCode> {
+    let storage = &config.storage;
+    let stats = crate::ops::storage::read_stats(&storage.path, since.0, storage.log_question_text)?;
+    line(&stats.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `transition-bot bench`: measures and prints the report.
+fn run_bench(
+    config: &Config,
+    questions: Option<PathBuf>,
+    iterations: usize,
+    json: bool,
+    dump: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let questions_path = match questions {
+        Some(path) => path,
+        None => {
+            let default = PathBuf::from("tests/questions.toml");
+            anyhow::ensure!(default.is_file(), "no tests/questions.toml here; pass --questions FILE");
+            default
+        }
+    };
+    let questions = bench::load_questions(&questions_path)?;
+    let dir = &config.knowledge.dir;
+    if let Some(path) = dump {
+        let snapshot = bench::load(dir, config.answer)?;
+        let write = || -> std::io::Result<()> {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            bench::dump_units(&snapshot, &mut out)?;
+            std::io::Write::flush(&mut out)
+        };
+        write().map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
+    }
+    let report = bench::run(dir, config.answer, &questions, iterations)?;
+    if json {
+        line(&serde_json::to_string(&report)?)?;
+    } else {
+        line(&format!("knowledge      {} ({} units)", dir.display(), report.units))?;
+        line(&format!("questions      {} x {} runs", questions.len(), iterations))?;
+        line(&format!("build          {:.1} ms", report.build_ms))?;
+        line(&format!("query p50      {:.1} µs", report.query_p50_us))?;
+        line(&format!("query p99      {:.1} µs", report.query_p99_us))?;
+        match report.peak_rss_mb {
+            Some(mb) => line(&format!("peak memory    {mb:.1} MB"))?,
+            None => line("peak memory    unknown (no /proc/self/status)")?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

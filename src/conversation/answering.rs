@@ -1,0 +1,60 @@
+//! The one answering path: every surface (`ask`, `chat`, `/ask`, mentions,
+//! channel questions) turns a question into its reply and its question event
+//! here, so they answer alike and record alike.
+//!
+//! The event's `score` is the answer decision's confidence (0 to 1): the
+//! share of the question's informative weight the top unit contains. It is
+//! the measure the decision compares with `min_confidence`, so the question
+//! log can show how close unanswered questions came.
+
+use std::time::Instant;
+
+use crate::conversation::commands::render_answer;
+use crate::conversation::reply::Reply;
+use crate::engine::answer::{self, Answer};
+use crate::engine::snapshot::Snapshot;
+use crate::ops::events::{QuestionEvent, Surface};
+
+/// A question answered, before delivery.
+#[derive(Clone, Debug)]
+pub struct Answered {
+    pub answer: Answer,
+    /// Not yet fitted to a platform: front ends clamp at delivery.
+    pub reply: Reply,
+    /// The top unit's id and the decision's confidence in it.
+    top: Option<(String, f32)>,
+    started: Instant,
+}
+
+/// Where a question was asked, as far as the surface knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    pub guild_id: Option<u64>,
+    pub channel_id: Option<u64>,
+}
+
+/// Answers `question` from one snapshot.
+pub fn answer(snapshot: &Snapshot, question: &str) -> Answered {
+    let started = Instant::now();
+    let answer = answer::ask(snapshot, question);
+    let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
+    let reply = render_answer(snapshot, &answer);
+    Answered { answer, reply, top, started }
+}
+
+impl Answered {
+    /// The event to record once the reply is sent (or deliberately withheld);
+    /// its latency runs from the question to now.
+    pub fn event(&self, surface: Surface, place: Place) -> QuestionEvent {
+        QuestionEvent {
+            surface,
+            question: self.answer.question.clone(),
+            guild_id: place.guild_id,
+            channel_id: place.channel_id,
+            answered: self.answer.answered,
+            top_unit: self.top.as_ref().map(|(id, _)| id.clone()),
+            score: self.top.as_ref().map_or(0.0, |(_, confidence)| *confidence),
+            latency: self.started.elapsed(),
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! The one command table, and how every command's reply looks.
+//!
+//! `COMMANDS` names each command, its options and its help; the terminal's
+//! chat parsing (`parse_chat_line`), Discord's slash registration and `/help`
+//! all come from it, so they cannot drift. `run` carries out the commands
+//! that need only a snapshot; admin commands (`Reindex`, `Stats`) need the
+//! running services, and their front end carries them out with
+//! `conversation::admin`'s replies. Replies are not clamped here: front ends
+//! fit them to the platform's limits at delivery.
+
+use std::fmt::Write as _;
+
+use crate::conversation::reply::{limits, truncate_text, Action, Button, ButtonStyle, Embed, Field, Reply};
+use crate::engine::answer::{self, Answer};
+use crate::engine::knowledge::{Knowledge, Phase, Unit, UnitKind};
+use crate::engine::snapshot::Snapshot;
+
+/// A command a member can run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Ask(String),
+    Phases,
+    Phase(u8),
+    Compare(Option<String>),
+    Faq,
+    Help,
+    /// Admins: rebuild the knowledge now.
+    Reindex,
+    /// Admins: question-log stats over a window such as "7d".
+    Stats(Option<String>),
+}
+
+/// One command as every surface shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    /// Other names the terminal accepts.
+    pub aliases: &'static [&'static str],
+    /// One line of help; `{topic}` becomes the knowledge base's title.
+    pub help: &'static str,
+    pub options: &'static [OptionSpec],
+    /// Only server managers and configured admins may run it.
+    pub admin: bool,
+}
+
+/// One option of a command.
+#[derive(Clone, Copy, Debug)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: OptionKind,
+    pub required: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionKind {
+    /// Free text of at most `max_length` characters (Discord's limit on the option).
+    Text { max_length: u16 },
+    /// A whole number from `min`.
+    Number { min: i64 },
+    /// Yes or no (Discord only: the terminal has no one else to hide a reply from).
+    Flag,
+}
+
+/// Longest question accepted: a long help-channel message fits, an essay does not.
+pub const MAX_QUESTION_CHARS: u16 = 1000;
+
+/// Longest other text option: far longer than any dimension name or window.
+pub const MAX_OPTION_CHARS: u16 = 100;
+
+/// Every command, in the order help lists them.
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "ask",
+        aliases: &[],
+        help: "Ask about {topic}: the best passage, where it comes from, and its roadmap phase",
+        options: &[
+            OptionSpec {
+                name: "question",
+                help: "Your question, e.g. \"How long does it take?\"",
+                kind: OptionKind::Text { max_length: MAX_QUESTION_CHARS },
+                required: true,
+            },
+            OptionSpec { name: "private", help: "Only you see the answer", kind: OptionKind::Flag, required: false },
+        ],
+        admin: false,
+    },
+    CommandSpec {
+        name: "phases",
+        aliases: &["roadmap"],
+        help: "The roadmap: every phase in one line, and where it sits in the months",
+        options: &[],
+        admin: false,
+    },
+    CommandSpec {
+        name: "phase",
+        aliases: &[],
+        help: "One roadmap phase: summary, activities, and what comes before and after",
+        options: &[OptionSpec {
+            name: "number",
+            help: "Phase number, from 1",
+            kind: OptionKind::Number { min: 1 },
+            required: true,
+        }],
+        admin: false,
+    },
+    CommandSpec {
+        name: "compare",
+        aliases: &[],
+        help: "The comparison table, or one of its rows",
+        options: &[OptionSpec {
+            name: "dimension",
+            help: "A row such as \"Testing Approach\"; leave empty for the whole table",
+            kind: OptionKind::Text { max_length: MAX_OPTION_CHARS },
+            required: false,
+        }],
+        admin: false,
+    },
+    CommandSpec { name: "faq", aliases: &[], help: "Frequently asked questions and their answers", options: &[], admin: false },
+    CommandSpec { name: "help", aliases: &[], help: "What this bot can do and how to ask it", options: &[], admin: false },
+    CommandSpec { name: "reindex", aliases: &[], help: "Admins: reload the knowledge base from disk now", options: &[], admin: true },
+    CommandSpec {
+        name: "stats",
+        aliases: &[],
+        help: "Admins: what members asked, what went unanswered, which answers got 👎",
+        options: &[OptionSpec {
+            name: "since",
+            help: "Time window such as 24h, 7d or all (default 7d)",
+            kind: OptionKind::Text { max_length: MAX_OPTION_CHARS },
+            required: false,
+        }],
+        admin: true,
+    },
+];
+
+impl CommandSpec {
+    /// The spec named `name` (or one of its aliases), ignoring case.
+    pub fn find(name: &str) -> Option<&'static CommandSpec> {
+        let name = name.to_lowercase();
+        COMMANDS.iter().find(|spec| spec.name == name || spec.aliases.contains(&name.as_str()))
+    }
+
+    /// The help line for `knowledge`.
+    pub fn help_for(&self, knowledge: &Knowledge) -> String {
+        self.help.replace("{topic}", knowledge.title())
+    }
+
+    /// `/phase NUMBER`, `/compare [DIMENSION]`: how to type it.
+    pub fn usage(&self) -> String {
+        let mut usage = format!("/{}", self.name);
+        for option in self.options.iter().filter(|option| option.kind != OptionKind::Flag) {
+            let name = option.name.to_uppercase();
+            let _ = if option.required { write!(usage, " {name}") } else { write!(usage, " [{name}]") };
+        }
+        usage
+    }
+}
+
+/// A command that cannot be carried out as asked, with what to tell the user.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+/// The phase command for a number as a platform gives it.
+pub fn phase_command(number: i64) -> Result<Command, UserError> {
+    u8::try_from(number)
+        .ok()
+        .filter(|n| *n > 0)
+        .map(Command::Phase)
+        .ok_or_else(|| UserError(format!("There is no phase {number}. Try /phases for the list.")))
+}
+
+/// Runs a command that needs only a snapshot. Admin commands are the front
+/// end's to run; here they only explain that.
+pub fn run(snapshot: &Snapshot, command: &Command) -> Result<Reply, UserError> {
+    let knowledge = &snapshot.knowledge;
+    match command {
+        Command::Ask(question) => Ok(render_answer(snapshot, &answer::ask(snapshot, question))),
+        Command::Phases => render_phases(knowledge),
+        Command::Phase(number) => render_phase(knowledge, *number),
+        Command::Compare(dimension) => render_compare(knowledge, dimension.as_deref()),
+        Command::Faq => render_faq(knowledge),
+        Command::Help => Ok(render_help(knowledge)),
+        Command::Reindex | Command::Stats(_) => Err(UserError("Only admins can run that here.".into())),
+    }
+}
+
+/// Parses a line typed in the terminal chat: `/command args` or a question.
+pub fn parse_chat_line(line: &str) -> Result<Command, UserError> {
+    let line = line.trim();
+    let Some(rest) = line.strip_prefix('/') else {
+        return Ok(Command::Ask(line.to_string()));
+    };
+    let (name, argument) = rest.split_once(char::is_whitespace).map_or((rest, ""), |(n, a)| (n, a.trim()));
+    let Some(spec) = CommandSpec::find(name) else {
+        return Err(UserError(format!("Unknown command /{name}. Type /help for the list.")));
+    };
+    let text = Some(argument.to_string()).filter(|a| !a.is_empty());
+    let command = match spec.name {
+        "ask" => Command::Ask(argument.to_string()),
+        "phases" => Command::Phases,
+        "phase" => match argument.parse::<i64>() {
+            Ok(number) => phase_command(number)?,
+            Err(_) => return Err(UserError(format!("Usage: {}, for example /phase 2.", spec.usage()))),
+        },
+        "compare" => Command::Compare(text),
+        "faq" => Command::Faq,
+        "help" => Command::Help,
+        "reindex" => Command::Reindex,
+        "stats" => Command::Stats(text),
+        other => unreachable!("/{other} is in COMMANDS but not parsed"),
+    };
+    Ok(command)
+}
+
+const NO_ANSWER_TITLE: &str = "I don't have an answer for that";
+
+/// Renders an answer, or the honest "no answer" with suggestions.
+pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
+    let knowledge = &snapshot.knowledge;
+    let Some(best) = answer.hits.first().filter(|_| answer.answered) else {
+        return render_no_answer(knowledge, answer);
+    };
+    let unit = &knowledge.units[best.unit];
+    let mut embed = Embed { title: answer_title(knowledge, unit), description: unit.text.clone(), ..Embed::default() };
+    embed.fields.push(Field::new("Source", source_line(unit)));
+    embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &answer.pointers)));
+    let related: Vec<String> =
+        answer.hits[1..].iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
+    if !related.is_empty() {
+        embed.fields.push(Field::new("Related", related.join("\n")));
+    }
+    embed.footer = Some("Was this helpful? Vote with the buttons below.".into());
+    let mut buttons: Vec<Button> =
+        answer.pointers.iter().filter_map(|&n| knowledge.phase(n)).map(phase_button).collect();
+    for helpful in [true, false] {
+        let label = if helpful { "👍 Helpful" } else { "👎 Not helpful" };
+        let style = if helpful { ButtonStyle::Success } else { ButtonStyle::Secondary };
+        buttons.push(Button { action: Action::Vote { helpful, unit: unit.id.clone() }, label: label.into(), style });
+    }
+    Reply { embeds: vec![embed], buttons, ..Reply::default() }
+}
+
+fn render_no_answer(knowledge: &Knowledge, answer: &Answer) -> Reply {
+    let mut embed = Embed {
+        title: NO_ANSWER_TITLE.into(),
+        description: "Nothing in my knowledge base answers this with confidence, and I'd rather say so than guess."
+            .into(),
+        ..Embed::default()
+    };
+    let closest: Vec<String> = answer.hits.iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
+    if !closest.is_empty() {
+        embed.fields.push(Field::new("Closest topics I know", closest.join("\n")));
+    }
+    embed.fields.push(Field::new("Try", browse_lines(knowledge)));
+    Reply::embed(embed)
+}
+
+/// Where members can browse, listing only what this knowledge base has.
+fn browse_lines(knowledge: &Knowledge) -> String {
+    let mut lines = Vec::new();
+    if let Some(roadmap) = &knowledge.roadmap {
+        lines.push(format!("`/phases`: {}", roadmap.title));
+    }
+    if !knowledge.faq.is_empty() {
+        lines.push("`/faq`: frequently asked questions".to_string());
+    }
+    if let Some(comparison) = &knowledge.comparison {
+        lines.push(format!("`/compare`: {}", comparison.title));
+    }
+    lines.push("`/help`: everything I can do".to_string());
+    lines.join("\n")
+}
+
+fn answer_title(knowledge: &Knowledge, unit: &Unit) -> String {
+    match (unit.kind, &knowledge.comparison) {
+        (UnitKind::Comparison, Some(comparison)) if unit.id != knowledge.units[comparison.unit].id => {
+            format!("{}: {}", unit.title, comparison.columns.join(" vs "))
+        }
+        _ => unit.title.clone(),
+    }
+}
+
+/// "Source › Section › Subsection".
+fn source_line(unit: &Unit) -> String {
+    let mut parts = vec![unit.source.clone()];
+    parts.extend(unit.breadcrumb.iter().skip(1).cloned());
+    parts.join(" › ")
+}
+
+fn roadmap_line(knowledge: &Knowledge, pointers: &[u8]) -> String {
+    let Some(roadmap) = &knowledge.roadmap else {
+        return "This knowledge base has no roadmap.".into();
+    };
+    if pointers.is_empty() {
+        return format!("{}: `/phases`", roadmap.title);
+    }
+    let mut lines = Vec::new();
+    for phase in pointers.iter().filter_map(|&n| knowledge.phase(n)) {
+        lines.push(format!("{}{} · `/phase {}`", phase_name(phase), months_note(phase), phase.number));
+    }
+    lines.join("\n")
+}
+
+fn phase_name(phase: &Phase) -> String {
+    format!("Phase {}: {}", phase.number, phase.title)
+}
+
+fn months_note(phase: &Phase) -> String {
+    match phase.months {
+        Some((from, to)) if from < to => format!(" (about months {from}–{to})"),
+        Some((from, _)) => format!(" (about month {from})"),
+        None => String::new(),
+    }
+}
+
+fn phase_button(phase: &Phase) -> Button {
+    Button {
+        action: Action::Phase(phase.number),
+        label: format!("Phase {}", phase.number),
+        style: ButtonStyle::Primary,
+    }
+}
+
+fn no_roadmap() -> UserError {
+    UserError("This knowledge base has no roadmap.".into())
+}
+
+/// The phase list: one line each and where it sits in the roadmap's months.
+pub fn render_phases(knowledge: &Knowledge) -> Result<Reply, UserError> {
+    let roadmap = knowledge.roadmap.as_ref().ok_or_else(no_roadmap)?;
+    let overview = &knowledge.units[roadmap.overview];
+    let mut description = String::new();
+    if let Some(months) = roadmap.months {
+        let _ = writeln!(
+            description,
+            "{} phases over about {months} months, each building on the one before.\n",
+            roadmap.phases.len()
+        );
+    }
+    for phase in &roadmap.phases {
+        let _ = writeln!(description, "**{}**{}\n{}\n", phase_name(phase), months_note(phase), phase.summary);
+    }
+    description.push_str("Use `/phase N` for a phase's activities.");
+    let embed = Embed {
+        title: roadmap.title.clone(),
+        description,
+        fields: vec![Field::new("Source", source_line(overview))],
+        footer: None,
+    };
+    let buttons = roadmap.phases.iter().map(phase_button).collect();
+    Ok(Reply { embeds: vec![embed], buttons, ..Reply::default() })
+}
+
+/// One phase in full, with what comes before and after it.
+pub fn render_phase(knowledge: &Knowledge, number: u8) -> Result<Reply, UserError> {
+    let roadmap = knowledge.roadmap.as_ref().ok_or_else(no_roadmap)?;
+    let count = roadmap.phases.len();
+    let phase = knowledge.phase(number);
+    let Some(phase) = phase else {
+        return Err(UserError(format!(
+            "There is no phase {number}: the roadmap has phases 1 to {count}. Try /phases."
+        )));
+    };
+    let unit = &knowledge.units[phase.unit];
+    let mut embed = Embed {
+        title: format!("{}{}", phase_name(phase), months_note(phase)),
+        description: unit.text.clone(),
+        ..Embed::default()
+    };
+    let before = roadmap.phases.iter().rev().find(|p| p.number < phase.number);
+    let after = roadmap.phases.iter().find(|p| p.number > phase.number);
+    embed
+        .fields
+        .push(Field::new("Before", before.map_or_else(|| "This is where the roadmap starts.".to_string(), phase_name)));
+    embed.fields.push(Field::new("After", after.map_or_else(|| "This is the last phase.".to_string(), phase_name)));
+    embed.fields.push(Field::new("Source", source_line(unit)));
+    embed.footer = Some(format!("Phase {} of {count} · /phases for the whole roadmap", phase.number));
+    let buttons = before.into_iter().chain(after).map(phase_button).collect();
+    Ok(Reply { embeds: vec![embed], buttons, ..Reply::default() })
+}
+
+/// The comparison table, or one row of it.
+pub fn render_compare(knowledge: &Knowledge, dimension: Option<&str>) -> Result<Reply, UserError> {
+    let comparison = knowledge
+        .comparison
+        .as_ref()
+        .ok_or_else(|| UserError("This knowledge base has no comparison table.".into()))?;
+    let rows: Vec<_> = match dimension {
+        None => comparison.rows.iter().collect(),
+        Some(wanted) => {
+            let row = find_dimension(comparison.rows.iter().map(|row| row.dimension.as_str()), wanted)
+                .map(|index| &comparison.rows[index]);
+            match row {
+                Some(row) => vec![row],
+                None => {
+                    let known: Vec<&str> = comparison.rows.iter().map(|row| row.dimension.as_str()).collect();
+                    return Err(UserError(format!(
+                        "No dimension matches \"{wanted}\". Try one of: {}.",
+                        known.join(", ")
+                    )));
+                }
+            }
+        }
+    };
+    let mut embed = Embed { title: comparison.title.clone(), ..Embed::default() };
+    for row in &rows {
+        let value: Vec<String> =
+            comparison.columns.iter().zip(&row.cells).map(|(column, cell)| format!("**{column}:** {cell}")).collect();
+        embed.fields.push(Field::new(row.dimension.clone(), value.join("\n")));
+    }
+    embed.fields.truncate(limits::EMBED_FIELDS);
+    let source = source_line(&knowledge.units[comparison.unit]);
+    embed.footer = Some(format!("{source} · /compare DIMENSION for one row"));
+    Ok(Reply::embed(embed))
+}
+
+/// Finds a dimension by name: exact, then prefix, then contained, ignoring case.
+pub fn find_dimension<'a>(dimensions: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
+    let wanted = wanted.trim().to_lowercase();
+    if wanted.is_empty() {
+        return None;
+    }
+    let tests: [&dyn Fn(&str) -> bool; 3] = [&|d| d == wanted, &|d| d.starts_with(&wanted), &|d| d.contains(&wanted)];
+    tests.iter().find_map(|test| dimensions.clone().position(|d| test(&d.to_lowercase())))
+}
+
+/// Every FAQ question with its answer.
+pub fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
+    let first = knowledge.faq.first().ok_or_else(|| UserError("This knowledge base has no FAQ.".into()))?;
+    let title = knowledge.units[*first].breadcrumb.first().cloned().unwrap_or_else(|| "FAQ".into());
+    let mut embed = Embed { title, ..Embed::default() };
+    for &index in knowledge.faq.iter().take(limits::EMBED_FIELDS) {
+        let unit = &knowledge.units[index];
+        embed.fields.push(Field::new(unit.title.clone(), truncate_text(&unit.text, limits::FIELD_VALUE)));
+    }
+    if knowledge.faq.len() > limits::EMBED_FIELDS {
+        embed.footer = Some(format!(
+            "Showing {} of {} questions; ask me about the others.",
+            limits::EMBED_FIELDS,
+            knowledge.faq.len()
+        ));
+    }
+    Ok(Reply::embed(embed))
+}
+
+/// Every command from the table, with what this knowledge base is about.
+pub fn render_help(knowledge: &Knowledge) -> Reply {
+    let mut description = format!(
+        "Ask me about *{}*: mention me with a question, or use a command.\n\n",
+        knowledge.title()
+    );
+    for spec in COMMANDS {
+        let _ = writeln!(description, "`{}`: {}", spec.usage(), spec.help_for(knowledge));
+    }
+    description.push_str("\nWhen nothing I know answers a question, I say so instead of guessing.");
+    Reply::embed(Embed { title: "Help".into(), description, ..Embed::default() })
+}
+
+/// Autocomplete for questions: FAQ questions and titles containing what was typed.
+pub fn complete_question(knowledge: &Knowledge, typed: &str) -> Vec<String> {
+    let typed = typed.trim().to_lowercase();
+    let mut choices: Vec<String> = Vec::new();
+    let faq = knowledge.faq.iter().map(|&index| &knowledge.units[index]);
+    let titled = knowledge.units.iter().filter(|unit| unit.kind != UnitKind::Faq);
+    for unit in faq.chain(titled) {
+        if choices.len() == limits::AUTOCOMPLETE_CHOICES {
+            break;
+        }
+        let title = truncate_text(&unit.title, limits::CHOICE);
+        if (typed.is_empty() || title.to_lowercase().contains(&typed)) && !choices.contains(&title) {
+            choices.push(title);
+        }
+    }
+    choices
+}
+
+/// Autocomplete for comparison dimensions.
+pub fn complete_dimension(knowledge: &Knowledge, typed: &str) -> Vec<String> {
+    let typed = typed.trim().to_lowercase();
+    let rows = knowledge.comparison.iter().flat_map(|comparison| comparison.rows.iter());
+    rows.map(|row| truncate_text(&row.dimension, limits::CHOICE))
+        .filter(|dimension| dimension.to_lowercase().contains(&typed))
+        .take(limits::AUTOCOMPLETE_CHOICES)
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! What members see: the platform-neutral `reply` and Discord's limits, the
+//! one command table (`commands`), the one answering path (`answering`), and
+//! the admin replies (`admin`: reindex outcomes, stats).
+//!
+//! Uses every layer below; knows no platform. Replies are fitted to the
+//! limits once, at delivery, by the front ends calling `Reply::clamp`.
+
+pub mod admin;
+pub mod answering;
+pub mod commands;
+pub mod reply;

@@ -1,0 +1,285 @@
+//! What the bot says, independent of where it says it, and Discord's limits.
+//!
+//! Every surface (Discord, the terminal, JSON) renders a `Reply`. Discord's
+//! length limits are enforced here and only here, in `Reply::clamp`: counted
+//! in Unicode scalar values as Discord counts them, never bytes, and cut at
+//! a paragraph, line or word boundary with an ellipsis.
+
+use std::fmt::Write as _;
+
+/// Discord's limits on what a bot sends.
+pub mod limits {
+    pub const CONTENT: usize = 2000;
+    pub const EMBEDS: usize = 10;
+    pub const EMBED_TITLE: usize = 256;
+    pub const EMBED_DESCRIPTION: usize = 4096;
+    pub const EMBED_FIELDS: usize = 25;
+    pub const FIELD_NAME: usize = 256;
+    pub const FIELD_VALUE: usize = 1024;
+    pub const FOOTER: usize = 2048;
+    /// All titles, descriptions, field names and values and footers together.
+    pub const EMBEDS_TOTAL: usize = 6000;
+    pub const BUTTON_ROWS: usize = 5;
+    pub const BUTTONS_PER_ROW: usize = 5;
+    pub const CUSTOM_ID: usize = 100;
+    pub const BUTTON_LABEL: usize = 80;
+    pub const AUTOCOMPLETE_CHOICES: usize = 25;
+    /// Autocomplete choice names and values.
+    pub const CHOICE: usize = 100;
+    /// A slash command's or option's description.
+    pub const COMMAND_DESCRIPTION: usize = 100;
+}
+
+/// Appended to a description cut to fit, pointing to the rest.
+pub const SHORTENED: &str = "\n\n*(Shortened to fit Discord: the full text is in the source.)*";
+
+/// A message for any surface.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reply {
+    /// Plain text above the embeds.
+    pub content: Option<String>,
+    pub embeds: Vec<Embed>,
+    pub buttons: Vec<Button>,
+    /// Only the asker sees it (Discord); ignored elsewhere.
+    pub ephemeral: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Embed {
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Field {
+        Field { name: name.into(), value: value.into(), inline: false }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ButtonStyle {
+    Primary,
+    Secondary,
+    Success,
+    Danger,
+}
+
+/// What a button does when clicked; everything it needs is in its id, so
+/// buttons keep working after a restart.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Show a roadmap phase.
+    Phase(u8),
+    /// Record whether the answer with this unit id helped.
+    Vote { helpful: bool, unit: String },
+}
+
+impl Action {
+    /// Encodes as a Discord `custom_id` of at most 100 characters.
+    pub fn custom_id(&self) -> String {
+        let id = match self {
+            Action::Phase(number) => format!("tb:phase:{number}"),
+            Action::Vote { helpful, unit } => format!("tb:vote:{}:{unit}", if *helpful { "up" } else { "down" }),
+        };
+        truncate_chars(&id, limits::CUSTOM_ID)
+    }
+
+    /// Decodes a `custom_id`; `None` for ids this bot did not make.
+    pub fn parse(custom_id: &str) -> Option<Action> {
+        let rest = custom_id.strip_prefix("tb:")?;
+        if let Some(number) = rest.strip_prefix("phase:") {
+            return number.parse().ok().map(Action::Phase);
+        }
+        let vote = rest.strip_prefix("vote:")?;
+        let (direction, unit) = vote.split_once(':')?;
+        let helpful = match direction {
+            "up" => true,
+            "down" => false,
+            _ => return None,
+        };
+        Some(Action::Vote { helpful, unit: unit.to_string() })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Button {
+    pub action: Action,
+    pub label: String,
+    pub style: ButtonStyle,
+}
+
+impl Reply {
+    pub fn embed(embed: Embed) -> Reply {
+        Reply { embeds: vec![embed], ..Reply::default() }
+    }
+
+    /// A short message only the asker sees.
+    pub fn notice(text: impl Into<String>) -> Reply {
+        Reply { content: Some(text.into()), ephemeral: true, ..Reply::default() }
+    }
+
+    /// Fits the reply within Discord's limits, cutting cleanly where needed.
+    pub fn clamp(mut self) -> Reply {
+        if let Some(content) = &mut self.content {
+            *content = truncate_text(content, limits::CONTENT);
+        }
+        self.embeds.truncate(limits::EMBEDS);
+        let mut budget = limits::EMBEDS_TOTAL;
+        for embed in &mut self.embeds {
+            embed.title = truncate_text(&embed.title, limits::EMBED_TITLE.min(budget));
+            budget -= count(&embed.title);
+            if let Some(footer) = &mut embed.footer {
+                // The footer is small and carries the pointer to the rest, so it goes before the body.
+                *footer = truncate_text(footer, limits::FOOTER.min(budget));
+                budget -= count(footer);
+            }
+            embed.fields.truncate(limits::EMBED_FIELDS);
+            let fields_wanted: usize = embed
+                .fields
+                .iter()
+                .map(|f| count(&f.name).min(limits::FIELD_NAME) + count(&f.value).min(limits::FIELD_VALUE))
+                .sum();
+            // The description gets what the fields leave, but at least half the budget.
+            let description_budget = budget.saturating_sub(fields_wanted).max(budget / 2);
+            let room = limits::EMBED_DESCRIPTION.min(description_budget);
+            if count(&embed.description) > room {
+                // A cut passage says where the rest is rather than just stopping.
+                let kept = truncate_text(&embed.description, room.saturating_sub(count(SHORTENED)));
+                embed.description = truncate_text(&format!("{kept}{SHORTENED}"), room);
+            }
+            budget -= count(&embed.description);
+            embed.fields.retain_mut(|field| {
+                field.name = truncate_text(&field.name, limits::FIELD_NAME.min(budget));
+                let left = budget - count(&field.name);
+                field.value = truncate_text(&field.value, limits::FIELD_VALUE.min(left));
+                let used = count(&field.name) + count(&field.value);
+                // Discord rejects empty field names and values.
+                let keep = !field.name.is_empty() && !field.value.is_empty();
+                if keep {
+                    budget -= used;
+                }
+                keep
+            });
+        }
+        self.buttons.truncate(limits::BUTTON_ROWS * limits::BUTTONS_PER_ROW);
+        for button in &mut self.buttons {
+            button.label = truncate_text(&button.label, limits::BUTTON_LABEL);
+        }
+        self
+    }
+
+    /// The reply as plain text, as the terminal shows it.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(content) = &self.content {
+            let _ = writeln!(out, "{content}");
+        }
+        for embed in &self.embeds {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            if !embed.title.is_empty() {
+                let _ = writeln!(out, "{}\n{}", embed.title, "=".repeat(count(&embed.title).min(72)));
+            }
+            if !embed.description.is_empty() {
+                let _ = writeln!(out, "{}", embed.description);
+            }
+            for field in &embed.fields {
+                let _ = writeln!(out, "\n{}:\n{}", field.name, field.value);
+            }
+            if let Some(footer) = &embed.footer {
+                let _ = writeln!(out, "\n({footer})");
+            }
+        }
+        if !self.buttons.is_empty() {
+            let labels: Vec<String> = self.buttons.iter().map(|b| format!("[{}]", b.label)).collect();
+            let _ = writeln!(out, "\n{}", labels.join(" "));
+        }
+        out.trim_end().to_string()
+    }
+}
+
+pub use crate::engine::text::{count, truncate_chars, truncate_text};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_counts_characters_and_cuts_at_boundaries() {
+        let cases: &[(&str, usize, &str)] = &[
+            ("short", 10, "short"),
+            ("one two three four", 12, "one two…"),
+            ("first para.\n\nsecond paragraph here", 20, "first para.…"),
+            ("ééééé ééééé", 8, "ééééé…"),
+            ("日本語のテキスト", 4, "日本語…"),
+            ("🦀🦀🦀🦀", 3, "🦀🦀…"),
+            ("anything", 0, ""),
+        ];
+        for (text, max, expected) in cases {
+            let cut = truncate_text(text, *max);
+            assert_eq!(&cut, expected, "{text:?} to {max}");
+            assert!(count(&cut) <= *max);
+        }
+    }
+
+    #[test]
+    fn clamp_enforces_every_discord_limit() {
+        let long = "ü".repeat(5000);
+        let field = Field::new(long.clone(), long.clone());
+        let embed = Embed {
+            title: long.clone(),
+            description: long.clone(),
+            fields: vec![field; 30],
+            footer: Some(long.clone()),
+        };
+        let button = Button { action: Action::Phase(1), label: long.clone(), style: ButtonStyle::Primary };
+        let reply =
+            Reply { content: Some(long.clone()), embeds: vec![embed; 12], buttons: vec![button; 30], ephemeral: false }
+                .clamp();
+        assert!(count(reply.content.as_deref().unwrap()) <= limits::CONTENT);
+        assert_eq!(reply.embeds.len(), limits::EMBEDS);
+        let mut total = 0;
+        for embed in &reply.embeds {
+            assert!(count(&embed.title) <= limits::EMBED_TITLE);
+            assert!(count(&embed.description) <= limits::EMBED_DESCRIPTION);
+            assert!(embed.fields.len() <= limits::EMBED_FIELDS);
+            total += count(&embed.title) + count(&embed.description) + embed.footer.as_deref().map_or(0, count);
+            for field in &embed.fields {
+                assert!(count(&field.name) <= limits::FIELD_NAME && count(&field.value) <= limits::FIELD_VALUE);
+                assert!(!field.name.is_empty() && !field.value.is_empty());
+                total += count(&field.name) + count(&field.value);
+            }
+        }
+        assert!(total <= limits::EMBEDS_TOTAL, "{total}");
+        assert!(reply.embeds[0].description.ends_with(SHORTENED.trim_start()), "a cut passage points to the rest");
+        assert_eq!(reply.buttons.len(), limits::BUTTON_ROWS * limits::BUTTONS_PER_ROW);
+        assert!(reply.buttons.iter().all(|b| count(&b.label) <= limits::BUTTON_LABEL));
+    }
+
+    #[test]
+    fn button_actions_round_trip_within_custom_id_limits() {
+        let long_unit = "ü".repeat(200);
+        for action in [
+            Action::Phase(3),
+            Action::Vote { helpful: true, unit: "faq/how-long".into() },
+            Action::Vote { helpful: false, unit: "article/ümlaut".into() },
+        ] {
+            assert_eq!(Action::parse(&action.custom_id()), Some(action));
+        }
+        let id = Action::Vote { helpful: true, unit: long_unit }.custom_id();
+        assert!(count(&id) <= limits::CUSTOM_ID);
+        for foreign in ["", "tb:", "tb:phase:x", "tb:vote:maybe:x", "other:phase:1"] {
+            assert_eq!(Action::parse(foreign), None, "{foreign}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The engine: Markdown knowledge in, answers out.
+//!
+//! Owns the knowledge model and its loader (`knowledge`), the tantivy index
+//! and question analysis (`search`), the answer decision (`answer`), the
+//! immutable `snapshot` of both, and the word lists (`words`). Uses no other
+//! layer: no tokio, no network, no Discord, no configuration files.
+
+pub mod answer;
+pub mod knowledge;
+pub mod search;
+pub mod settings;
+pub mod snapshot;
+pub mod text;
+pub mod words;

@@ -1,0 +1,44 @@
+//! How answers are chosen: the `[answer]` section of the config, owned by
+//! the engine so that the config layer depends on it and not the reverse.
+
+use serde::{Deserialize, Serialize};
+
+/// How answers are chosen; the `[answer]` section of the config.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnswerSettings {
+    /// Least share of the question's weight the best passage must contain
+    /// for the bot to answer rather than say it does not know (0 to 1).
+    pub min_confidence: f32,
+    /// Related passages listed under an answer.
+    pub related: usize,
+    /// Closest topics offered when there is no answer.
+    pub suggestions: usize,
+    pub boosts: FieldBoosts,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> Self {
+        AnswerSettings { min_confidence: 0.4, related: 2, suggestions: 3, boosts: FieldBoosts::default() }
+    }
+}
+
+/// Relative weight of a match in each field: a word of a title or FAQ
+/// question says more about what a unit answers than one in its body.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FieldBoosts {
+    pub title: f32,
+    pub keywords: f32,
+    pub body: f32,
+    /// Questions the text itself asks ("Am I falling behind?"): they name a
+    /// topic the passage raises, not one it answers.
+    pub asked: f32,
+}
+
+impl Default for FieldBoosts {
+    fn default() -> Self {
+        FieldBoosts { title: 2.5, keywords: 1.5, body: 1.0, asked: 0.3 }
+    }
+}
+

@@ -1,0 +1,78 @@
+//! Word lists, kept as data files beside this module and loaded once:
+//! stop words, common English, ordinals and question openers; and the one
+//! limit on word length that indexing, analysis and typo correction share.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// Longest word, in bytes, that is indexed or looked up; longer "words" are
+/// noise (hashes, base64), and the limit bounds the typo corrector's buffers.
+pub const MAX_WORD_LEN: usize = 40;
+
+/// The non-comment, non-empty lines of a word list.
+fn entries(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'))
+}
+
+fn set(cell: &'static OnceLock<HashSet<&'static str>>, text: &'static str) -> &'static HashSet<&'static str> {
+    cell.get_or_init(|| entries(text).collect())
+}
+
+/// Words that carry no meaning for retrieval, including question frames and chat filler.
+pub fn is_stop_word(word: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    set(&SET, include_str!("words/stop_words.txt")).contains(word)
+}
+
+/// Whether `word` is among the 3,000 most frequent English words.
+pub fn is_common_english(word: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    set(&SET, include_str!("words/common_words.txt")).contains(word)
+}
+
+/// Whether a message starting with `word` reads as a question.
+pub fn is_question_opener(word: &str) -> bool {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    set(&SET, include_str!("words/openers.txt")).contains(word)
+}
+
+/// The ordinal and cardinal words for `number` (("third", "three") for 3), if listed.
+pub fn number_words(number: u8) -> Option<(&'static str, &'static str)> {
+    let line = entries(include_str!("words/ordinals.txt")).nth(usize::from(number).checked_sub(1)?)?;
+    line.split_once(' ')
+}
+
+/// The number an ordinal word names ("third" is 3).
+pub fn ordinal_number(word: &str) -> Option<u8> {
+    let position = (1..=u8::MAX).map_while(number_words).position(|(ordinal, _)| ordinal == word)?;
+    u8::try_from(position + 1).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_load_and_answer() {
+        assert!(is_stop_word("the") && is_stop_word("does") && !is_stop_word("salary"));
+        assert!(is_common_english("people") && !is_common_english("kubernetes"));
+        assert!(is_question_opener("how") && !is_question_opener("lol"));
+        assert_eq!((number_words(3), number_words(0), number_words(200)), (Some(("third", "three")), None, None));
+        assert_eq!((ordinal_number("tenth"), ordinal_number("phase")), (Some(10), None));
+    }
+
+    #[test]
+    fn no_list_repeats_a_word() {
+        for list in [
+            include_str!("words/stop_words.txt"),
+            include_str!("words/common_words.txt"),
+            include_str!("words/ordinals.txt"),
+            include_str!("words/openers.txt"),
+        ] {
+            let mut seen = HashSet::new();
+            for word in entries(list) {
+                assert!(seen.insert(word), "{word} is listed twice");
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Gateway events poise does not handle itself: channel questions and button clicks.
+
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
+
+use super::{convert, reads_channels, Data, Error};
+use crate::conversation::commands::{self, Command};
+use crate::config::Trigger;
+use crate::conversation::reply::{Action, Reply};
+use crate::engine::search::strip_discord_markup;
+use crate::engine::words::is_question_opener;
+use crate::ops::events::{Surface, VoteEvent};
+use crate::ops::telemetry;
+use tracing::Instrument;
+
+pub async fn handle(
+    framework: poise::FrameworkContext<'_, Data, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let ctx = framework.serenity_context;
+    let data = framework.user_data;
+    match event {
+        serenity::FullEvent::Message { new_message } => on_message(ctx, data, new_message).await,
+        serenity::FullEvent::InteractionCreate { interaction: serenity::Interaction::Component(click) } => {
+            on_click(ctx, data, click).await
+        }
+        serenity::FullEvent::Ready { data_about_bot } => {
+            let shard = data_about_bot.shard.map_or(0, |shard| shard.id.0);
+            tracing::info!(shard, "gateway ready");
+            data.health.set_gateway_connected(shard, true);
+            Ok(())
+        }
+        serenity::FullEvent::ShardsReady { total_shards } => {
+            tracing::info!(total_shards, "all shards ready");
+            // With "auto" the count is known only now; a fixed plan set it at start.
+            if data.config.discord.shards == crate::config::Shards::Auto {
+                data.health.expect_shards(0..*total_shards);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Answers a mention anywhere, or a question in a configured channel.
+async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Message) -> Result<(), Error> {
+    let me = ctx.cache.current_user().id;
+    if message.author.bot || message.author.id == me {
+        return Ok(());
+    }
+    let mentioned = message.mentions.iter().any(|user| user.id == me);
+    let discord = &data.config.discord;
+    let in_channel = reads_channels(&data.config) && discord.channels.contains(&message.channel_id.get());
+    let surface = match (mentioned, in_channel) {
+        (true, _) => Surface::Mention,
+        (false, true) if discord.trigger == Trigger::All || reads_as_question(&message.content) => Surface::Channel,
+        _ => return Ok(()),
+    };
+    if surface == Surface::Channel
+        && !data.cooled_down(message.author.id.get(), Duration::from_secs(discord.cooldown_secs))
+    {
+        return Ok(());
+    }
+    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
+    answer_message(ctx, data, message, surface).instrument(telemetry::question_span(surface)).await
+}
+
+async fn answer_message(
+    ctx: &serenity::Context,
+    data: &Data,
+    message: &serenity::Message,
+    surface: Surface,
+) -> Result<(), Error> {
+    let question = strip_discord_markup(&message.content);
+    let answered = data.answer(&question).await?;
+    // In a channel nobody addressed the bot, so "I don't know" would be noise.
+    if answered.answer.answered || surface == Surface::Mention {
+        let reply = convert::message(&answered.reply).reference_message(message);
+        message.channel_id.send_message(&ctx.http, reply).await?;
+    }
+    let guild = message.guild_id.map(|id| id.get());
+    data.record(&answered, surface, guild, message.channel_id.get());
+    Ok(())
+}
+
+/// A message reads as a question when it asks one: a question mark, or a
+/// question word first.
+pub fn reads_as_question(text: &str) -> bool {
+    let text = strip_discord_markup(text);
+    let first =
+        text.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    text.trim_end().ends_with('?') || is_question_opener(&first)
+}
+
+impl Data {
+    /// True (and the clock restarted) when the member may ask again.
+    fn cooled_down(&self, user: u64, cooldown: Duration) -> bool {
+        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        match cooldowns.get(&user) {
+            Some(last) if now.duration_since(*last) < cooldown => false,
+            _ => {
+                cooldowns.insert(user, now);
+                true
+            }
+        }
+    }
+}
+
+/// Phase buttons show the phase; vote buttons record the vote and thank.
+async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
+    let Some(action) = Action::parse(&click.data.custom_id) else {
+        return Ok(());
+    };
+    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
+    let reply = match action {
+        Action::Phase(number) => {
+            let snapshot = data.host.snapshot();
+            let mut reply =
+                commands::run(&snapshot, &Command::Phase(number)).unwrap_or_else(|err| Reply::notice(err.0));
+            // Only the clicker sees it, so one member's browsing doesn't flood the channel.
+            reply.ephemeral = true;
+            reply
+        }
+        Action::Vote { helpful, unit } => {
+            data.telemetry.vote(VoteEvent {
+                unit,
+                helpful,
+                guild_id: click.guild_id.map(|id| id.get()),
+                channel_id: Some(click.channel_id.get()),
+                user_id: click.user.id.get(),
+            });
+            Reply::notice(if helpful {
+                "Thanks, glad it helped!"
+            } else {
+                "Thanks for telling me; this helps improve the answers."
+            })
+        }
+    };
+    let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&reply));
+    click.create_response(&ctx.http, response).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reads_as_question;
+
+    #[test]
+    fn questions_are_told_from_chatter() {
+        for text in ["how long does it take", "Is it worth it?", "<@1> what is phase 2", "ok so... any tips?"] {
+            assert!(reads_as_question(text), "{text}");
+        }
+        for text in ["good morning everyone", "lol", "", "I built a thing today."] {
+            assert!(!reads_as_question(text), "{text}");
+        }
+    }
+}

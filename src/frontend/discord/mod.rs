@@ -1,0 +1,223 @@
+//! The Discord front end: serenity + poise. The only module that knows Discord.
+//!
+//! Questions (`/ask`, mentions, channel questions) go through
+//! `conversation::answering`; browse commands and button clicks through
+//! `commands::run`; admin commands through `conversation::admin`. Every
+//! reply leaves through `convert`, which fits it to Discord's limits.
+//! Everything a button needs is in its `custom_id`, so buttons on old
+//! messages keep working after a restart.
+
+mod convert;
+mod events;
+pub mod sharding;
+mod slash;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+use crate::config::{Config, Trigger};
+use crate::conversation::answering::{self, Answered, Place};
+use sharding::ShardPlan;
+use crate::frontend::Services;
+use crate::ops::events::Surface;
+use crate::ops::health::Health;
+use crate::ops::metrics;
+use crate::serving::host::Host;
+use crate::serving::reindex::Reindexer;
+use crate::serving::shutdown::{self, InFlight, ShutdownSignal};
+use crate::ops::telemetry::Telemetry;
+
+pub use convert::no_pings;
+
+/// Environment variable holding the bot token; never read from files, never printed.
+pub const TOKEN_VAR: &str = "DISCORD_TOKEN";
+
+/// Shared by every command and event handler.
+pub struct Data {
+    pub host: Arc<Host>,
+    pub config: Arc<Config>,
+    pub telemetry: Telemetry,
+    pub reindexer: Reindexer,
+    pub health: Arc<Health>,
+    /// Replies being worked on; closed at shutdown so nothing new starts.
+    pub in_flight: InFlight,
+    /// When each member last had a channel question answered.
+    cooldowns: Mutex<HashMap<u64, Instant>>,
+}
+
+pub type Error = anyhow::Error;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// How long shutdown waits for replies in flight.
+const REPLY_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Connects to Discord and serves until the client stops or a SIGTERM/Ctrl-C
+/// shuts it down gracefully: no new events, replies in flight finished, the
+/// gateway closed, the question log flushed.
+pub async fn serve(config: Config, services: Services) -> anyhow::Result<()> {
+    // First, so a signal during start-up is not lost.
+    let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
+    let token = token()?;
+    let plan = sharding::plan(&config.discord)?;
+    let config = Arc::new(config);
+    let Services { host, reindexer, telemetry, metrics } = services;
+    let health = Health::new();
+    health.set_host(host.clone());
+    if let Some(ids) = plan.shard_ids() {
+        health.expect_shards(ids);
+    }
+    let server = match &config.metrics.listen {
+        Some(listen) => {
+            Some(metrics::serve(listen, metrics.clone(), health.clone(), telemetry.storage().cloned()).await?)
+        }
+        None => None,
+    };
+    let http = match &config.discord.proxy_url {
+        // A proxy (or a fake Discord in tests) does the rate limiting, so serenity's is off.
+        Some(url) => {
+            serenity::HttpBuilder::new(&token).proxy(url.trim_end_matches('/')).ratelimiter_disabled(true).build()
+        }
+        None => serenity::HttpBuilder::new(&token).build(),
+    };
+    let in_flight = InFlight::new();
+    let data = Data {
+        host,
+        config: config.clone(),
+        telemetry: telemetry.clone(),
+        reindexer,
+        health: health.clone(),
+        in_flight: in_flight.clone(),
+        cooldowns: Mutex::new(HashMap::new()),
+    };
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
+        .framework(framework(data))
+        .await
+        .context("cannot create the Discord client")?;
+    let shard_manager = client.shard_manager.clone();
+    let watcher = tokio::spawn(watch_shards(shard_manager.clone(), health));
+    let connection = async {
+        match plan {
+            ShardPlan::Auto => client.start_autosharded().await,
+            ShardPlan::Range { total: 1, .. } => client.start().await,
+            ShardPlan::Range { total, .. } if plan.is_whole() => client.start_shards(total).await,
+            // serenity treats the range's end as inclusive.
+            ShardPlan::Range { first, last, total } => client.start_shard_range(first..last, total).await,
+        }
+    };
+    let result = tokio::select! {
+        result = connection => result.context("Discord connection failed"),
+        signal = signal.wait() => {
+            tracing::info!(?signal, "shutting down");
+            let stop_gateway = async { shard_manager.shutdown_all().await };
+            let report = shutdown::graceful(&in_flight, REPLY_DEADLINE, stop_gateway, telemetry.shutdown()).await;
+            report.flushed.context("the question log was not fully written")
+        }
+    };
+    watcher.abort();
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    result
+}
+
+/// Keeps shard status and heartbeat latency in `health` for `/healthz` and `/metrics`.
+async fn watch_shards(shard_manager: Arc<serenity::ShardManager>, health: Arc<Health>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        for (id, runner) in shard_manager.runners.lock().await.iter() {
+            health.set_gateway_connected(id.0, runner.stage == serenity::ConnectionStage::Connected);
+            if let Some(latency) = runner.latency {
+                health.set_heartbeat_latency(id.0, latency);
+            }
+        }
+    }
+}
+
+impl Data {
+    /// Answers on a blocking thread, so search work never stalls the gateway's tasks.
+    async fn answer(&self, question: &str) -> Result<Answered, Error> {
+        let snapshot = self.host.snapshot();
+        let asked = question.to_string();
+        Ok(tokio::task::spawn_blocking(move || answering::answer(&snapshot, &asked)).await?)
+    }
+
+    /// Records a question once its reply is sent (or deliberately withheld).
+    fn record(&self, answered: &Answered, surface: Surface, guild: Option<u64>, channel: u64) {
+        self.telemetry.question(answered.event(surface, Place { guild_id: guild, channel_id: Some(channel) }));
+    }
+}
+
+/// The token from the environment; the error names the variable, never a value.
+pub fn token() -> anyhow::Result<String> {
+    let token = std::env::var(TOKEN_VAR).unwrap_or_default().trim().to_string();
+    if token.is_empty() {
+        anyhow::bail!(
+            "{TOKEN_VAR} is not set: create a bot at https://discord.com/developers/applications and export its token"
+        );
+    }
+    Ok(token)
+}
+
+/// Only what the bot uses. MESSAGE_CONTENT is privileged and needed only to
+/// read plain questions in configured channels; mentions carry their content anyway.
+pub fn intents(config: &Config) -> serenity::GatewayIntents {
+    let mut intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES;
+    if reads_channels(config) {
+        intents |= serenity::GatewayIntents::MESSAGE_CONTENT;
+    }
+    intents
+}
+
+fn reads_channels(config: &Config) -> bool {
+    !config.discord.channels.is_empty() && config.discord.trigger != Trigger::Mention
+}
+
+fn framework(data: Data) -> poise::Framework<Data, Error> {
+    let options = poise::FrameworkOptions {
+        commands: slash::all(&data.host.snapshot().knowledge),
+        on_error: |error| Box::pin(slash::on_error(error)),
+        event_handler: |framework, event| Box::pin(events::handle(framework, event)),
+        allowed_mentions: Some(no_pings()),
+        // Prefix commands are not used: questions in channels are handled as events.
+        prefix_options: poise::PrefixFrameworkOptions { prefix: None, mention_as_prefix: false, ..Default::default() },
+        ..Default::default()
+    };
+    poise::Framework::builder()
+        .options(options)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = command_definitions(&framework.options().commands)?;
+                let guilds = &data.config.discord.guild_ids;
+                if guilds.is_empty() {
+                    ctx.http.create_global_commands(&commands).await?;
+                } else {
+                    for guild in guilds {
+                        ctx.http.create_guild_commands(serenity::GuildId::new(*guild), &commands).await?;
+                    }
+                }
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                Ok(data)
+            })
+        })
+        .build()
+}
+
+/// poise's command definitions as JSON, with `default_member_permissions` as
+/// the integer Discord's OpenAPI schema specifies (serenity sends a string).
+fn command_definitions(commands: &[poise::Command<Data, Error>]) -> anyhow::Result<serde_json::Value> {
+    let mut definitions = serde_json::to_value(poise::builtins::create_application_commands(commands))?;
+    for definition in definitions.as_array_mut().into_iter().flatten() {
+        let permissions = &mut definition["default_member_permissions"];
+        if let Some(number) = permissions.as_str().and_then(|text| text.parse::<u64>().ok()) {
+            *permissions = serde_json::Value::from(number);
+        }
+    }
+    Ok(definitions)
+}

@@ -1,0 +1,240 @@
+//! Slash commands. Each is a thin shell: read the options, run the core
+//! command on one snapshot, send the reply. Names, descriptions and option
+//! limits come from `conversation::commands::COMMANDS` (applied in `all`), so
+//! Discord, the terminal and `/help` describe the same commands.
+
+use poise::serenity_prelude as serenity;
+
+use super::{convert, Context, Data, Error};
+use crate::conversation::admin::{render_outcome, render_stats};
+use crate::conversation::commands::{self, Command, UserError, COMMANDS};
+#[cfg(test)]
+use crate::conversation::commands::OptionKind;
+use crate::conversation::reply::{limits, truncate_text, Reply};
+use crate::engine::knowledge::Knowledge;
+use crate::ops::events::Surface;
+use crate::ops::telemetry;
+use tracing::Instrument;
+
+/// The handlers, described from the command table for `knowledge`.
+pub fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
+    let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), stats()];
+    handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect()
+}
+
+/// Applies the table's descriptions to a handler; `None` for a handler the
+/// table does not list (the drift test fails on one).
+fn describe(mut handler: poise::Command<Data, Error>, knowledge: &Knowledge) -> Option<poise::Command<Data, Error>> {
+    let spec = COMMANDS.iter().find(|spec| spec.name == handler.name)?;
+    handler.description = Some(truncate_text(&spec.help_for(knowledge), limits::COMMAND_DESCRIPTION).into());
+    for parameter in &mut handler.parameters {
+        if let Some(option) = spec.options.iter().find(|option| option.name == parameter.name) {
+            parameter.description = Some(option.help.into());
+        }
+    }
+    Some(handler)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The registered commands are exactly the table's, with its options,
+    /// required flags and text limits (the `max_length` attributes above
+    /// must repeat the table's numbers: poise takes them only as literals).
+    #[test]
+    fn registered_commands_match_the_table() {
+        let knowledge = Knowledge::default();
+        let commands = all(&knowledge);
+        assert_eq!(commands.len(), COMMANDS.len(), "a handler or a table entry is missing");
+        let registered = serde_json::to_value(poise::builtins::create_application_commands(&commands)).unwrap();
+        for (spec, definition) in COMMANDS.iter().zip(registered.as_array().unwrap()) {
+            assert_eq!(definition["name"], spec.name);
+            assert!(definition["description"].as_str().unwrap().chars().count() <= limits::COMMAND_DESCRIPTION);
+            let options = definition["options"].as_array().cloned().unwrap_or_default();
+            let names: Vec<&str> = options.iter().map(|o| o["name"].as_str().unwrap()).collect();
+            let expected: Vec<&str> = spec.options.iter().map(|o| o.name).collect();
+            assert_eq!(names, expected, "/{}", spec.name);
+            for (option, registered) in spec.options.iter().zip(&options) {
+                assert_eq!(registered["required"].as_bool().unwrap_or(false), option.required, "/{}", spec.name);
+                if let OptionKind::Text { max_length } = option.kind {
+                    assert_eq!(registered["max_length"], u64::from(max_length), "/{} {}", spec.name, option.name);
+                }
+            }
+            let admin = definition["default_member_permissions"].is_string() || definition["default_member_permissions"].is_number();
+            assert_eq!(admin, spec.admin, "/{}", spec.name);
+        }
+    }
+}
+
+/// Sends a core reply; `convert` fits it to Discord's limits.
+async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
+    ctx.send(convert::poise_reply(reply)).await?;
+    Ok(())
+}
+
+/// Runs a browse command; a `UserError` is shown to the user only.
+async fn run(ctx: Context<'_>, command: Command) -> Result<(), Error> {
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
+    let snapshot = ctx.data().host.snapshot();
+    let reply = commands::run(&snapshot, &command).unwrap_or_else(|UserError(message)| Reply::notice(message));
+    send(ctx, &reply).await
+}
+
+/// Ask a question about moving from software development into AI engineering.
+///
+/// Replies with the most relevant passage, where it comes from, and the roadmap phase it relates to.
+#[poise::command(slash_command)]
+async fn ask(
+    ctx: Context<'_>,
+    #[description = "Your question, e.g. \"How long does it take?\""]
+    #[autocomplete = "complete_question"]
+    #[max_length = 1000]
+    question: String,
+    #[description = "Only you see the answer"] private: Option<bool>,
+) -> Result<(), Error> {
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
+    let span = telemetry::question_span(Surface::Slash);
+    answer_slash(ctx, question, private).instrument(span).await
+}
+
+async fn answer_slash(ctx: Context<'_>, question: String, private: Option<bool>) -> Result<(), Error> {
+    let data = ctx.data();
+    let mut answered = data.answer(&question).await?;
+    answered.reply.ephemeral = private.unwrap_or(false);
+    send(ctx, &answered.reply).await?;
+    data.record(&answered, Surface::Slash, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
+    Ok(())
+}
+
+async fn complete_question(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let snapshot = ctx.data().host.snapshot();
+    let choices = commands::complete_question(&snapshot.knowledge, partial);
+    autocomplete(choices)
+}
+
+async fn complete_dimension(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let snapshot = ctx.data().host.snapshot();
+    autocomplete(commands::complete_dimension(&snapshot.knowledge, partial))
+}
+
+fn autocomplete(choices: Vec<String>) -> serenity::CreateAutocompleteResponse {
+    let choices = choices
+        .into_iter()
+        .take(limits::AUTOCOMPLETE_CHOICES)
+        .map(|choice| serenity::AutocompleteChoice::new(choice.clone(), choice))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// The roadmap: every phase in one line, and where it sits in the months.
+#[poise::command(slash_command)]
+async fn phases(ctx: Context<'_>) -> Result<(), Error> {
+    run(ctx, Command::Phases).await
+}
+
+/// One roadmap phase: summary, activities, and what comes before and after.
+#[poise::command(slash_command)]
+async fn phase(
+    ctx: Context<'_>,
+    // No maximum: the roadmap's length comes from the knowledge files.
+    #[description = "Phase number, from 1"]
+    #[min = 1]
+    number: i64,
+) -> Result<(), Error> {
+    match commands::phase_command(number) {
+        Ok(command) => run(ctx, command).await,
+        Err(UserError(message)) => send(ctx, &Reply::notice(message)).await,
+    }
+}
+
+/// Software engineer vs AI engineer: the whole comparison, or one dimension.
+#[poise::command(slash_command)]
+async fn compare(
+    ctx: Context<'_>,
+    #[description = "A dimension such as \"Testing Approach\"; leave empty for the whole table"]
+    #[autocomplete = "complete_dimension"]
+    #[max_length = 100]
+    dimension: Option<String>,
+) -> Result<(), Error> {
+    run(ctx, Command::Compare(dimension)).await
+}
+
+/// Frequently asked questions and their answers.
+#[poise::command(slash_command)]
+async fn faq(ctx: Context<'_>) -> Result<(), Error> {
+    run(ctx, Command::Faq).await
+}
+
+/// What this bot can do and how to ask it.
+#[poise::command(slash_command)]
+async fn help(ctx: Context<'_>) -> Result<(), Error> {
+    run(ctx, Command::Help).await
+}
+
+/// Admins: reload the knowledge base from disk now.
+#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD", ephemeral)]
+async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
+    if !is_admin(ctx) {
+        return send(ctx, &Reply::notice("Only server managers and configured admins can reindex.")).await;
+    }
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
+    ctx.defer_ephemeral().await?;
+    let outcome = ctx.data().reindexer.rebuild_now().await;
+    send(ctx, &render_outcome(&outcome)).await
+}
+
+/// Admins: what members asked, what went unanswered, which answers got 👎.
+#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD", ephemeral)]
+async fn stats(
+    ctx: Context<'_>,
+    #[description = "Time window such as 24h, 7d or all (default 7d)"]
+    #[max_length = 100]
+    since: Option<String>,
+) -> Result<(), Error> {
+    if !is_admin(ctx) {
+        return send(ctx, &Reply::notice("Only server managers and configured admins can see stats.")).await;
+    }
+    let window = match crate::ops::stats::parse_window(since.as_deref().unwrap_or("7d")) {
+        Ok(window) => window,
+        Err(message) => return send(ctx, &Reply::notice(message)).await,
+    };
+    let Some(storage) = ctx.data().telemetry.storage() else {
+        return send(ctx, &Reply::notice("The question log is off.")).await;
+    };
+    ctx.defer_ephemeral().await?;
+    let reply = match storage.stats(window).await {
+        Ok(stats) => render_stats(&stats),
+        Err(err) => Reply::notice(format!("The question log cannot be read right now: {err}")),
+    };
+    send(ctx, &reply).await
+}
+
+/// Manage Server in this guild, or listed in `discord.admin_users`.
+fn is_admin(ctx: Context<'_>) -> bool {
+    let user = ctx.author().id.get();
+    if ctx.data().config.discord.admin_users.contains(&user) {
+        return true;
+    }
+    let Context::Application(app) = ctx else { return false };
+    let permissions = app.interaction.member.as_ref().and_then(|member| member.permissions);
+    permissions.is_some_and(|p| p.manage_guild() || p.administrator())
+}
+
+/// Logs the whole error chain and tells the user briefly; the bot keeps running.
+pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(command = %ctx.command().name, error = format!("{error:#}"), "command failed");
+            let notice = Reply::notice("Sorry, something went wrong answering that. It has been logged.");
+            if let Err(err) = ctx.send(convert::poise_reply(&notice)).await {
+                tracing::warn!(error = %err, "could not report a failed command");
+            }
+        }
+        other => {
+            if let Err(err) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %err, "error while handling an error");
+            }
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Delivering conversations: `discord` (serenity + poise, the only place
+//! that knows them) and `terminal` (the `chat` session).
+//!
+//! Uses every layer below. Front ends parse input into commands, run them
+//! through `conversation`, clamp the reply and send it.
+
+pub mod discord;
+pub mod terminal;
+
+use std::sync::Arc;
+
+use crate::ops::metrics::Metrics;
+use crate::ops::telemetry::Telemetry;
+use crate::serving::host::Host;
+use crate::serving::reindex::Reindexer;
+
+/// What a running front end works with: the live snapshot, the reindexer
+/// that keeps it current, and where question and vote events go. Built once
+/// by `cli`'s service setup, the same way for `serve` and `chat`.
+#[derive(Clone)]
+pub struct Services {
+    pub host: Arc<Host>,
+    pub reindexer: Reindexer,
+    pub telemetry: Telemetry,
+    pub metrics: Metrics,
+}

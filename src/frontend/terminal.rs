@@ -1,0 +1,83 @@
+//! The terminal front end: `chat` reads questions and `/commands` line by
+//! line and prints replies as a member would read them, through the same
+//! command table and answering path as Discord.
+
+use std::io::{BufRead, Write};
+
+use crate::conversation::admin::{render_outcome, render_stats};
+use crate::conversation::answering::{self, Place};
+use crate::conversation::commands::{self, Command};
+use crate::conversation::reply::Reply;
+use crate::frontend::Services;
+use crate::ops::events::Surface;
+use crate::ops::stats::parse_window;
+
+/// Lines that end the session; they are terminal controls, not member commands.
+const QUIT: [&str; 2] = ["/quit", "/exit"];
+
+/// Answers each line of `input` until it ends or a quit line, from the
+/// host's current snapshot while the reindexer keeps it up to date.
+/// `runtime` carries the async work (rebuilds, reading stats).
+pub fn chat(
+    services: &Services,
+    runtime: &tokio::runtime::Runtime,
+    input: impl BufRead,
+    mut out: impl Write,
+    interactive: bool,
+) -> std::io::Result<()> {
+    if interactive {
+        let title = services.host.snapshot().knowledge.title().to_string();
+        writeln!(out, "transition-bot: ask about {title}, or type /help. Ctrl-D quits.")?;
+    }
+    let mut lines = input.lines();
+    loop {
+        if interactive {
+            write!(out, "> ")?;
+            out.flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let line = line?;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if QUIT.contains(&line) {
+            break;
+        }
+        let reply = respond(services, runtime, line);
+        // Fitted to Discord's limits here too, so the terminal shows what members would see.
+        writeln!(out, "{}\n", reply.clamp().to_text())?;
+    }
+    Ok(())
+}
+
+/// The reply to one line.
+fn respond(services: &Services, runtime: &tokio::runtime::Runtime, line: &str) -> Reply {
+    let command = match commands::parse_chat_line(line) {
+        Ok(command) => command,
+        Err(err) => return Reply::notice(err.0),
+    };
+    let snapshot = services.host.snapshot();
+    match command {
+        Command::Ask(question) => {
+            let answered = answering::answer(&snapshot, &question);
+            services.telemetry.question(answered.event(Surface::Terminal, Place::default()));
+            answered.reply
+        }
+        Command::Reindex => render_outcome(&runtime.block_on(services.reindexer.rebuild_now())),
+        Command::Stats(since) => {
+            let window = match parse_window(since.as_deref().unwrap_or("7d")) {
+                Ok(window) => window,
+                Err(message) => return Reply::notice(message),
+            };
+            let Some(storage) = services.telemetry.storage() else {
+                return Reply::notice("The question log is off.");
+            };
+            match runtime.block_on(storage.stats(window)) {
+                Ok(stats) => render_stats(&stats),
+                Err(err) => Reply::notice(format!("The question log cannot be read right now: {err}")),
+            }
+        }
+        other => commands::run(&snapshot, &other).unwrap_or_else(|err| Reply::notice(err.0)),
+    }
+}

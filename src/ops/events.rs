@@ -1,0 +1,58 @@
+//! What happened, as plain data: the questions and votes every surface
+//! reports. A leaf module, so telemetry, metrics and storage all use it
+//! without using each other.
+
+use std::time::Duration;
+
+/// Where a question came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Surface {
+    /// The `/ask` slash command.
+    Slash,
+    /// A message mentioning the bot.
+    Mention,
+    /// A plain question in a configured channel.
+    Channel,
+    /// The terminal (`ask`, `chat`).
+    Terminal,
+}
+
+impl Surface {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Slash => "slash",
+            Surface::Mention => "mention",
+            Surface::Channel => "channel",
+            Surface::Terminal => "terminal",
+        }
+    }
+}
+
+/// One question and what the bot did with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuestionEvent {
+    pub surface: Surface,
+    pub question: String,
+    pub guild_id: Option<u64>,
+    pub channel_id: Option<u64>,
+    pub answered: bool,
+    /// Id of the unit answered with (or the closest suggestion).
+    pub top_unit: Option<String>,
+    /// The answer decision's confidence, from 0 to 1: the share of the
+    /// question's informative weight the top unit contains. Every surface
+    /// records this same measure (see `conversation::answering`).
+    pub score: f32,
+    pub latency: Duration,
+}
+
+/// A 👍/👎 on an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VoteEvent {
+    pub unit: String,
+    pub helpful: bool,
+    pub guild_id: Option<u64>,
+    pub channel_id: Option<u64>,
+    pub user_id: u64,
+}
+

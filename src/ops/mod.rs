@@ -1,0 +1,15 @@
+//! Operating the bot: what happened (`events`), where it goes (`telemetry`
+//! to logs, `metrics` and the `storage` question log), what it adds up to
+//! (`stats`), whether the bot is well (`health`) and how logs look
+//! (`logging`).
+//!
+//! Uses `engine`, `config` and `serving`. Nothing here renders replies or
+//! knows Discord; a reply never waits on anything in this layer.
+
+pub mod events;
+pub mod health;
+pub mod logging;
+pub mod metrics;
+pub mod stats;
+pub mod storage;
+pub mod telemetry;

@@ -1,0 +1,93 @@
+//! What the bot reports about its work: every question and every vote.
+//!
+//! Front ends describe what happened in these events and hand them to a
+//! `Telemetry`; it logs them with tracing, counts them in `Metrics` and
+//! queues them for the question log in `Storage` (each optional). Front ends
+//! never talk to storage or metrics directly, and none of this can block or
+//! fail a reply.
+
+use tracing::field::Empty;
+use tracing::Span;
+
+pub use crate::ops::events::{QuestionEvent, Surface, VoteEvent};
+use crate::ops::metrics::Metrics;
+use crate::ops::storage::{Storage, StorageError};
+
+/// The sink for events; cheap to clone and share.
+#[derive(Clone, Debug, Default)]
+pub struct Telemetry {
+    storage: Option<Storage>,
+    metrics: Option<Metrics>,
+}
+
+/// A span to wrap the handling of one question; `Telemetry::question`
+/// fills in its outcome, so every log line inside carries the surface and
+/// the final line carries answered, top unit, score and latency.
+pub fn question_span(surface: Surface) -> Span {
+    tracing::info_span!(
+        "question",
+        surface = surface.as_str(),
+        answered = Empty,
+        top_unit = Empty,
+        score = Empty,
+        latency_us = Empty
+    )
+}
+
+impl Telemetry {
+    pub fn new(storage: Option<Storage>, metrics: Option<Metrics>) -> Telemetry {
+        Telemetry { storage, metrics }
+    }
+
+    pub fn storage(&self) -> Option<&Storage> {
+        self.storage.as_ref()
+    }
+
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
+    }
+
+    pub fn question(&self, event: QuestionEvent) {
+        let latency_us = event.latency.as_micros() as u64;
+        let top_unit = event.top_unit.as_deref().unwrap_or("");
+        // Fills the enclosing `question_span`, if any; fields it lacks are ignored.
+        Span::current()
+            .record("answered", event.answered)
+            .record("top_unit", top_unit)
+            .record("score", event.score)
+            .record("latency_us", latency_us);
+        // The question text is not logged: `log_question_text` governs where it may be kept.
+        tracing::info!(
+            surface = event.surface.as_str(),
+            answered = event.answered,
+            top_unit,
+            score = event.score,
+            latency_us,
+            "question"
+        );
+        if let Some(metrics) = &self.metrics {
+            metrics.question(event.surface, event.answered, event.latency);
+        }
+        if let Some(storage) = &self.storage {
+            storage.record_question(&event);
+        }
+    }
+
+    pub fn vote(&self, event: VoteEvent) {
+        tracing::info!(unit = %event.unit, helpful = event.helpful, "feedback vote");
+        if let Some(metrics) = &self.metrics {
+            metrics.vote(event.helpful);
+        }
+        if let Some(storage) = &self.storage {
+            storage.record_vote(&event);
+        }
+    }
+
+    /// Writes everything recorded so far and stops the question log writer.
+    pub async fn shutdown(&self) -> Result<(), StorageError> {
+        match &self.storage {
+            Some(storage) => storage.shutdown().await,
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Measuring the bot, and knowledge bases big enough to measure it at scale.
+//!
+//! `run` is what `transition-bot bench` reports: how long a snapshot takes to
+//! build, how long a question takes to answer (percentiles over many runs of
+//! a question set), and the process's peak resident memory. Operators use it
+//! to size a deployment, so it times what a request does (`answer::ask`:
+//! analysis, typo correction, BM25, coverage re-ranking), not a bare lookup.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::answer;
+use crate::engine::settings::AnswerSettings;
+use crate::engine::snapshot::Snapshot;
+use crate::quality::QualityError;
+
+/// Builds are repeated (median taken) only while one is faster than this,
+/// so small bases get a stable figure and large ones are built once.
+const REPEAT_BUILDS_UNDER: Duration = Duration::from_secs(1);
+
+/// What `transition-bot bench --json` prints, one object with exactly these keys.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// Searchable units in the knowledge base.
+    pub units: usize,
+    /// Loading, parsing and indexing the folder (median of up to 5 builds).
+    pub build_ms: f64,
+    /// Median time to answer one question.
+    pub query_p50_us: f64,
+    /// 99th percentile time to answer one question.
+    pub query_p99_us: f64,
+    /// Peak resident memory of the process (VmHWM); `null` where /proc is missing.
+    pub peak_rss_mb: Option<f64>,
+}
+
+/// Builds a snapshot of the configured knowledge folder and answers every
+/// question `iterations` times.
+pub fn run(
+    dir: &Path,
+    settings: AnswerSettings,
+    questions: &[String],
+    iterations: usize,
+) -> Result<BenchReport, QualityError> {
+    if questions.is_empty() {
+        return Err(QualityError::Invalid("the question file has no questions".into()));
+    }
+    if iterations == 0 {
+        return Err(QualityError::Invalid("--iterations must be at least 1".into()));
+    }
+    let (snapshot, build_times) = build_timed(dir, settings)?;
+    let build_ms = median(build_times).as_secs_f64() * 1e3;
+
+    // One untimed pass, so first-touch costs (page faults, lazy statics) are not counted.
+    for question in questions {
+        std::hint::black_box(answer::ask(&snapshot, question));
+    }
+    let mut samples = Vec::with_capacity(questions.len() * iterations);
+    for _ in 0..iterations {
+        for question in questions {
+            let started = Instant::now();
+            std::hint::black_box(answer::ask(&snapshot, std::hint::black_box(question)));
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort_unstable();
+    Ok(BenchReport {
+        units: snapshot.knowledge.units.len(),
+        build_ms,
+        query_p50_us: percentile(&samples, 50.0).as_secs_f64() * 1e6,
+        query_p99_us: percentile(&samples, 99.0).as_secs_f64() * 1e6,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// Loads the knowledge up to five times while builds are quick; returns the last snapshot.
+fn build_timed(dir: &Path, settings: AnswerSettings) -> Result<(Snapshot, Vec<Duration>), QualityError> {
+    let mut times = Vec::new();
+    loop {
+        let started = Instant::now();
+        let snapshot = load(dir, settings)?;
+        let elapsed = started.elapsed();
+        times.push(elapsed);
+        if elapsed >= REPEAT_BUILDS_UNDER || times.len() == 5 {
+            return Ok((snapshot, times));
+        }
+    }
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+/// Nearest-rank percentile of sorted samples.
+pub fn percentile(sorted: &[Duration], percent: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (percent / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Peak resident set size of this process in MB (VmHWM of /proc/self/status).
+pub fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kilobytes: f64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kilobytes / 1024.0)
+}
+
+/// Only the questions of a question set: benchmarks need no expectations,
+/// so generated sets and the eval sets are read alike.
+#[derive(Deserialize)]
+struct QuestionsOnly {
+    #[serde(default)]
+    case: Vec<QuestionOnly>,
+}
+
+#[derive(Deserialize)]
+struct QuestionOnly {
+    question: String,
+}
+
+/// Reads the `question` of every `[[case]]` in a question file.
+pub fn load_questions(path: &Path) -> Result<Vec<String>, QualityError> {
+    let text = std::fs::read_to_string(path).map_err(QualityError::read(path))?;
+    questions_in(&text).map_err(|err| QualityError::Format { path: path.into(), message: err.to_string() })
+}
+
+/// The `question` of every `[[case]]` in a question set's text.
+pub fn questions_in(text: &str) -> Result<Vec<String>, toml::de::Error> {
+    let set: QuestionsOnly = toml::from_str(text)?;
+    Ok(set.case.into_iter().map(|case| case.question).collect())
+}
+
+/// Loads a knowledge folder for measuring, failing with every error found.
+pub fn load(dir: &Path, settings: AnswerSettings) -> Result<Snapshot, QualityError> {
+    Snapshot::load(dir, settings).map_err(|error| QualityError::Knowledge { dir: dir.into(), error })
+}
+
+/// One line per unit as JSON (`id`, `title`, `keywords`, `text`), so other
+/// engines (see `benches/bm25s_compare.py`) index exactly the same passages.
+pub fn dump_units(snapshot: &Snapshot, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    struct UnitJson<'a> {
+        id: &'a str,
+        title: &'a str,
+        keywords: &'a [String],
+        text: &'a str,
+    }
+    for unit in &snapshot.knowledge.units {
+        let line = UnitJson { id: &unit.id, title: &unit.title, keywords: &unit.keywords, text: &unit.text };
+        serde_json::to_writer(&mut *out, &line)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_uses_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_micros).collect();
+        assert_eq!(percentile(&samples, 50.0), Duration::from_micros(50));
+        assert_eq!(percentile(&samples, 99.0), Duration::from_micros(99));
+        assert_eq!(percentile(&samples[..1], 99.0), Duration::from_micros(1));
+        assert_eq!(percentile(&[], 50.0), Duration::ZERO);
+    }
+}

@@ -1,0 +1,558 @@
+//! Live reindexing: what starts a rebuild, and what members and editors see of it.
+//!
+//! A `Reindexer` owns one worker thread that runs `Host::rebuild_with` and
+//! nothing else, so rebuilds never overlap. Triggers (file events, SIGHUP,
+//! `/reindex`, `trigger()`) only raise a request counter; the worker takes
+//! the latest count when it starts a rebuild, so any number of requests
+//! arriving during one rebuild lead to exactly one more. The host keeps
+//! serving its current snapshot throughout and publishes a new one in one
+//! step, or keeps the old one and the worker logs every diagnostic.
+//!
+//! The watcher watches the folder itself, not its parent, and re-checks
+//! the folder's identity twice a second: if the folder vanishes the old
+//! snapshot stays, and when a folder appears again at that path (recreated,
+//! renamed into place, a symlink switched) it is watched and rebuilt.
+//!
+//! Nothing here knows about Discord or replies: `conversation::admin`
+//! renders outcomes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, Debouncer};
+
+use crate::config::ReindexConfig;
+use crate::quality::eval::{self, QuestionSet};
+use crate::serving::host::{Host, RebuildError, RebuildReport};
+use crate::engine::snapshot::Snapshot;
+
+/// Why reindexing could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReindexError {
+    #[error("cannot watch the knowledge folder: {0}")]
+    Watch(#[from] std::io::Error),
+    #[error("listening for SIGHUP needs a tokio runtime")]
+    NoRuntime,
+    #[error("the reindex quality gate cannot start: {0}")]
+    Gate(#[from] crate::quality::QualityError),
+}
+
+/// What a rebuild came to: the report of a published (or unchanged) snapshot, or why it was refused.
+pub type Outcome = Result<RebuildReport, RebuildError>;
+
+/// A check every new snapshot must pass before it is published.
+pub type Gate = Box<dyn Fn(&Snapshot) -> Result<(), String> + Send + Sync>;
+
+/// How often the watcher checks that the folder it watches is still the one at the configured path.
+const RECHECK_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Rebuilds the host's snapshot on request, one rebuild at a time. Cheap to clone;
+/// the worker, watcher and SIGHUP listener stop when the last clone is dropped.
+#[derive(Clone)]
+pub struct Reindexer {
+    inner: Arc<Inner>,
+}
+
+/// Current state, for `/reindex` and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// A rebuild is running now.
+    pub rebuilding: bool,
+    /// Requests not yet covered by a finished or running rebuild.
+    pub pending: bool,
+    /// Rebuilds finished since start, whatever their outcome.
+    pub rebuilds: u64,
+    /// The folder is being watched right now (false while it is missing, or when watching is off).
+    pub watching: bool,
+}
+
+impl Reindexer {
+    /// Starts the worker, the watcher (when `config.watch`) and, inside a tokio
+    /// runtime on Unix, the SIGHUP listener. Fails when the watcher cannot be set
+    /// up or `config.eval` names an unreadable question file.
+    pub fn start(host: Arc<Host>, config: &ReindexConfig) -> Result<Reindexer, ReindexError> {
+        let reindexer = Reindexer::new(host, config)?;
+        if config.watch {
+            reindexer.watch()?;
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            reindexer.listen_for_sighup()?;
+        }
+        Ok(reindexer)
+    }
+
+    /// Starts only the worker, with the quality gate `config.eval` describes.
+    pub fn new(host: Arc<Host>, config: &ReindexConfig) -> Result<Reindexer, ReindexError> {
+        let gate: Option<Gate> = match QualityGate::from_config(config) {
+            Some(gate) => {
+                // Fail at start on a bad question file rather than refusing every later edit.
+                QuestionSet::load(&gate.path)?;
+                Some(Box::new(move |snapshot: &Snapshot| gate.judge(snapshot).map(drop)))
+            }
+            None => None,
+        };
+        Ok(Reindexer::with_gate(host, config, gate))
+    }
+
+    /// Starts only the worker, with any gate (tests use one to hold a rebuild open).
+    pub fn with_gate(host: Arc<Host>, config: &ReindexConfig, gate: Option<Gate>) -> Reindexer {
+        let (done, _) = tokio::sync::watch::channel(Completed { generation: 0, outcome: None });
+        let shared = Arc::new(Shared {
+            host,
+            config: config.clone(),
+            requests: Mutex::new(Requests { requested: 0, started: 0, shutdown: false }),
+            wake: Condvar::new(),
+            done,
+            rebuilds: AtomicU64::new(0),
+            rebuilding: AtomicBool::new(false),
+            watching: AtomicBool::new(false),
+        });
+        let worker_shared = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new().name("reindex".into()).spawn(move || work(&worker_shared, gate));
+        if let Err(err) = spawned {
+            // Without a worker every request would wait forever; say so in every outcome instead.
+            let message = format!("cannot start the reindex worker: {err}");
+            tracing::error!("{message}");
+            shared.requests_lock().shutdown = true;
+            shared
+                .done
+                .send_replace(Completed { generation: u64::MAX, outcome: Some(Err(RebuildError::Refused(message))) });
+        }
+        Reindexer { inner: Arc::new(Inner { shared, watcher: Mutex::new(None), sighup: Mutex::new(None) }) }
+    }
+
+    pub fn host(&self) -> &Arc<Host> {
+        &self.inner.shared.host
+    }
+
+    /// Requests a rebuild and returns at once.
+    pub fn trigger(&self) {
+        self.inner.shared.request();
+    }
+
+    /// Requests a rebuild and waits for one that started after this request.
+    /// For `/reindex`: the result reflects the folder as it was when called.
+    pub async fn rebuild_now(&self) -> Outcome {
+        let mut done = self.inner.shared.done.subscribe();
+        let wanted = self.inner.shared.request();
+        let outcome = match done.wait_for(|completed| completed.generation >= wanted).await {
+            Ok(completed) => completed.outcome.clone(),
+            Err(_) => None,
+        };
+        outcome.unwrap_or_else(|| Err(stopped()))
+    }
+
+    /// Waits until every request so far has been served by a finished rebuild.
+    pub async fn settled(&self) {
+        let mut done = self.inner.shared.done.subscribe();
+        let wanted = self.inner.shared.requests_lock().requested;
+        let _ = done.wait_for(|completed| completed.generation >= wanted).await;
+    }
+
+    /// Calls `on_outcome` after every finished rebuild, from a tokio task
+    /// (metrics count them). Needs a tokio runtime.
+    pub fn on_outcome(&self, on_outcome: impl Fn(&Outcome) + Send + 'static) {
+        let mut done = self.inner.shared.done.subscribe();
+        tokio::spawn(async move {
+            while done.changed().await.is_ok() {
+                let outcome = done.borrow_and_update().outcome.clone();
+                if let Some(outcome) = outcome {
+                    on_outcome(&outcome);
+                }
+            }
+        });
+    }
+
+    /// The last rebuild's outcome; `None` before the first.
+    pub fn last_outcome(&self) -> Option<Outcome> {
+        self.inner.shared.done.borrow().outcome.clone()
+    }
+
+    pub fn status(&self) -> Status {
+        let shared = &self.inner.shared;
+        let requests = shared.requests_lock();
+        Status {
+            rebuilding: shared.rebuilding.load(Ordering::SeqCst),
+            pending: requests.requested > requests.started,
+            rebuilds: shared.rebuilds.load(Ordering::SeqCst),
+            watching: shared.watching.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Watches the host's folder (recursively, by events or by polling as
+    /// configured) and requests a rebuild on every change. Replaces an earlier watcher.
+    pub fn watch(&self) -> Result<(), ReindexError> {
+        let dir = std::path::absolute(self.inner.shared.host.dir())?;
+        let (stop, stopped) = mpsc::channel();
+        let shared = Arc::clone(&self.inner.shared);
+        std::thread::Builder::new().name("reindex-watch".into()).spawn(move || watch_loop(&shared, &dir, &stopped))?;
+        let previous = self.inner.watcher.lock().unwrap_or_else(|p| p.into_inner()).replace(WatchThread { stop });
+        drop(previous);
+        Ok(())
+    }
+
+    /// Requests a rebuild on every SIGHUP. Needs a tokio runtime (the listener is a task on it).
+    #[cfg(unix)]
+    pub fn listen_for_sighup(&self) -> Result<(), ReindexError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| ReindexError::NoRuntime)?;
+        // Registered here, not in the task, so a SIGHUP right after this returns is not lost (or fatal).
+        let mut hangups = {
+            let _inside = runtime.enter();
+            signal(SignalKind::hangup())?
+        };
+        let shared = Arc::clone(&self.inner.shared);
+        let task = runtime.spawn(async move {
+            while hangups.recv().await.is_some() {
+                tracing::info!("SIGHUP received: rebuilding the knowledge index");
+                shared.request();
+            }
+        });
+        if let Some(previous) = self.inner.sighup.lock().unwrap_or_else(|p| p.into_inner()).replace(task) {
+            previous.abort();
+        }
+        Ok(())
+    }
+
+    #[cfg(not(unix))]
+    pub fn listen_for_sighup(&self) -> Result<(), ReindexError> {
+        Ok(())
+    }
+}
+
+/// The optional `[reindex] eval` check: a question set the new snapshot must pass.
+#[derive(Clone, Debug)]
+pub struct QualityGate {
+    pub path: PathBuf,
+    /// Least share of cases that must pass, 0 to 1.
+    pub min_pass: f64,
+}
+
+impl QualityGate {
+    pub fn from_config(config: &ReindexConfig) -> Option<QualityGate> {
+        config.eval.as_ref().map(|path| QualityGate { path: path.clone(), min_pass: config.min_pass })
+    }
+
+    /// Runs the question set (read afresh, so edits to it count) against `snapshot`.
+    /// `Ok` holds a one-line summary; `Err` the summary and one line per failing question.
+    pub fn judge(&self, snapshot: &Snapshot) -> Result<String, String> {
+        let set = QuestionSet::load(&self.path).map_err(|err| format!("quality gate: {err}"))?;
+        let report = eval::run(snapshot, &set);
+        let summary = format!(
+            "quality gate {}: {} of {} questions pass ({:.0}%, floor {:.0}%)",
+            self.path.display(),
+            report.passed,
+            report.passed + report.failed,
+            report.pass_rate() * 100.0,
+            self.min_pass * 100.0
+        );
+        if report.pass_rate() >= self.min_pass {
+            return Ok(summary);
+        }
+        let mut message = format!("{summary}; the new version is refused. Failing questions:");
+        for failure in report.failures() {
+            let _ = write!(message, "\n\"{}\": {}", failure.question, failure.reason);
+        }
+        Err(message)
+    }
+}
+
+fn stopped() -> RebuildError {
+    RebuildError::Refused("the reindexer has stopped; still serving the previous version".into())
+}
+
+/// Logs an outcome: the summary, every warning, every error with `file:line`.
+fn log_outcome(outcome: &Outcome) {
+    match outcome {
+        Ok(report) => {
+            tracing::info!(
+                units = report.units,
+                added = report.added.len(),
+                removed = report.removed.len(),
+                changed = report.changed.len(),
+                millis = report.duration.as_millis() as u64,
+                "{}",
+                report.summary()
+            );
+            for warning in &report.warnings {
+                tracing::warn!("{warning}");
+            }
+        }
+        Err(RebuildError::Invalid(diagnostics)) => {
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            tracing::error!(
+                errors,
+                "reindex refused: the knowledge folder has errors; still serving the previous version"
+            );
+            for diagnostic in diagnostics {
+                if diagnostic.is_error() {
+                    tracing::error!("{diagnostic}");
+                } else {
+                    tracing::warn!("{diagnostic}");
+                }
+            }
+        }
+        Err(RebuildError::Index(message)) => tracing::error!("reindex failed: {message}"),
+        Err(RebuildError::Refused(message)) => {
+            for line in message.lines() {
+                tracing::error!("reindex refused: {line}");
+            }
+        }
+    }
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    watcher: Mutex<Option<WatchThread>>,
+    sighup: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.shared.requests_lock().shutdown = true;
+        self.shared.wake.notify_all();
+        if let Some(task) = self.sighup.get_mut().unwrap_or_else(|p| p.into_inner()).take() {
+            task.abort();
+        }
+        // Dropping the watch thread's handle stops it; its debouncer goes with it.
+    }
+}
+
+/// Dropping it stops the watch thread within one recheck interval (it is not
+/// joined, so dropping never blocks a caller), and the debouncer with it.
+struct WatchThread {
+    #[allow(dead_code)]
+    stop: mpsc::Sender<()>,
+}
+
+/// State shared by the handles, the worker and the triggers.
+struct Shared {
+    host: Arc<Host>,
+    config: ReindexConfig,
+    requests: Mutex<Requests>,
+    wake: Condvar,
+    /// The newest finished rebuild, with the request count it covers.
+    done: tokio::sync::watch::Sender<Completed>,
+    rebuilds: AtomicU64,
+    rebuilding: AtomicBool,
+    watching: AtomicBool,
+}
+
+struct Requests {
+    /// Requests made so far.
+    requested: u64,
+    /// The request count the running (or last) rebuild covers.
+    started: u64,
+    shutdown: bool,
+}
+
+#[derive(Clone)]
+struct Completed {
+    generation: u64,
+    outcome: Option<Outcome>,
+}
+
+impl Shared {
+    /// Records a request and wakes the worker; returns the request's number.
+    fn request(&self) -> u64 {
+        let mut requests = self.requests_lock();
+        requests.requested += 1;
+        let number = requests.requested;
+        drop(requests);
+        self.wake.notify_one();
+        number
+    }
+
+    fn requests_lock(&self) -> MutexGuard<'_, Requests> {
+        // A panic elsewhere must not stop reindexing; the counters are always consistent.
+        self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The worker: waits for requests, then rebuilds covering all of them at once.
+fn work(shared: &Shared, gate: Option<Gate>) {
+    loop {
+        let generation = {
+            let mut requests = shared.requests_lock();
+            while requests.requested == requests.started && !requests.shutdown {
+                requests = shared.wake.wait(requests).unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if requests.shutdown {
+                return;
+            }
+            requests.started = requests.requested;
+            shared.rebuilding.store(true, Ordering::SeqCst);
+            requests.started
+        };
+        let outcome = match &gate {
+            Some(gate) => shared.host.rebuild_with(|snapshot| gate(snapshot)),
+            None => shared.host.rebuild(),
+        };
+        log_outcome(&outcome);
+        shared.rebuilds.fetch_add(1, Ordering::SeqCst);
+        shared.rebuilding.store(false, Ordering::SeqCst);
+        shared.done.send_replace(Completed { generation, outcome: Some(outcome) });
+    }
+}
+
+/// The watcher in use; kept only to be dropped.
+enum ActiveWatch {
+    Native(#[allow(dead_code)] Debouncer<RecommendedWatcher>),
+    Poll(#[allow(dead_code)] Debouncer<PollWatcher>),
+}
+
+/// Watches `dir` until `stop` says so or is dropped, re-establishing the watch
+/// whenever the folder at `dir` is replaced, and requesting a rebuild then.
+fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver<()>) {
+    let root_event = Arc::new(AtomicBool::new(false));
+    let mut active: Option<(FolderIdentity, ActiveWatch)> = None;
+    // Problems are logged when they start, not every recheck.
+    let mut missing_logged = false;
+    let mut failure_logged = false;
+    // Set once a watch is lost: whatever the folder holds when it is watched again has not been indexed.
+    let mut rebuild_on_watch = false;
+    loop {
+        let identity = folder_identity(dir);
+        let replaced = root_event.swap(false, Ordering::SeqCst);
+        let stale = match (&active, &identity) {
+            (Some((watched, _)), Some(now)) => watched != now || replaced,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if stale {
+            rebuild_on_watch = true;
+            active = None;
+            shared.watching.store(false, Ordering::SeqCst);
+        }
+        match (&active, identity) {
+            (None, Some(identity)) => match start_watch(shared, dir, &root_event) {
+                Ok(watch) => {
+                    tracing::info!(dir = %dir.display(), poll = shared.config.poll, "watching the knowledge folder");
+                    active = Some((identity, watch));
+                    shared.watching.store(true, Ordering::SeqCst);
+                    missing_logged = false;
+                    failure_logged = false;
+                    if std::mem::take(&mut rebuild_on_watch) {
+                        shared.request();
+                    }
+                }
+                Err(err) if !failure_logged => {
+                    tracing::error!(dir = %dir.display(), "cannot watch the knowledge folder: {err}; retrying");
+                    failure_logged = true;
+                }
+                Err(_) => {}
+            },
+            (None, None) if !missing_logged => {
+                tracing::error!(dir = %dir.display(), "the knowledge folder is missing; still serving the previous version and waiting for it to return");
+                missing_logged = true;
+                // The rebuild fails and reports the missing folder to `/reindex` and the logs.
+                shared.request();
+            }
+            _ => {}
+        }
+        match stop.recv_timeout(RECHECK_INTERVAL) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    shared.watching.store(false, Ordering::SeqCst);
+}
+
+fn start_watch(shared: &Arc<Shared>, dir: &Path, root_event: &Arc<AtomicBool>) -> notify::Result<ActiveWatch> {
+    let config = &shared.config;
+    // notify's poller keeps modification times in whole seconds, so a second save within the
+    // same second would go unseen (formatters rewrite right after a save); comparing contents
+    // catches it. Knowledge folders are small Markdown, so hashing them each poll is cheap.
+    let notify_config = notify::Config::default()
+        .with_poll_interval(Duration::from_millis(config.poll_interval_ms.max(10)))
+        .with_compare_contents(true);
+    let debounce = notify_debouncer_mini::Config::default()
+        .with_timeout(Duration::from_millis(config.debounce_ms.max(1)))
+        .with_notify_config(notify_config);
+    let handler = {
+        let shared = Arc::clone(shared);
+        let root = dir.to_path_buf();
+        let root_event = Arc::clone(root_event);
+        move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                if events.iter().any(|event| event.path == root) {
+                    // The folder itself was removed or moved: the watch loop re-checks it now.
+                    root_event.store(true, Ordering::SeqCst);
+                }
+                if events.iter().any(|event| is_content_path(&root, &event.path)) {
+                    shared.request();
+                }
+            }
+            Err(err) => tracing::warn!("file watcher error: {err}"),
+        }
+    };
+    let watch = if config.poll {
+        let mut debouncer = new_debouncer_opt::<_, PollWatcher>(debounce, handler)?;
+        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+        ActiveWatch::Poll(debouncer)
+    } else {
+        let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher>(debounce, handler)?;
+        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+        ActiveWatch::Native(debouncer)
+    };
+    Ok(watch)
+}
+
+/// Hidden files (editor swap files, `.git`) are not loaded, so changes to them need no rebuild.
+fn is_content_path(root: &Path, path: &Path) -> bool {
+    match path.strip_prefix(root) {
+        Ok(relative) => !relative.components().any(|part| part.as_os_str().to_string_lossy().starts_with('.')),
+        Err(_) => true,
+    }
+}
+
+/// Which folder is at a path, so a replaced folder is noticed even where no event says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FolderIdentity {
+    #[cfg(unix)]
+    device_and_inode: (u64, u64),
+}
+
+fn folder_identity(dir: &Path) -> Option<FolderIdentity> {
+    let metadata = std::fs::metadata(dir).ok().filter(std::fs::Metadata::is_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some(FolderIdentity { device_and_inode: (metadata.dev(), metadata.ino()) })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = metadata;
+        Some(FolderIdentity {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listing_keeps_whole_lines_and_counts_the_rest() {
+        let lines: Vec<String> = (0..100).map(|n| format!("- `article.md:{n}`: café problem {n}")).collect();
+        let text = listing(&lines, 300);
+        assert!(text.chars().count() <= 300, "{text}");
+        assert!(text.starts_with("- `article.md:0`"));
+        let shown = text.lines().filter(|line| line.starts_with("- ")).count();
+        assert!(text.ends_with(&format!("…and {} more (`transition-bot check` lists all)", 100 - shown)), "{text}");
+        assert_eq!(listing(&lines[..2], 300), format!("{}\n{}", lines[0], lines[1]));
+    }
+
+    #[test]
+    fn hidden_paths_are_not_content() {
+        let root = Path::new("/k");
+        assert!(is_content_path(root, Path::new("/k/article.md")));
+        assert!(is_content_path(root, Path::new("/k")));
+        assert!(!is_content_path(root, Path::new("/k/.article.md.swp")));
+        assert!(!is_content_path(root, Path::new("/k/.git/index")));
+    }
+}
