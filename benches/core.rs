@@ -16,12 +16,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use transition_bot::engine::answer;
-use transition_bot::engine::settings::AnswerSettings;
-use transition_bot::quality::bench::{generate_sources, load_questions};
 use transition_bot::conversation::commands::{self, Command};
+use transition_bot::engine::answer;
 use transition_bot::engine::search::SearchIndex;
+use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::engine::snapshot::Snapshot;
+use transition_bot::quality::bench::{generate_sources, load_questions};
 
 /// The article's files, read once so the build benchmark measures no disk I/O.
 fn article_sources() -> Vec<(String, String)> {

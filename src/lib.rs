@@ -13,11 +13,11 @@
 //! 7. `frontend`: Discord and the terminal deliver replies.
 //! 8. `cli`: arguments, service setup, output, exit codes.
 
-pub mod engine;
+pub mod cli;
 pub mod config;
+pub mod conversation;
+pub mod engine;
+pub mod frontend;
+pub mod ops;
 pub mod quality;
 pub mod serving;
-pub mod ops;
-pub mod conversation;
-pub mod frontend;
-pub mod cli;

@@ -80,4 +80,3 @@ impl AskJson {
         AskJson { question: answer.question.clone(), answered: answer.answered, reply, hits, pointers }
     }
 }
-

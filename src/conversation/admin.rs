@@ -41,12 +41,9 @@ pub fn render_outcome(outcome: &Outcome) -> Reply {
             };
             Embed { title: format!("Reindex refused: {} error(s)", errors.len()), description, fields, footer: None }
         }
-        Err(RebuildError::Index(message)) => Embed {
-            title: "Reindex failed".into(),
-            description: message.clone(),
-            fields: Vec::new(),
-            footer: None,
-        },
+        Err(RebuildError::Index(message)) => {
+            Embed { title: "Reindex failed".into(), description: message.clone(), fields: Vec::new(), footer: None }
+        }
         Err(RebuildError::Refused(message)) => {
             let mut lines = message.lines();
             let mut description = format!("{}\nStill serving the previous version.", lines.next().unwrap_or_default());
@@ -137,11 +134,28 @@ mod tests {
     use crate::conversation::reply::count;
 
     #[test]
+    fn listing_keeps_whole_lines_and_counts_the_rest() {
+        let lines: Vec<String> = (0..100).map(|n| format!("- `article.md:{n}`: café problem {n}")).collect();
+        let text = listing(&lines, 300);
+        assert!(text.chars().count() <= 300, "{text}");
+        assert!(text.starts_with("- `article.md:0`"));
+        let shown = text.lines().filter(|line| line.starts_with("- ")).count();
+        assert!(text.ends_with(&format!("…and {} more (`transition-bot check` lists all)", 100 - shown)), "{text}");
+        assert_eq!(listing(&lines[..2], 300), format!("{}\n{}", lines[0], lines[1]));
+    }
+
+    #[test]
     fn stats_reply_is_an_ephemeral_embed_that_fits_once_clamped() {
         let long = "why ".repeat(2000);
         let many: Vec<QuestionCount> =
             (0..10).map(|i| QuestionCount { text: format!("{i} {long}"), asked: 1, answered: 0 }).collect();
-        let stats = Stats { text_logged: true, with_text: 10, most_asked: many.clone(), top_unanswered: many, ..Stats::default() };
+        let stats = Stats {
+            text_logged: true,
+            with_text: 10,
+            most_asked: many.clone(),
+            top_unanswered: many,
+            ..Stats::default()
+        };
         let reply = render_stats(&stats).clamp();
         assert!(reply.ephemeral);
         assert_eq!(reply.embeds.len(), 1);

@@ -116,9 +116,27 @@ pub const COMMANDS: &[CommandSpec] = &[
         }],
         admin: false,
     },
-    CommandSpec { name: "faq", aliases: &[], help: "Frequently asked questions and their answers", options: &[], admin: false },
-    CommandSpec { name: "help", aliases: &[], help: "What this bot can do and how to ask it", options: &[], admin: false },
-    CommandSpec { name: "reindex", aliases: &[], help: "Admins: reload the knowledge base from disk now", options: &[], admin: true },
+    CommandSpec {
+        name: "faq",
+        aliases: &[],
+        help: "Frequently asked questions and their answers",
+        options: &[],
+        admin: false,
+    },
+    CommandSpec {
+        name: "help",
+        aliases: &[],
+        help: "What this bot can do and how to ask it",
+        options: &[],
+        admin: false,
+    },
+    CommandSpec {
+        name: "reindex",
+        aliases: &[],
+        help: "Admins: reload the knowledge base from disk now",
+        options: &[],
+        admin: true,
+    },
     CommandSpec {
         name: "stats",
         aliases: &[],
@@ -446,10 +464,8 @@ pub fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
 
 /// Every command from the table, with what this knowledge base is about.
 pub fn render_help(knowledge: &Knowledge) -> Reply {
-    let mut description = format!(
-        "Ask me about *{}*: mention me with a question, or use a command.\n\n",
-        knowledge.title()
-    );
+    let mut description =
+        format!("Ask me about *{}*: mention me with a question, or use a command.\n\n", knowledge.title());
     for spec in COMMANDS {
         let _ = writeln!(description, "`{}`: {}", spec.usage(), spec.help_for(knowledge));
     }

@@ -41,4 +41,3 @@ impl Default for FieldBoosts {
         FieldBoosts { title: 2.5, keywords: 1.5, body: 1.0, asked: 0.3 }
     }
 }
-

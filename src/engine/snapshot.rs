@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::settings::AnswerSettings;
 use crate::engine::knowledge::{self, Diagnostic, Knowledge};
 use crate::engine::search::SearchIndex;
+use crate::engine::settings::AnswerSettings;
 
 /// Why no snapshot could be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -34,4 +34,3 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
         None => text.to_string(),
     }
 }
-

@@ -55,4 +55,3 @@ pub struct VoteEvent {
     pub channel_id: Option<u64>,
     pub user_id: u64,
 }
-

@@ -27,9 +27,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::ops::events::Surface;
 use crate::ops::health::Health;
 use crate::ops::storage::Storage;
-use crate::ops::events::Surface;
 
 pub const QUESTIONS: &str = "transition_bot_questions_total";
 pub const ANSWER_LATENCY: &str = "transition_bot_answer_latency_seconds";

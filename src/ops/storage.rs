@@ -25,8 +25,8 @@ use rusqlite::{params, Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::StorageConfig;
-use crate::ops::stats::{QuestionCount, Stats, SurfaceCount, UnitVotes};
 use crate::ops::events::{QuestionEvent, VoteEvent};
+use crate::ops::stats::{QuestionCount, Stats, SurfaceCount, UnitVotes};
 
 /// Schema migrations; the database's `user_version` is how many have run.
 const MIGRATIONS: &[&str] = &[

@@ -125,7 +125,7 @@ struct QuestionOnly {
 
 /// Reads the `question` of every `[[case]]` in a question file.
 pub fn load_questions(path: &Path) -> Result<Vec<String>, QualityError> {
-    let text = std::fs::read_to_string(path).map_err(QualityError::read(path))?;
+    let text = std::fs::read_to_string(path).map_err(QualityError::read_questions(path))?;
     questions_in(&text).map_err(|err| QualityError::Format { path: path.into(), message: err.to_string() })
 }
 

@@ -64,7 +64,7 @@ impl Report {
 
 impl QuestionSet {
     pub fn load(path: &Path) -> Result<QuestionSet, QualityError> {
-        let text = std::fs::read_to_string(path).map_err(QualityError::read(path))?;
+        let text = std::fs::read_to_string(path).map_err(QualityError::read_questions(path))?;
         let set: QuestionSet = toml::from_str(&text)
             .map_err(|err| QualityError::Format { path: path.into(), message: err.to_string().trim_end().into() })?;
         for case in &set.cases {

@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub enum QualityError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read question file {path}: {source}")]
+    ReadQuestions { path: PathBuf, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
@@ -27,6 +29,10 @@ pub enum QualityError {
 impl QualityError {
     pub(crate) fn read(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> QualityError + '_ {
         move |source| QualityError::Read { path: path.to_path_buf(), source }
+    }
+
+    pub(crate) fn read_questions(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> QualityError + '_ {
+        move |source| QualityError::ReadQuestions { path: path.to_path_buf(), source }
     }
 
     pub(crate) fn write(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> QualityError + '_ {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use crate::engine::settings::AnswerSettings;
 use crate::engine::knowledge::{Diagnostic, Knowledge};
+use crate::engine::settings::AnswerSettings;
 use crate::engine::snapshot::{Snapshot, SnapshotError};
 
 /// What a rebuild changed, in units.

@@ -26,9 +26,9 @@ use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, Debouncer};
 
 use crate::config::ReindexConfig;
+use crate::engine::snapshot::Snapshot;
 use crate::quality::eval::{self, QuestionSet};
 use crate::serving::host::{Host, RebuildError, RebuildReport};
-use crate::engine::snapshot::Snapshot;
 
 /// Why reindexing could not start.
 #[derive(Debug, thiserror::Error)]
@@ -199,8 +199,7 @@ impl Reindexer {
     #[cfg(unix)]
     pub fn listen_for_sighup(&self) -> Result<(), ReindexError> {
         use tokio::signal::unix::{signal, SignalKind};
-        let runtime = tokio::runtime::Handle::try_current()
-            .map_err(|_| ReindexError::NoRuntime)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| ReindexError::NoRuntime)?;
         // Registered here, not in the task, so a SIGHUP right after this returns is not lost (or fatal).
         let mut hangups = {
             let _inside = runtime.enter();
@@ -535,17 +534,6 @@ fn folder_identity(dir: &Path) -> Option<FolderIdentity> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn listing_keeps_whole_lines_and_counts_the_rest() {
-        let lines: Vec<String> = (0..100).map(|n| format!("- `article.md:{n}`: café problem {n}")).collect();
-        let text = listing(&lines, 300);
-        assert!(text.chars().count() <= 300, "{text}");
-        assert!(text.starts_with("- `article.md:0`"));
-        let shown = text.lines().filter(|line| line.starts_with("- ")).count();
-        assert!(text.ends_with(&format!("…and {} more (`transition-bot check` lists all)", 100 - shown)), "{text}");
-        assert_eq!(listing(&lines[..2], 300), format!("{}\n{}", lines[0], lines[1]));
-    }
 
     #[test]
     fn hidden_paths_are_not_content() {

@@ -523,7 +523,9 @@ fn stem_word(stemmer: &mut TextAnalyzer, word: &str) -> String {
 
 /// Lowercased words as tantivy's `SimpleTokenizer` + `LowerCaser` split them.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty() && word.len() < MAX_WORD_LEN).map(str::to_lowercase)
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty() && word.len() < MAX_WORD_LEN)
+        .map(str::to_lowercase)
 }
 
 /// `words` before lowercasing, borrowed from the text.

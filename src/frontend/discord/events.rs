@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 
 use super::{convert, reads_channels, Data, Error};
-use crate::conversation::commands::{self, Command};
 use crate::config::Trigger;
+use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Reply};
 use crate::engine::search::strip_discord_markup;
 use crate::engine::words::is_question_opener;

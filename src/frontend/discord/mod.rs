@@ -21,15 +21,15 @@ use poise::serenity_prelude as serenity;
 
 use crate::config::{Config, Trigger};
 use crate::conversation::answering::{self, Answered, Place};
-use sharding::ShardPlan;
 use crate::frontend::Services;
 use crate::ops::events::Surface;
 use crate::ops::health::Health;
 use crate::ops::metrics;
+use crate::ops::telemetry::Telemetry;
 use crate::serving::host::Host;
 use crate::serving::reindex::Reindexer;
 use crate::serving::shutdown::{self, InFlight, ShutdownSignal};
-use crate::ops::telemetry::Telemetry;
+use sharding::ShardPlan;
 
 pub use convert::no_pings;
 

@@ -7,9 +7,9 @@ use poise::serenity_prelude as serenity;
 
 use super::{convert, Context, Data, Error};
 use crate::conversation::admin::{render_outcome, render_stats};
-use crate::conversation::commands::{self, Command, UserError, COMMANDS};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
+use crate::conversation::commands::{self, Command, UserError, COMMANDS};
 use crate::conversation::reply::{limits, truncate_text, Reply};
 use crate::engine::knowledge::Knowledge;
 use crate::ops::events::Surface;
@@ -61,7 +61,8 @@ mod tests {
                     assert_eq!(registered["max_length"], u64::from(max_length), "/{} {}", spec.name, option.name);
                 }
             }
-            let admin = definition["default_member_permissions"].is_string() || definition["default_member_permissions"].is_number();
+            let admin = definition["default_member_permissions"].is_string()
+                || definition["default_member_permissions"].is_number();
             assert_eq!(admin, spec.admin, "/{}", spec.name);
         }
     }

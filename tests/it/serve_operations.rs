@@ -2,10 +2,7 @@
 //! a SIGTERM that loses no vote, `stats` afterwards, autosharding over two
 //! shards, and live edits of the knowledge folder (issues 4 and 5 end to end).
 
-#[path = "support/bot.rs"]
-mod bot;
-#[path = "support/fake_discord.rs"]
-mod fake_discord;
+use crate::support::{bot, fake_discord};
 
 use std::process::Command;
 use std::time::{Duration, Instant};

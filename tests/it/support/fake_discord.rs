@@ -1,13 +1,10 @@
 //! An in-process fake Discord (REST + gateway) on 127.0.0.1, random port,
 //! for end-to-end tests of the real serenity/poise client.
 //!
-//! Integration tests include it by path (a file under `tests/support/` is
-//! not a test crate of its own):
+//! Tests use it as `crate::support::fake_discord`:
 //!
 //! ```ignore
-//! #[path = "support/fake_discord.rs"]
-//! mod fake_discord;
-//! use fake_discord::*;
+//! use crate::support::fake_discord::*;
 //!
 //! let fake = FakeDiscord::start(FakeConfig::default()).await;
 //! // Start the bot with TRANSITION_BOT_DISCORD__PROXY_URL=fake.base_url() and
@@ -34,7 +31,6 @@
 //! serenity silently drops a gateway event it cannot parse (the test then
 //! times out), so `tests/fake_discord_selftest.rs` parses every fixture
 //! builder's output as serenity types.
-#![allow(dead_code)] // each test crate uses a different part of this module
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -137,8 +133,6 @@ pub struct Login {
     /// Gateway intents bits (0 for RESUME, which carries none).
     pub intents: u64,
     pub session_id: String,
-    /// The whole `d` object the client sent.
-    pub payload: Value,
 }
 
 /// An interaction fixture: its id and token (to find its callback) and the
@@ -261,14 +255,6 @@ impl FakeDiscord {
     }
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.state().requests.clone()
-    }
-    /// Every accepted IDENTIFY and RESUME, in order.
-    pub fn logins(&self) -> Vec<Login> {
-        self.shared.state().logins.clone()
-    }
-    pub fn identifies(&self) -> Vec<Login> {
-        let logins = self.logins().into_iter();
-        logins.filter(|l| l.kind == LoginKind::Identify).collect()
     }
 
     /// Poll `check` until it yields a value; on timeout panic with what was
@@ -517,7 +503,7 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
     }
     st.conns[idx].session_id = Some(session_id.clone());
     let intents = d["intents"].as_u64().unwrap_or(0);
-    let login = Login { kind, shard, token, intents, session_id: session_id.clone(), payload: d.clone() };
+    let login = Login { kind, shard, token, intents, session_id: session_id.clone() };
     st.logins.push(login);
     match kind {
         LoginKind::Identify => st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url())),

@@ -2,10 +2,7 @@
 //! against the fake Discord in `support/fake_discord.rs` on 127.0.0.1.
 //! Every body the bot sends is validated against Discord's OpenAPI schema.
 
-#[path = "support/bot.rs"]
-mod bot;
-#[path = "support/fake_discord.rs"]
-mod fake_discord;
+use crate::support::{bot, fake_discord};
 
 use std::process::Command;
 

@@ -3,10 +3,8 @@
 //! The same load on a bot whose command does no work gives the baseline, so
 //! the figures printed here show what answering costs on top of the transport.
 
-#[path = "support/bot.rs"]
-mod bot;
-#[path = "support/fake_discord.rs"]
-mod fake_discord;
+use crate::support::{bot, fake_discord};
+use transition_bot::quality::bench::percentile;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,12 +61,8 @@ fn resident_mb(pid: u32) -> f64 {
     kb.unwrap_or(0.0) / 1024.0
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
-
 fn report(name: &str, latencies: &[Duration]) -> (Duration, Duration) {
-    let (p50, p99) = (percentile(latencies, 0.50), percentile(latencies, 0.99));
+    let (p50, p99) = (percentile(latencies, 50.0), percentile(latencies, 99.0));
     eprintln!(
         "{name}: {} interactions, {IN_FLIGHT} in flight: p50 {p50:?}, p99 {p99:?}, max {:?}",
         latencies.len(),

@@ -3,8 +3,7 @@
 //! its validator can fail, and reconnects work. If these fail, every bot
 //! end-to-end test built on the fake is suspect.
 
-#[path = "support/fake_discord.rs"]
-mod fake_discord;
+use crate::support::fake_discord;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::Command;
 
 use proptest::prelude::*;
-use transition_bot::engine::answer;
-use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::cli::AskJson;
 use transition_bot::conversation::commands::{self, Command as BotCommand};
 use transition_bot::conversation::reply::{count, limits};
+use transition_bot::engine::answer;
+use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::engine::snapshot::Snapshot;
 
 fn snapshot() -> &'static Snapshot {

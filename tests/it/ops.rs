@@ -5,27 +5,24 @@
 //! Questions are answered by the real core against the repository's
 //! knowledge folder, so "answered" and "unanswered" are the bot's own verdicts.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use transition_bot::engine::answer;
+use crate::support::knowledge_dir;
 use transition_bot::config::StorageConfig;
-use transition_bot::ops::health::Health;
-use transition_bot::serving::host::Host;
-use transition_bot::ops::metrics::{self, Metrics};
-use transition_bot::serving::shutdown::{self, InFlight, ShutdownSignal, Signal};
+use transition_bot::engine::answer;
 use transition_bot::engine::snapshot::Snapshot;
+use transition_bot::ops::health::Health;
+use transition_bot::ops::metrics::{self, Metrics};
 use transition_bot::ops::storage::{self, Storage, StorageError, StorageOptions};
 use transition_bot::ops::telemetry::{QuestionEvent, Surface, Telemetry, VoteEvent};
+use transition_bot::serving::host::Host;
+use transition_bot::serving::shutdown::{self, InFlight, ShutdownSignal, Signal};
 
 const OFF_TOPIC: &str = "What is the best pizza topping in Naples?";
 const ON_TOPIC: &str = "How long until I'm job ready as an AI engineer?";
-
-fn knowledge_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
-}
 
 fn snapshot() -> Snapshot {
     match Snapshot::load(&knowledge_dir(), Default::default()) {
@@ -109,7 +106,7 @@ async fn round_trip_questions_and_votes_then_stats_lists_the_off_topic_question_
     assert_eq!((stats.most_unhelpful[0].unhelpful, stats.most_unhelpful[0].helpful), (2, 1));
     let surfaces: Vec<&str> = stats.by_surface.iter().map(|s| s.surface.as_str()).collect();
     assert_eq!(surfaces.len(), 3, "{surfaces:?}");
-    let reply = stats.to_reply();
+    let reply = transition_bot::conversation::admin::render_stats(&stats).clamp();
     assert!(reply.to_text().contains("best pizza topping"), "{}", reply.to_text());
     storage.shutdown().await.unwrap();
 }

@@ -2,16 +2,14 @@
 //! way an operator runs it: only `DISCORD_TOKEN` and
 //! `TRANSITION_BOT_DISCORD__PROXY_URL` set, working in its own temp folder
 //! that holds a copy of the shipped knowledge base. Killed when dropped; its
-//! output goes to files read with `log`. Include with
-//! `#[path = "support/bot.rs"] mod bot;` after `mod fake_discord;`.
-
-#![allow(dead_code)]
+//! output goes to files read with `log`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::fake_discord::FakeDiscord;
+use super::copy_dir;
+use super::fake_discord::FakeDiscord;
 
 pub struct Bot {
     child: Child,
@@ -76,13 +74,5 @@ impl Drop for Bot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }

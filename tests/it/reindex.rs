@@ -10,12 +10,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::copy_dir;
+use transition_bot::config::ReindexConfig;
+use transition_bot::conversation::admin::render_outcome;
 use transition_bot::engine::answer;
 use transition_bot::engine::settings::AnswerSettings;
-use transition_bot::config::ReindexConfig;
-use transition_bot::serving::host::{Host, RebuildError};
-use transition_bot::serving::reindex::{render_outcome, Gate, Reindexer};
 use transition_bot::engine::snapshot::Snapshot;
+use transition_bot::serving::host::{Host, RebuildError};
+use transition_bot::serving::reindex::{Gate, Reindexer};
 
 /// A copy of the project's knowledge folder, inside a temp dir so the folder itself can be deleted.
 struct Workspace {
@@ -53,19 +55,6 @@ impl Workspace {
     fn host(&self) -> Arc<Host> {
         let snapshot = Snapshot::load(&self.dir, AnswerSettings::default()).expect("the knowledge copy loads");
         Arc::new(Host::new(snapshot, self.dir.clone()))
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("dir entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
-        }
     }
 }
 

@@ -1,0 +1,21 @@
+//! The integration tests, as one binary: each module links the whole stack
+//! (tantivy, serenity, axum, rusqlite), so one binary keeps builds short.
+//!
+//! - `cli`, `bench_cli`: the real binary in a temp folder, as a user runs it.
+//! - `hostile`: property tests: no input makes any command fail or overflow Discord's limits.
+//! - `reindex`, `ops`: live rebuilds; metrics, health, the question log, shutdown.
+//! - `discord`, `serve_operations`, `load`: `serve` against the fake Discord in `support`.
+//! - `fake_discord_selftest`: the fake itself, checked with serenity's own types.
+//! - `tidy`: the layers' import rules and module docs.
+
+mod bench_cli;
+mod cli;
+mod discord;
+mod fake_discord_selftest;
+mod hostile;
+mod load;
+mod ops;
+mod reindex;
+mod serve_operations;
+mod support;
+mod tidy;

@@ -1,0 +1,26 @@
+//! What the integration tests share: the fake Discord, the `serve` launcher,
+//! and small file helpers.
+
+pub mod bot;
+pub mod fake_discord;
+
+use std::path::{Path, PathBuf};
+
+/// The knowledge base the project ships.
+pub fn knowledge_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge")
+}
+
+/// Copies a folder recursively (test fixtures are small).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
