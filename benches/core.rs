@@ -21,7 +21,8 @@ use transition_bot::engine::answer;
 use transition_bot::engine::search::SearchIndex;
 use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::engine::snapshot::Snapshot;
-use transition_bot::quality::bench::{generate_sources, load_questions};
+use transition_bot::quality::bench::load_questions;
+use transition_bot::quality::generate::generate_sources;
 
 /// The article's files, read once so the build benchmark measures no disk I/O.
 fn article_sources() -> Vec<(String, String)> {
