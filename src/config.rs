@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::engine::settings::AnswerSettings;
 
 /// Prefix of environment variables that override config keys.
-pub const ENV_PREFIX: &str = "TRANSITION_BOT_";
+pub(crate) const ENV_PREFIX: &str = "TRANSITION_BOT_";
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Config {
+pub(crate) struct Config {
     pub knowledge: KnowledgeConfig,
     pub answer: AnswerSettings,
     pub discord: DiscordConfig,
@@ -27,7 +27,7 @@ pub struct Config {
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct KnowledgeConfig {
+pub(crate) struct KnowledgeConfig {
     /// Folder of Markdown files, relative to the working directory.
     pub dir: PathBuf,
 }
@@ -41,7 +41,7 @@ impl Default for KnowledgeConfig {
 /// When the bot answers plain channel messages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Trigger {
+pub(crate) enum Trigger {
     /// Only when mentioned.
     Mention,
     /// When mentioned, and in `channels` for messages that read as questions.
@@ -53,7 +53,7 @@ pub enum Trigger {
 
 /// How many gateway shards, and which this process runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum Shards {
+pub(crate) enum Shards {
     /// Discord's recommended count, all in this process.
     Auto,
     /// A fixed total.
@@ -88,7 +88,7 @@ impl<'de> Deserialize<'de> for Shards {
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct DiscordConfig {
+pub(crate) struct DiscordConfig {
     /// Guilds to register slash commands in instantly; empty registers them globally.
     pub guild_ids: Vec<u64>,
     /// Channels where plain questions are answered without a mention.
@@ -144,7 +144,7 @@ impl Default for ReindexConfig {
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct MetricsConfig {
+pub(crate) struct MetricsConfig {
     /// Address for `/metrics` and `/healthz`, such as `127.0.0.1:9184`; off when unset.
     pub listen: Option<String>,
 }
@@ -172,7 +172,7 @@ impl Default for StorageConfig {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     #[default]
     Text,
     Json,
@@ -180,7 +180,7 @@ pub enum LogFormat {
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
+pub(crate) struct LogConfig {
     pub format: LogFormat,
     /// A tracing filter such as `info` or `transition_bot=debug`; `RUST_LOG` wins.
     pub level: String,
@@ -194,7 +194,7 @@ impl Default for LogConfig {
 
 impl Config {
     /// Loads `path` (or `./config.toml` when it exists), then applies the environment.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let default_path = Path::new("config.toml");
         let (text, origin) = match path {
             Some(path) => {
@@ -213,7 +213,10 @@ impl Config {
     }
 
     /// Parses config text and applies `TRANSITION_BOT_<SECTION>__<KEY>` overrides from `vars`.
-    pub fn from_toml_and_env(text: &str, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
+    pub(crate) fn from_toml_and_env(
+        text: &str,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
         let mut table: toml::Table =
             toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
         for (name, value) in vars {

@@ -16,7 +16,7 @@ use crate::ops::telemetry::Telemetry;
 /// Answers one question through the answering path every surface uses and
 /// reports it to telemetry as the terminal surface (`chat`, a long-running
 /// session, also keeps its questions in the question log).
-pub fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
     let snapshot = service::load_snapshot(config)?;
     let answered = answering::answer(&snapshot, question);
     Telemetry::default().question(answered.event(Surface::Terminal, Place::default()));
@@ -32,26 +32,26 @@ pub fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCo
 /// The `ask --json` output.
 #[derive(Debug, Serialize)]
 pub struct AskJson {
-    pub question: String,
-    pub answered: bool,
-    pub reply: String,
-    pub hits: Vec<HitJson>,
-    pub pointers: Vec<PointerJson>,
+    pub(crate) question: String,
+    pub(crate) answered: bool,
+    pub(crate) reply: String,
+    pub(crate) hits: Vec<HitJson>,
+    pub(crate) pointers: Vec<PointerJson>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct HitJson {
-    pub id: String,
-    pub kind: &'static str,
-    pub title: String,
-    pub text: String,
-    pub score: f32,
+pub(crate) struct HitJson {
+    pub(crate) id: String,
+    pub(crate) kind: &'static str,
+    pub(crate) title: String,
+    pub(crate) text: String,
+    pub(crate) score: f32,
 }
 
 #[derive(Debug, Serialize)]
-pub struct PointerJson {
-    pub phase: u8,
-    pub title: String,
+pub(crate) struct PointerJson {
+    pub(crate) phase: u8,
+    pub(crate) title: String,
 }
 
 impl AskJson {

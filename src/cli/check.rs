@@ -16,28 +16,28 @@ use crate::serving::reindex::QualityGate;
 
 /// What a check found; `run` prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckReport {
-    pub units: usize,
-    pub diagnostics: Vec<Diagnostic>,
+pub(crate) struct CheckReport {
+    pub(crate) units: usize,
+    pub(crate) diagnostics: Vec<Diagnostic>,
     /// The gate's verdict line(s): `Ok` passed, `Err` failed; `None` when no gate is configured or errors came first.
-    pub gate: Option<Result<String, String>>,
+    pub(crate) gate: Option<Result<String, String>>,
 }
 
 impl CheckReport {
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
-    pub fn warnings(&self) -> usize {
+    pub(crate) fn warnings(&self) -> usize {
         self.diagnostics.len() - self.errors()
     }
 
     /// True when a running bot would publish this folder.
-    pub fn passed(&self) -> bool {
+    pub(crate) fn passed(&self) -> bool {
         self.errors() == 0 && !matches!(self.gate, Some(Err(_)))
     }
 
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let gate = match &self.gate {
             None => "",
             Some(Ok(_)) => ", quality gate passed",
@@ -48,7 +48,7 @@ impl CheckReport {
 }
 
 /// Loads and indexes the configured folder and runs the gate, as a rebuild would.
-pub fn check(config: &Config) -> CheckReport {
+pub(crate) fn check(config: &Config) -> CheckReport {
     let dir = &config.knowledge.dir;
     let (knowledge, mut diagnostics) = knowledge::load(dir);
     let units = knowledge.units.len();
@@ -64,7 +64,7 @@ pub fn check(config: &Config) -> CheckReport {
     CheckReport { units, diagnostics, gate }
 }
 
-pub fn run(config: &Config) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let report = check(config);
     let mut out = std::io::stdout().lock();
     for diagnostic in &report.diagnostics {

@@ -6,7 +6,7 @@
 //! Errors are printed once, on one line, with their cause chain.
 
 mod ask;
-pub mod check;
+pub(crate) mod check;
 mod output;
 mod service;
 
@@ -30,19 +30,19 @@ use output::line;
     version,
     about = "Answers questions about moving from software development into AI engineering, in Discord or the terminal."
 )]
-pub struct Args {
+pub(crate) struct Args {
     /// Config file; defaults to ./config.toml when it exists, else built-in defaults.
     #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Knowledge folder, overriding the config's `knowledge.dir`.
     #[arg(long, global = true, value_name = "DIR")]
-    pub knowledge: Option<PathBuf>,
+    pub(crate) knowledge: Option<PathBuf>,
     #[command(subcommand)]
-    pub command: CliCommand,
+    pub(crate) command: CliCommand,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum CliCommand {
+pub(crate) enum CliCommand {
     /// Answer one question, as a member would see it.
     Ask {
         /// Print one JSON object instead of text.
@@ -129,7 +129,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(dir) = args.knowledge {
         config.knowledge.dir = dir;

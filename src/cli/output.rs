@@ -5,14 +5,14 @@
 use std::io::Write;
 
 /// Writes `text` and a newline to stdout.
-pub fn line(text: &str) -> std::io::Result<()> {
+pub(crate) fn line(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.write_all(b"\n")
 }
 
 /// Whether `error` (or its cause) is a closed stdout.
-pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })

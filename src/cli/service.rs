@@ -20,13 +20,13 @@ use crate::serving::host::Host;
 use crate::serving::reindex::Reindexer;
 
 /// Loads the configured knowledge folder, failing with every error found.
-pub fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
+pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
     let dir = &config.knowledge.dir;
     Snapshot::load(dir, config.answer).map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
 }
 
 /// Starts the services; inside a tokio runtime (the reindexer listens for SIGHUP on it).
-pub fn start(config: &Config) -> anyhow::Result<Services> {
+pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
     let snapshot = load_snapshot(config)?;
     tracing::info!(units = snapshot.knowledge.units.len(), dir = %config.knowledge.dir.display(), "knowledge loaded");
     let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
@@ -42,7 +42,7 @@ pub fn start(config: &Config) -> anyhow::Result<Services> {
 }
 
 /// `transition-bot serve`: Discord until a signal stops it.
-pub fn serve(config: Config) -> anyhow::Result<ExitCode> {
+pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
     discord::token()?;
     logging::init(&config.log)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
@@ -54,7 +54,7 @@ pub fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 /// `transition-bot chat`: the terminal session, with the services `serve` has.
-pub fn chat(config: &Config) -> anyhow::Result<ExitCode> {
+pub(crate) fn chat(config: &Config) -> anyhow::Result<ExitCode> {
     // The terminal is the conversation: only problems (a refused rebuild) are
     // logged unless RUST_LOG asks for more.
     logging::init(&LogConfig { level: "warn".into(), ..config.log.clone() })?;

@@ -17,10 +17,10 @@ use crate::ops::events::{QuestionEvent, Surface};
 
 /// A question answered, before delivery.
 #[derive(Clone, Debug)]
-pub struct Answered {
-    pub answer: Answer,
+pub(crate) struct Answered {
+    pub(crate) answer: Answer,
     /// Not yet fitted to a platform: front ends clamp at delivery.
-    pub reply: Reply,
+    pub(crate) reply: Reply,
     /// The top unit's id and the decision's confidence in it.
     top: Option<(String, f32)>,
     started: Instant,
@@ -28,13 +28,13 @@ pub struct Answered {
 
 /// Where a question was asked, as far as the surface knows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Place {
-    pub guild_id: Option<u64>,
-    pub channel_id: Option<u64>,
+pub(crate) struct Place {
+    pub(crate) guild_id: Option<u64>,
+    pub(crate) channel_id: Option<u64>,
 }
 
 /// Answers `question` from one snapshot.
-pub fn answer(snapshot: &Snapshot, question: &str) -> Answered {
+pub(crate) fn answer(snapshot: &Snapshot, question: &str) -> Answered {
     let started = Instant::now();
     let answer = answer::ask(snapshot, question);
     let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
@@ -45,7 +45,7 @@ pub fn answer(snapshot: &Snapshot, question: &str) -> Answered {
 impl Answered {
     /// The event to record once the reply is sent (or deliberately withheld);
     /// its latency runs from the question to now.
-    pub fn event(&self, surface: Surface, place: Place) -> QuestionEvent {
+    pub(crate) fn event(&self, surface: Surface, place: Place) -> QuestionEvent {
         QuestionEvent {
             surface,
             question: self.answer.question.clone(),

@@ -35,25 +35,25 @@ pub enum Command {
 pub struct CommandSpec {
     pub name: &'static str,
     /// Other names the terminal accepts.
-    pub aliases: &'static [&'static str],
+    pub(crate) aliases: &'static [&'static str],
     /// One line of help; `{topic}` becomes the knowledge base's title.
-    pub help: &'static str,
-    pub options: &'static [OptionSpec],
+    pub(crate) help: &'static str,
+    pub(crate) options: &'static [OptionSpec],
     /// Only server managers and configured admins may run it.
-    pub admin: bool,
+    pub(crate) admin: bool,
 }
 
 /// One option of a command.
 #[derive(Clone, Copy, Debug)]
-pub struct OptionSpec {
-    pub name: &'static str,
-    pub help: &'static str,
-    pub kind: OptionKind,
-    pub required: bool,
+pub(crate) struct OptionSpec {
+    pub(crate) name: &'static str,
+    pub(crate) help: &'static str,
+    pub(crate) kind: OptionKind,
+    pub(crate) required: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OptionKind {
+pub(crate) enum OptionKind {
     /// Free text of at most `max_length` characters (Discord's limit on the option).
     Text { max_length: u16 },
     /// A whole number from `min`.
@@ -63,10 +63,10 @@ pub enum OptionKind {
 }
 
 /// Longest question accepted: a long help-channel message fits, an essay does not.
-pub const MAX_QUESTION_CHARS: u16 = 1000;
+pub(crate) const MAX_QUESTION_CHARS: u16 = 1000;
 
 /// Longest other text option: far longer than any dimension name or window.
-pub const MAX_OPTION_CHARS: u16 = 100;
+pub(crate) const MAX_OPTION_CHARS: u16 = 100;
 
 /// Every command, in the order help lists them.
 pub const COMMANDS: &[CommandSpec] = &[
@@ -153,18 +153,18 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 impl CommandSpec {
     /// The spec named `name` (or one of its aliases), ignoring case.
-    pub fn find(name: &str) -> Option<&'static CommandSpec> {
+    pub(crate) fn find(name: &str) -> Option<&'static CommandSpec> {
         let name = name.to_lowercase();
         COMMANDS.iter().find(|spec| spec.name == name || spec.aliases.contains(&name.as_str()))
     }
 
     /// The help line for `knowledge`.
-    pub fn help_for(&self, knowledge: &Knowledge) -> String {
+    pub(crate) fn help_for(&self, knowledge: &Knowledge) -> String {
         self.help.replace("{topic}", knowledge.title())
     }
 
     /// `/phase NUMBER`, `/compare [DIMENSION]`: how to type it.
-    pub fn usage(&self) -> String {
+    pub(crate) fn usage(&self) -> String {
         let mut usage = format!("/{}", self.name);
         for option in self.options.iter().filter(|option| option.kind != OptionKind::Flag) {
             let name = option.name.to_uppercase();
@@ -180,7 +180,7 @@ impl CommandSpec {
 pub struct UserError(pub String);
 
 /// The phase command for a number as a platform gives it.
-pub fn phase_command(number: i64) -> Result<Command, UserError> {
+pub(crate) fn phase_command(number: i64) -> Result<Command, UserError> {
     u8::try_from(number)
         .ok()
         .filter(|n| *n > 0)
@@ -345,7 +345,7 @@ fn no_roadmap() -> UserError {
 }
 
 /// The phase list: one line each and where it sits in the roadmap's months.
-pub fn render_phases(knowledge: &Knowledge) -> Result<Reply, UserError> {
+pub(crate) fn render_phases(knowledge: &Knowledge) -> Result<Reply, UserError> {
     let roadmap = knowledge.roadmap.as_ref().ok_or_else(no_roadmap)?;
     let overview = &knowledge.units[roadmap.overview];
     let mut description = String::new();
@@ -371,7 +371,7 @@ pub fn render_phases(knowledge: &Knowledge) -> Result<Reply, UserError> {
 }
 
 /// One phase in full, with what comes before and after it.
-pub fn render_phase(knowledge: &Knowledge, number: u8) -> Result<Reply, UserError> {
+pub(crate) fn render_phase(knowledge: &Knowledge, number: u8) -> Result<Reply, UserError> {
     let roadmap = knowledge.roadmap.as_ref().ok_or_else(no_roadmap)?;
     let count = roadmap.phases.len();
     let phase = knowledge.phase(number);
@@ -399,7 +399,7 @@ pub fn render_phase(knowledge: &Knowledge, number: u8) -> Result<Reply, UserErro
 }
 
 /// The comparison table, or one row of it.
-pub fn render_compare(knowledge: &Knowledge, dimension: Option<&str>) -> Result<Reply, UserError> {
+pub(crate) fn render_compare(knowledge: &Knowledge, dimension: Option<&str>) -> Result<Reply, UserError> {
     let comparison = knowledge
         .comparison
         .as_ref()
@@ -434,7 +434,7 @@ pub fn render_compare(knowledge: &Knowledge, dimension: Option<&str>) -> Result<
 }
 
 /// Finds a dimension by name: exact, then prefix, then contained, ignoring case.
-pub fn find_dimension<'a>(dimensions: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
+pub(crate) fn find_dimension<'a>(dimensions: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
     let wanted = wanted.trim().to_lowercase();
     if wanted.is_empty() {
         return None;
@@ -444,7 +444,7 @@ pub fn find_dimension<'a>(dimensions: impl Iterator<Item = &'a str> + Clone, wan
 }
 
 /// Every FAQ question with its answer.
-pub fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
+pub(crate) fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
     let first = knowledge.faq.first().ok_or_else(|| UserError("This knowledge base has no FAQ.".into()))?;
     let title = knowledge.units[*first].breadcrumb.first().cloned().unwrap_or_else(|| "FAQ".into());
     let mut embed = Embed { title, ..Embed::default() };
@@ -463,14 +463,20 @@ pub fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
 }
 
 /// Every command from the table, with what this knowledge base is about.
-pub fn render_help(knowledge: &Knowledge) -> Reply {
+pub(crate) fn render_help(knowledge: &Knowledge) -> Reply {
     let mut description =
         format!("Ask me about *{}*: mention me with a question, or use a command.\n\n", knowledge.title());
-    for spec in COMMANDS {
+    for spec in COMMANDS.iter().filter(|spec| !spec.admin) {
         let _ = writeln!(description, "`{}`: {}", spec.usage(), spec.help_for(knowledge));
     }
     description.push_str("\nWhen nothing I know answers a question, I say so instead of guessing.");
-    Reply::embed(Embed { title: "Help".into(), description, ..Embed::default() })
+    let admin: Vec<String> =
+        COMMANDS.iter().filter(|spec| spec.admin).map(|spec| format!("`{}`", spec.usage())).collect();
+    let mut embed = Embed { title: "Help".into(), description, ..Embed::default() };
+    if !admin.is_empty() {
+        embed.fields.push(Field::new("For server managers", admin.join(", ")));
+    }
+    Reply::embed(embed)
 }
 
 /// Autocomplete for questions: FAQ questions and titles containing what was typed.
@@ -492,11 +498,90 @@ pub fn complete_question(knowledge: &Knowledge, typed: &str) -> Vec<String> {
 }
 
 /// Autocomplete for comparison dimensions.
-pub fn complete_dimension(knowledge: &Knowledge, typed: &str) -> Vec<String> {
+pub(crate) fn complete_dimension(knowledge: &Knowledge, typed: &str) -> Vec<String> {
     let typed = typed.trim().to_lowercase();
     let rows = knowledge.comparison.iter().flat_map(|comparison| comparison.rows.iter());
     rows.map(|row| truncate_text(&row.dimension, limits::CHOICE))
         .filter(|dimension| dimension.to_lowercase().contains(&typed))
         .take(limits::AUTOCOMPLETE_CHOICES)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        let sources = [(
+            "kb.md".to_string(),
+            "# Field guide\n\n## Getting started\n\nStart with the basics and practise daily.\n".to_string(),
+        )];
+        Snapshot::from_sources(&sources, Default::default()).expect("knowledge builds")
+    }
+
+    #[test]
+    fn every_command_in_the_table_parses_by_name_and_alias() {
+        for spec in COMMANDS {
+            let argument = if spec.name == "phase" { " 1" } else { "" };
+            for name in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
+                let line = format!("/{}{argument}", name.to_uppercase());
+                assert!(parse_chat_line(&line).is_ok(), "{line}");
+            }
+        }
+        assert_eq!(parse_chat_line("/compare  testing ").unwrap(), Command::Compare(Some("testing".into())));
+        assert_eq!(parse_chat_line("how long?").unwrap(), Command::Ask("how long?".into()));
+        assert_eq!(parse_chat_line("/stats 24h").unwrap(), Command::Stats(Some("24h".into())));
+        assert!(parse_chat_line("/nope").unwrap_err().0.contains("Unknown command /nope"));
+        assert_eq!(parse_chat_line("/phase two").unwrap_err().0, "Usage: /phase NUMBER, for example /phase 2.");
+        assert!(parse_chat_line("/phase 999").unwrap_err().0.contains("There is no phase 999"));
+    }
+
+    #[test]
+    fn usage_shows_required_and_optional_options_but_not_flags() {
+        let usage = |name| CommandSpec::find(name).unwrap().usage();
+        assert_eq!(
+            (usage("ask"), usage("phase"), usage("compare"), usage("faq")),
+            (
+                "/ask QUESTION".to_string(),
+                "/phase NUMBER".to_string(),
+                "/compare [DIMENSION]".to_string(),
+                "/faq".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn help_lists_every_command_and_names_the_knowledge_not_a_fixed_topic() {
+        let snapshot = snapshot();
+        let text = render_help(&snapshot.knowledge).to_text();
+        for spec in COMMANDS {
+            assert!(text.contains(&spec.usage()), "help lacks {}: {text}", spec.usage());
+        }
+        assert!(text.contains("Field guide"), "{text}");
+        assert!(!text.contains("AI engineering"), "{text}");
+    }
+
+    #[test]
+    fn browse_commands_explain_what_this_knowledge_base_lacks() {
+        let snapshot = snapshot();
+        for (command, expected) in [
+            (Command::Phases, "no roadmap"),
+            (Command::Phase(1), "no roadmap"),
+            (Command::Compare(None), "no comparison table"),
+            (Command::Faq, "no FAQ"),
+            (Command::Reindex, "Only admins"),
+        ] {
+            let error = run(&snapshot, &command).unwrap_err();
+            assert!(error.0.contains(expected), "{command:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_answer_names_its_source_and_a_no_answer_says_so() {
+        let snapshot = snapshot();
+        let answered = run(&snapshot, &Command::Ask("how do I get started with the basics?".into())).unwrap().to_text();
+        assert!(answered.contains("Getting started") && answered.contains("Source:"), "{answered}");
+        let declined = run(&snapshot, &Command::Ask("best pizza in naples".into())).unwrap().to_text();
+        assert!(declined.contains(NO_ANSWER_TITLE), "{declined}");
+    }
 }

@@ -6,6 +6,6 @@
 //! limits once, at delivery, by the front ends calling `Reply::clamp`.
 
 pub mod admin;
-pub mod answering;
+pub(crate) mod answering;
 pub mod commands;
 pub mod reply;

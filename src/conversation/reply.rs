@@ -9,74 +9,73 @@ use std::fmt::Write as _;
 
 /// Discord's limits on what a bot sends.
 pub mod limits {
-    pub const CONTENT: usize = 2000;
-    pub const EMBEDS: usize = 10;
-    pub const EMBED_TITLE: usize = 256;
+    pub(crate) const CONTENT: usize = 2000;
+    pub(crate) const EMBEDS: usize = 10;
+    pub(crate) const EMBED_TITLE: usize = 256;
     pub const EMBED_DESCRIPTION: usize = 4096;
-    pub const EMBED_FIELDS: usize = 25;
-    pub const FIELD_NAME: usize = 256;
-    pub const FIELD_VALUE: usize = 1024;
-    pub const FOOTER: usize = 2048;
+    pub(crate) const EMBED_FIELDS: usize = 25;
+    pub(crate) const FIELD_NAME: usize = 256;
+    pub(crate) const FIELD_VALUE: usize = 1024;
+    pub(crate) const FOOTER: usize = 2048;
     /// All titles, descriptions, field names and values and footers together.
-    pub const EMBEDS_TOTAL: usize = 6000;
-    pub const BUTTON_ROWS: usize = 5;
-    pub const BUTTONS_PER_ROW: usize = 5;
-    pub const CUSTOM_ID: usize = 100;
-    pub const BUTTON_LABEL: usize = 80;
-    pub const AUTOCOMPLETE_CHOICES: usize = 25;
+    pub(crate) const EMBEDS_TOTAL: usize = 6000;
+    pub(crate) const BUTTON_ROWS: usize = 5;
+    pub(crate) const BUTTONS_PER_ROW: usize = 5;
+    pub(crate) const CUSTOM_ID: usize = 100;
+    pub(crate) const BUTTON_LABEL: usize = 80;
+    pub(crate) const AUTOCOMPLETE_CHOICES: usize = 25;
     /// Autocomplete choice names and values.
-    pub const CHOICE: usize = 100;
+    pub(crate) const CHOICE: usize = 100;
     /// A slash command's or option's description.
-    pub const COMMAND_DESCRIPTION: usize = 100;
+    pub(crate) const COMMAND_DESCRIPTION: usize = 100;
 }
 
 /// Appended to a description cut to fit, pointing to the rest.
-pub const SHORTENED: &str = "\n\n*(Shortened to fit Discord: the full text is in the source.)*";
+pub(crate) const SHORTENED: &str = "\n\n*(Shortened to fit Discord: the full text is in the source.)*";
 
 /// A message for any surface.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Reply {
     /// Plain text above the embeds.
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
     pub embeds: Vec<Embed>,
-    pub buttons: Vec<Button>,
+    pub(crate) buttons: Vec<Button>,
     /// Only the asker sees it (Discord); ignored elsewhere.
     pub ephemeral: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Embed {
-    pub title: String,
+    pub(crate) title: String,
     pub description: String,
-    pub fields: Vec<Field>,
-    pub footer: Option<String>,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) footer: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Field {
-    pub name: String,
-    pub value: String,
-    pub inline: bool,
+pub(crate) struct Field {
+    pub(crate) name: String,
+    pub(crate) value: String,
+    pub(crate) inline: bool,
 }
 
 impl Field {
-    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Field {
+    pub(crate) fn new(name: impl Into<String>, value: impl Into<String>) -> Field {
         Field { name: name.into(), value: value.into(), inline: false }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ButtonStyle {
+pub(crate) enum ButtonStyle {
     Primary,
     Secondary,
     Success,
-    Danger,
 }
 
 /// What a button does when clicked; everything it needs is in its id, so
 /// buttons keep working after a restart.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Show a roadmap phase.
     Phase(u8),
     /// Record whether the answer with this unit id helped.
@@ -85,7 +84,7 @@ pub enum Action {
 
 impl Action {
     /// Encodes as a Discord `custom_id` of at most 100 characters.
-    pub fn custom_id(&self) -> String {
+    pub(crate) fn custom_id(&self) -> String {
         let id = match self {
             Action::Phase(number) => format!("tb:phase:{number}"),
             Action::Vote { helpful, unit } => format!("tb:vote:{}:{unit}", if *helpful { "up" } else { "down" }),
@@ -94,7 +93,7 @@ impl Action {
     }
 
     /// Decodes a `custom_id`; `None` for ids this bot did not make.
-    pub fn parse(custom_id: &str) -> Option<Action> {
+    pub(crate) fn parse(custom_id: &str) -> Option<Action> {
         let rest = custom_id.strip_prefix("tb:")?;
         if let Some(number) = rest.strip_prefix("phase:") {
             return number.parse().ok().map(Action::Phase);
@@ -111,14 +110,14 @@ impl Action {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Button {
-    pub action: Action,
-    pub label: String,
-    pub style: ButtonStyle,
+pub(crate) struct Button {
+    pub(crate) action: Action,
+    pub(crate) label: String,
+    pub(crate) style: ButtonStyle,
 }
 
 impl Reply {
-    pub fn embed(embed: Embed) -> Reply {
+    pub(crate) fn embed(embed: Embed) -> Reply {
         Reply { embeds: vec![embed], ..Reply::default() }
     }
 
@@ -175,6 +174,38 @@ impl Reply {
             button.label = truncate_text(&button.label, limits::BUTTON_LABEL);
         }
         self
+    }
+
+    /// Every way this reply breaks one of Discord's limits; empty once clamped.
+    pub fn limit_violations(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut check = |what: &str, length: usize, max: usize| {
+            if length > max {
+                found.push(format!("{what}: {length} > {max}"));
+            }
+        };
+        check("content", self.content.as_deref().map_or(0, count), limits::CONTENT);
+        check("embeds", self.embeds.len(), limits::EMBEDS);
+        let mut total = 0;
+        for embed in &self.embeds {
+            check("embed title", count(&embed.title), limits::EMBED_TITLE);
+            check("embed description", count(&embed.description), limits::EMBED_DESCRIPTION);
+            check("embed fields", embed.fields.len(), limits::EMBED_FIELDS);
+            check("footer", embed.footer.as_deref().map_or(0, count), limits::FOOTER);
+            total += count(&embed.title) + count(&embed.description) + embed.footer.as_deref().map_or(0, count);
+            for field in &embed.fields {
+                check("field name", count(&field.name), limits::FIELD_NAME);
+                check("field value", count(&field.value), limits::FIELD_VALUE);
+                total += count(&field.name) + count(&field.value);
+            }
+        }
+        check("embeds in total", total, limits::EMBEDS_TOTAL);
+        check("buttons", self.buttons.len(), limits::BUTTON_ROWS * limits::BUTTONS_PER_ROW);
+        for button in &self.buttons {
+            check("button label", count(&button.label), limits::BUTTON_LABEL);
+            check("custom_id", count(&button.action.custom_id()), limits::CUSTOM_ID);
+        }
+        found
     }
 
     /// The reply as plain text, as the terminal shows it.

@@ -7,7 +7,7 @@ use crate::engine::snapshot::Snapshot;
 /// The outcome of a question, before it is rendered for any surface.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
-    pub question: String,
+    pub(crate) question: String,
     /// False when nothing answers the question with confidence; `hits` are
     /// then suggestions only.
     pub answered: bool,
@@ -15,7 +15,7 @@ pub struct Answer {
     /// `related` hits are related passages.
     pub hits: Vec<Hit>,
     /// Roadmap phases related to the answer.
-    pub pointers: Vec<u8>,
+    pub(crate) pointers: Vec<u8>,
 }
 
 /// Answers `question` from `snapshot`.
@@ -42,7 +42,7 @@ pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
 }
 
 /// The roadmap phase a question names: "phase 3", "stage 2", "the second phase".
-pub fn named_phase(question: &str) -> Option<u8> {
+pub(crate) fn named_phase(question: &str) -> Option<u8> {
     const PHASE_WORDS: [&str; 3] = ["phase", "stage", "step"];
     let words: Vec<String> = search::words(question).collect();
     words.windows(2).find_map(|pair| {

@@ -11,4 +11,4 @@ pub mod search;
 pub mod settings;
 pub mod snapshot;
 pub mod text;
-pub mod words;
+pub(crate) mod words;

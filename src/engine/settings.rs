@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 pub struct AnswerSettings {
     /// Least share of the question's weight the best passage must contain
     /// for the bot to answer rather than say it does not know (0 to 1).
-    pub min_confidence: f32,
+    pub(crate) min_confidence: f32,
     /// Related passages listed under an answer.
-    pub related: usize,
+    pub(crate) related: usize,
     /// Closest topics offered when there is no answer.
-    pub suggestions: usize,
+    pub(crate) suggestions: usize,
     pub boosts: FieldBoosts,
 }
 
@@ -28,12 +28,12 @@ impl Default for AnswerSettings {
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FieldBoosts {
-    pub title: f32,
-    pub keywords: f32,
-    pub body: f32,
+    pub(crate) title: f32,
+    pub(crate) keywords: f32,
+    pub(crate) body: f32,
     /// Questions the text itself asks ("Am I falling behind?"): they name a
     /// topic the passage raises, not one it answers.
-    pub asked: f32,
+    pub(crate) asked: f32,
 }
 
 impl Default for FieldBoosts {

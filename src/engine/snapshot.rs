@@ -4,7 +4,6 @@
 //! two versions of the content; a rebuild makes a whole new snapshot.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -33,36 +32,31 @@ fn error_lines(diagnostics: &[Diagnostic]) -> String {
 
 pub struct Snapshot {
     pub knowledge: Knowledge,
-    pub index: SearchIndex,
+    pub(crate) index: SearchIndex,
     pub settings: AnswerSettings,
     /// Hash over all units, to tell whether a rebuild changed anything.
-    pub content_hash: String,
-    /// How long loading and indexing took.
-    pub build_time: Duration,
+    pub(crate) content_hash: String,
     /// Warnings found while loading (errors prevent a snapshot).
-    pub warnings: Vec<Diagnostic>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl Snapshot {
     /// Loads `dir` and indexes it; fails with every error found.
     pub fn load(dir: &Path, settings: AnswerSettings) -> Result<Snapshot, SnapshotError> {
-        let started = Instant::now();
         let (knowledge, diagnostics) = knowledge::load(dir);
-        Snapshot::from_knowledge(knowledge, diagnostics, settings, started)
+        Snapshot::from_knowledge(knowledge, diagnostics, settings)
     }
 
     /// Builds from files already in memory, as `(name, text)`.
     pub fn from_sources(sources: &[(String, String)], settings: AnswerSettings) -> Result<Snapshot, SnapshotError> {
-        let started = Instant::now();
         let (knowledge, diagnostics) = knowledge::parse_sources(sources);
-        Snapshot::from_knowledge(knowledge, diagnostics, settings, started)
+        Snapshot::from_knowledge(knowledge, diagnostics, settings)
     }
 
     fn from_knowledge(
         knowledge: Knowledge,
         diagnostics: Vec<Diagnostic>,
         settings: AnswerSettings,
-        started: Instant,
     ) -> Result<Snapshot, SnapshotError> {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(SnapshotError::Invalid(diagnostics));
@@ -70,7 +64,7 @@ impl Snapshot {
         let index =
             SearchIndex::build(&knowledge, settings.boosts).map_err(|err| SnapshotError::Index(err.to_string()))?;
         let content_hash = content_hash(&knowledge);
-        Ok(Snapshot { knowledge, index, settings, content_hash, build_time: started.elapsed(), warnings: diagnostics })
+        Ok(Snapshot { knowledge, index, settings, content_hash, warnings: diagnostics })
     }
 }
 

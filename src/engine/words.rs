@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 /// Longest word, in bytes, that is indexed or looked up; longer "words" are
 /// noise (hashes, base64), and the limit bounds the typo corrector's buffers.
-pub const MAX_WORD_LEN: usize = 40;
+pub(crate) const MAX_WORD_LEN: usize = 40;
 
 /// The non-comment, non-empty lines of a word list.
 fn entries(text: &'static str) -> impl Iterator<Item = &'static str> {
@@ -19,31 +19,31 @@ fn set(cell: &'static OnceLock<HashSet<&'static str>>, text: &'static str) -> &'
 }
 
 /// Words that carry no meaning for retrieval, including question frames and chat filler.
-pub fn is_stop_word(word: &str) -> bool {
+pub(crate) fn is_stop_word(word: &str) -> bool {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     set(&SET, include_str!("words/stop_words.txt")).contains(word)
 }
 
 /// Whether `word` is among the 3,000 most frequent English words.
-pub fn is_common_english(word: &str) -> bool {
+pub(crate) fn is_common_english(word: &str) -> bool {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     set(&SET, include_str!("words/common_words.txt")).contains(word)
 }
 
 /// Whether a message starting with `word` reads as a question.
-pub fn is_question_opener(word: &str) -> bool {
+pub(crate) fn is_question_opener(word: &str) -> bool {
     static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
     set(&SET, include_str!("words/openers.txt")).contains(word)
 }
 
 /// The ordinal and cardinal words for `number` (("third", "three") for 3), if listed.
-pub fn number_words(number: u8) -> Option<(&'static str, &'static str)> {
+pub(crate) fn number_words(number: u8) -> Option<(&'static str, &'static str)> {
     let line = entries(include_str!("words/ordinals.txt")).nth(usize::from(number).checked_sub(1)?)?;
     line.split_once(' ')
 }
 
 /// The number an ordinal word names ("third" is 3).
-pub fn ordinal_number(word: &str) -> Option<u8> {
+pub(crate) fn ordinal_number(word: &str) -> Option<u8> {
     let position = (1..=u8::MAX).map_while(number_words).position(|(ordinal, _)| ordinal == word)?;
     u8::try_from(position + 1).ok()
 }

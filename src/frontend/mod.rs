@@ -4,8 +4,8 @@
 //! Uses every layer below. Front ends parse input into commands, run them
 //! through `conversation`, clamp the reply and send it.
 
-pub mod discord;
-pub mod terminal;
+pub(crate) mod discord;
+pub(crate) mod terminal;
 
 use std::sync::Arc;
 
@@ -18,9 +18,9 @@ use crate::serving::reindex::Reindexer;
 /// that keeps it current, and where question and vote events go. Built once
 /// by `cli`'s service setup, the same way for `serve` and `chat`.
 #[derive(Clone)]
-pub struct Services {
-    pub host: Arc<Host>,
-    pub reindexer: Reindexer,
-    pub telemetry: Telemetry,
-    pub metrics: Metrics,
+pub(crate) struct Services {
+    pub(crate) host: Arc<Host>,
+    pub(crate) reindexer: Reindexer,
+    pub(crate) telemetry: Telemetry,
+    pub(crate) metrics: Metrics,
 }

@@ -18,7 +18,7 @@ const QUIT: [&str; 2] = ["/quit", "/exit"];
 /// Answers each line of `input` until it ends or a quit line, from the
 /// host's current snapshot while the reindexer keeps it up to date.
 /// `runtime` carries the async work (rebuilds, reading stats).
-pub fn chat(
+pub(crate) fn chat(
     services: &Services,
     runtime: &tokio::runtime::Runtime,
     input: impl BufRead,

@@ -13,10 +13,10 @@ use crate::serving::host::Host;
 
 /// What is known about one gateway shard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ShardHealth {
-    pub connected: bool,
+pub(crate) struct ShardHealth {
+    pub(crate) connected: bool,
     /// Last measured heartbeat round trip.
-    pub heartbeat_latency: Option<Duration>,
+    pub(crate) heartbeat_latency: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -44,7 +44,7 @@ impl Health {
         let _ = self.host.set(host);
     }
 
-    pub fn host(&self) -> Option<&Arc<Host>> {
+    pub(crate) fn host(&self) -> Option<&Arc<Host>> {
         self.host.get()
     }
 
@@ -65,12 +65,12 @@ impl Health {
     }
 
     /// Every known shard, by id.
-    pub fn shards(&self) -> Vec<(u32, ShardHealth)> {
+    pub(crate) fn shards(&self) -> Vec<(u32, ShardHealth)> {
         self.lock().iter().map(|(id, shard)| (*id, *shard)).collect()
     }
 
     /// `Ok` when healthy, else the reason, for `/healthz`.
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         if self.host.get().is_none() {
             return Err("no knowledge snapshot loaded".to_string());
         }

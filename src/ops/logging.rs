@@ -5,7 +5,7 @@
 //! environment or the config's secrets: the Discord token is read by the
 //! front end straight from `DISCORD_TOKEN` and is in no struct that gets logged.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
@@ -14,7 +14,7 @@ use crate::config::{LogConfig, LogFormat};
 
 /// Why logging could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum LoggingError {
+pub(crate) enum LoggingError {
     #[error("RUST_LOG is not a valid log filter: {0}")]
     RustLog(String),
     #[error("log.level `{level}` is not a valid log filter: {message}")]
@@ -25,7 +25,7 @@ pub enum LoggingError {
 
 /// Installs the global subscriber in the configured format. Fails on an
 /// invalid filter or if logging is already set up.
-pub fn init(config: &LogConfig) -> Result<(), LoggingError> {
+pub(crate) fn init(config: &LogConfig) -> Result<(), LoggingError> {
     let filter = filter(config, std::env::var("RUST_LOG").ok().as_deref())?;
     let format = config.format;
     // Colours only for a person at a terminal, never in files or journald.
@@ -35,7 +35,7 @@ pub fn init(config: &LogConfig) -> Result<(), LoggingError> {
 }
 
 /// The filter: `rust_log` when set and not blank, else `config.level`.
-pub fn filter(config: &LogConfig, rust_log: Option<&str>) -> Result<EnvFilter, LoggingError> {
+pub(crate) fn filter(config: &LogConfig, rust_log: Option<&str>) -> Result<EnvFilter, LoggingError> {
     match rust_log.map(str::trim).filter(|value| !value.is_empty()) {
         Some(value) => EnvFilter::try_new(value).map_err(|err| LoggingError::RustLog(err.to_string())),
         None => EnvFilter::try_new(&config.level)
@@ -44,7 +44,7 @@ pub fn filter(config: &LogConfig, rust_log: Option<&str>) -> Result<EnvFilter, L
 }
 
 /// A subscriber writing `format` to `writer`; `init` uses stderr, tests a buffer.
-pub fn subscriber<W>(
+pub(crate) fn subscriber<W>(
     format: LogFormat,
     filter: EnvFilter,
     ansi: bool,
@@ -61,42 +61,45 @@ where
     }
 }
 
-/// An in-memory log sink for tests and diagnostics.
-#[derive(Clone, Debug, Default)]
-pub struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Buffer {
-    pub fn contents(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
-}
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Buffer {
-    type Writer = Buffer;
-
-    fn make_writer(&'a self) -> Buffer {
-        self.clone()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
+    /// An in-memory log sink.
+    #[derive(Clone, Debug, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Buffer {
+        fn contents(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        }
+    }
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+
+        fn make_writer(&'a self) -> Buffer {
+            self.clone()
+        }
+    }
+
     use std::time::Duration;
 
     use super::*;
     use crate::config::Config;
-    use crate::ops::telemetry::{question_span, QuestionEvent, Surface, Telemetry, VoteEvent};
+    use crate::ops::events::{QuestionEvent, Surface, VoteEvent};
+    use crate::ops::telemetry::{question_span, Telemetry};
 
     const SECRET: &str = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs";
 

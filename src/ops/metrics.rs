@@ -31,18 +31,18 @@ use crate::ops::events::Surface;
 use crate::ops::health::Health;
 use crate::ops::storage::Storage;
 
-pub const QUESTIONS: &str = "transition_bot_questions_total";
-pub const ANSWER_LATENCY: &str = "transition_bot_answer_latency_seconds";
-pub const REINDEX: &str = "transition_bot_reindex_total";
-pub const REINDEX_FAILURES: &str = "transition_bot_reindex_failures_total";
-pub const REINDEX_DURATION: &str = "transition_bot_reindex_duration_seconds";
-pub const KNOWLEDGE_UNITS: &str = "transition_bot_knowledge_units";
-pub const FEEDBACK_VOTES: &str = "transition_bot_feedback_votes_total";
-pub const SHARD_CONNECTED: &str = "transition_bot_gateway_shard_connected";
-pub const HEARTBEAT_LATENCY: &str = "transition_bot_gateway_heartbeat_latency_seconds";
-pub const STORAGE_DROPPED: &str = "transition_bot_storage_dropped_total";
-pub const STORAGE_WRITE_FAILURES: &str = "transition_bot_storage_write_failures_total";
-pub const STORAGE_QUEUE: &str = "transition_bot_storage_queue_depth";
+pub(crate) const QUESTIONS: &str = "transition_bot_questions_total";
+pub(crate) const ANSWER_LATENCY: &str = "transition_bot_answer_latency_seconds";
+pub(crate) const REINDEX: &str = "transition_bot_reindex_total";
+pub(crate) const REINDEX_FAILURES: &str = "transition_bot_reindex_failures_total";
+pub(crate) const REINDEX_DURATION: &str = "transition_bot_reindex_duration_seconds";
+pub(crate) const KNOWLEDGE_UNITS: &str = "transition_bot_knowledge_units";
+pub(crate) const FEEDBACK_VOTES: &str = "transition_bot_feedback_votes_total";
+pub(crate) const SHARD_CONNECTED: &str = "transition_bot_gateway_shard_connected";
+pub(crate) const HEARTBEAT_LATENCY: &str = "transition_bot_gateway_heartbeat_latency_seconds";
+pub(crate) const STORAGE_DROPPED: &str = "transition_bot_storage_dropped_total";
+pub(crate) const STORAGE_WRITE_FAILURES: &str = "transition_bot_storage_write_failures_total";
+pub(crate) const STORAGE_QUEUE: &str = "transition_bot_storage_queue_depth";
 
 /// Answer latency buckets: answers take well under a millisecond when warm,
 /// so the fine end matters; 3 s is Discord's deadline to acknowledge an interaction.
@@ -90,7 +90,7 @@ impl Metrics {
     }
 
     /// One question answered (or not) on `surface`, and how long the answer took.
-    pub fn question(&self, surface: Surface, answered: bool, latency: Duration) {
+    pub(crate) fn question(&self, surface: Surface, answered: bool, latency: Duration) {
         self.with(|| {
             counter!(QUESTIONS, "surface" => surface.as_str(), "answered" => if answered { "true" } else { "false" })
                 .increment(1);
@@ -98,12 +98,12 @@ impl Metrics {
         });
     }
 
-    pub fn vote(&self, helpful: bool) {
+    pub(crate) fn vote(&self, helpful: bool) {
         self.with(|| counter!(FEEDBACK_VOTES, "helpful" => if helpful { "true" } else { "false" }).increment(1));
     }
 
     /// A rebuild of the knowledge index finished, published or refused.
-    pub fn reindex(&self, succeeded: bool, elapsed: Duration) {
+    pub(crate) fn reindex(&self, succeeded: bool, elapsed: Duration) {
         self.with(|| {
             counter!(REINDEX).increment(1);
             if !succeeded {
@@ -113,12 +113,8 @@ impl Metrics {
         });
     }
 
-    pub fn knowledge_units(&self, units: usize) {
-        self.with(|| gauge!(KNOWLEDGE_UNITS).set(units as f64));
-    }
-
     /// The Prometheus text, with gauges refreshed from `health` and `storage`.
-    pub fn render(&self, health: Option<&Health>, storage: Option<&Storage>) -> String {
+    pub(crate) fn render(&self, health: Option<&Health>, storage: Option<&Storage>) -> String {
         self.with(|| {
             if let Some(health) = health {
                 if let Some(host) = health.host() {

@@ -8,8 +8,8 @@
 
 pub mod events;
 pub mod health;
-pub mod logging;
+pub(crate) mod logging;
 pub mod metrics;
-pub mod stats;
+pub(crate) mod stats;
 pub mod storage;
 pub mod telemetry;

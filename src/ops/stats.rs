@@ -14,37 +14,37 @@ use crate::engine::text::{count, truncate_text};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Stats {
     /// How far back the numbers go; `None` is all time.
-    pub window: Option<Duration>,
+    pub(crate) window: Option<Duration>,
     pub questions: u64,
     pub answered: u64,
     /// Questions whose text was logged.
-    pub with_text: u64,
+    pub(crate) with_text: u64,
     /// Whether `[storage] log_question_text` is on now.
-    pub text_logged: bool,
+    pub(crate) text_logged: bool,
     pub by_surface: Vec<SurfaceCount>,
     /// Most asked, by normalized text.
     pub most_asked: Vec<QuestionCount>,
     /// Most asked among those the bot could not answer.
     pub top_unanswered: Vec<QuestionCount>,
     /// Totals over each member's latest vote per unit.
-    pub votes_helpful: u64,
-    pub votes_unhelpful: u64,
+    pub(crate) votes_helpful: u64,
+    pub(crate) votes_unhelpful: u64,
     pub most_unhelpful: Vec<UnitVotes>,
-    pub most_helpful: Vec<UnitVotes>,
+    pub(crate) most_helpful: Vec<UnitVotes>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SurfaceCount {
     pub surface: String,
-    pub asked: u64,
-    pub answered: u64,
+    pub(crate) asked: u64,
+    pub(crate) answered: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuestionCount {
     pub text: String,
     pub asked: u64,
-    pub answered: u64,
+    pub(crate) answered: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,11 +55,11 @@ pub struct UnitVotes {
 }
 
 /// Longest question text shown in a table row.
-pub const QUESTION_WIDTH: usize = 60;
+pub(crate) const QUESTION_WIDTH: usize = 60;
 
 impl Stats {
     /// Share of questions answered, 0 to 1; 0 when nothing was asked.
-    pub fn answered_rate(&self) -> f64 {
+    pub(crate) fn answered_rate(&self) -> f64 {
         if self.questions == 0 {
             0.0
         } else {
@@ -67,14 +67,14 @@ impl Stats {
         }
     }
 
-    pub fn window_label(&self) -> String {
+    pub(crate) fn window_label(&self) -> String {
         match self.window {
             Some(window) => format!("last {}", format_window(window)),
             None => "all time".to_string(),
         }
     }
 
-    pub fn summary_line(&self) -> String {
+    pub(crate) fn summary_line(&self) -> String {
         format!(
             "{} question(s), {} answered ({:.0}%); feedback: {} 👍, {} 👎",
             self.questions,
@@ -86,7 +86,7 @@ impl Stats {
     }
 
     /// Why no questions are listed, when that is the case.
-    pub fn text_note(&self) -> Option<&'static str> {
+    pub(crate) fn text_note(&self) -> Option<&'static str> {
         if !self.text_logged {
             Some("Question text logging is off ([storage] log_question_text = false), so only counts are kept.")
         } else if self.questions > 0 && self.with_text == 0 {
@@ -190,7 +190,7 @@ fn section(out: &mut String, title: &str, header: &[&str], rows: &[Vec<String>])
 /// A `--since` value: how far back, or `None` for all time. (A newtype, since
 /// clap would read a bare `Option` as "the flag may be missing".)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Window(pub Option<Duration>);
+pub(crate) struct Window(pub(crate) Option<Duration>);
 
 impl std::str::FromStr for Window {
     type Err = String;
@@ -201,7 +201,7 @@ impl std::str::FromStr for Window {
 }
 
 /// Parses a window such as `30m`, `12h`, `7d` or `2w` (also `45s`); `all` means no limit.
-pub fn parse_window(text: &str) -> Result<Option<Duration>, String> {
+pub(crate) fn parse_window(text: &str) -> Result<Option<Duration>, String> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("all") {
         return Ok(None);
@@ -226,7 +226,7 @@ pub fn parse_window(text: &str) -> Result<Option<Duration>, String> {
 }
 
 /// The largest whole unit up to days: `7d`, `14d`, `12h`, `90m`.
-pub fn format_window(window: Duration) -> String {
+pub(crate) fn format_window(window: Duration) -> String {
     let seconds = window.as_secs();
     for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
         if seconds >= size && seconds.is_multiple_of(size) {

@@ -249,10 +249,6 @@ impl Storage {
             .map_err(|_| StorageError::Stopped)?
     }
 
-    pub fn path(&self) -> &Path {
-        &self.shared.path
-    }
-
     /// Events lost so far (queue full, backlog full while the database was down, or after shutdown).
     pub fn dropped(&self) -> u64 {
         self.shared.counters.dropped.load(Ordering::Relaxed)
@@ -269,7 +265,7 @@ impl Storage {
     }
 
     /// Events waiting in the queue.
-    pub fn queue_len(&self) -> usize {
+    pub(crate) fn queue_len(&self) -> usize {
         self.shared.capacity - self.shared.sender.capacity()
     }
 }
@@ -549,14 +545,14 @@ fn ms_since_epoch(time: SystemTime) -> i64 {
 }
 
 /// The text stats group questions by: lower case, single spaces, no closing punctuation.
-pub fn normalize_question(text: &str) -> String {
+pub(crate) fn normalize_question(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let joined = words.join(" ").to_lowercase();
     joined.trim_end_matches(['?', '!', '.', '…', ' ']).to_string()
 }
 
 /// Opens the database, creating it (and its folder) when `create`.
-pub fn open(path: &Path, create: bool) -> Result<Connection, StorageError> {
+pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, StorageError> {
     let open_error = |source| StorageError::Open { path: path.to_path_buf(), source };
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     if create {
@@ -577,7 +573,7 @@ pub fn open(path: &Path, create: bool) -> Result<Connection, StorageError> {
 }
 
 /// Brings the schema up to `SCHEMA_VERSION`; a no-op when it already is.
-pub fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
+pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
     let failed = |source| StorageError::Open { path: path.to_path_buf(), source };
     let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(failed)?;
     let version = usize::try_from(version).unwrap_or(0);
@@ -594,7 +590,7 @@ pub fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageEr
 }
 
 /// Deletes rows older than `retention_days` before `now`; 0 keeps everything.
-pub fn prune(connection: &Connection, retention_days: u32, now: SystemTime) -> rusqlite::Result<usize> {
+pub(crate) fn prune(connection: &Connection, retention_days: u32, now: SystemTime) -> rusqlite::Result<usize> {
     if retention_days == 0 {
         return Ok(0);
     }

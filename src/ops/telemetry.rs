@@ -9,7 +9,7 @@
 use tracing::field::Empty;
 use tracing::Span;
 
-pub use crate::ops::events::{QuestionEvent, Surface, VoteEvent};
+use crate::ops::events::{QuestionEvent, Surface, VoteEvent};
 use crate::ops::metrics::Metrics;
 use crate::ops::storage::{Storage, StorageError};
 
@@ -23,7 +23,7 @@ pub struct Telemetry {
 /// A span to wrap the handling of one question; `Telemetry::question`
 /// fills in its outcome, so every log line inside carries the surface and
 /// the final line carries answered, top unit, score and latency.
-pub fn question_span(surface: Surface) -> Span {
+pub(crate) fn question_span(surface: Surface) -> Span {
     tracing::info_span!(
         "question",
         surface = surface.as_str(),
@@ -39,12 +39,8 @@ impl Telemetry {
         Telemetry { storage, metrics }
     }
 
-    pub fn storage(&self) -> Option<&Storage> {
+    pub(crate) fn storage(&self) -> Option<&Storage> {
         self.storage.as_ref()
-    }
-
-    pub fn metrics(&self) -> Option<&Metrics> {
-        self.metrics.as_ref()
     }
 
     pub fn question(&self, event: QuestionEvent) {

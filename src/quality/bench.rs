@@ -22,22 +22,22 @@ const REPEAT_BUILDS_UNDER: Duration = Duration::from_secs(1);
 
 /// What `transition-bot bench --json` prints, one object with exactly these keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BenchReport {
+pub(crate) struct BenchReport {
     /// Searchable units in the knowledge base.
-    pub units: usize,
+    pub(crate) units: usize,
     /// Loading, parsing and indexing the folder (median of up to 5 builds).
-    pub build_ms: f64,
+    pub(crate) build_ms: f64,
     /// Median time to answer one question.
-    pub query_p50_us: f64,
+    pub(crate) query_p50_us: f64,
     /// 99th percentile time to answer one question.
-    pub query_p99_us: f64,
+    pub(crate) query_p99_us: f64,
     /// Peak resident memory of the process (VmHWM); `null` where /proc is missing.
-    pub peak_rss_mb: Option<f64>,
+    pub(crate) peak_rss_mb: Option<f64>,
 }
 
 /// Builds a snapshot of the configured knowledge folder and answers every
 /// question `iterations` times.
-pub fn run(
+pub(crate) fn run(
     dir: &Path,
     settings: AnswerSettings,
     questions: &[String],
@@ -103,7 +103,7 @@ pub fn percentile(sorted: &[Duration], percent: f64) -> Duration {
 }
 
 /// Peak resident set size of this process in MB (VmHWM of /proc/self/status).
-pub fn peak_rss_mb() -> Option<f64> {
+pub(crate) fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     let kilobytes: f64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
@@ -130,19 +130,19 @@ pub fn load_questions(path: &Path) -> Result<Vec<String>, QualityError> {
 }
 
 /// The `question` of every `[[case]]` in a question set's text.
-pub fn questions_in(text: &str) -> Result<Vec<String>, toml::de::Error> {
+pub(crate) fn questions_in(text: &str) -> Result<Vec<String>, toml::de::Error> {
     let set: QuestionsOnly = toml::from_str(text)?;
     Ok(set.case.into_iter().map(|case| case.question).collect())
 }
 
 /// Loads a knowledge folder for measuring, failing with every error found.
-pub fn load(dir: &Path, settings: AnswerSettings) -> Result<Snapshot, QualityError> {
+pub(crate) fn load(dir: &Path, settings: AnswerSettings) -> Result<Snapshot, QualityError> {
     Snapshot::load(dir, settings).map_err(|error| QualityError::Knowledge { dir: dir.into(), error })
 }
 
 /// One line per unit as JSON (`id`, `title`, `keywords`, `text`), so other
 /// engines (see `benches/bm25s_compare.py`) index exactly the same passages.
-pub fn dump_units(snapshot: &Snapshot, out: &mut impl std::io::Write) -> std::io::Result<()> {
+pub(crate) fn dump_units(snapshot: &Snapshot, out: &mut impl std::io::Write) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct UnitJson<'a> {
         id: &'a str,

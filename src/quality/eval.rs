@@ -15,40 +15,40 @@ use crate::quality::QualityError;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct QuestionSet {
+pub(crate) struct QuestionSet {
     #[serde(rename = "case", default)]
-    pub cases: Vec<Case>,
+    pub(crate) cases: Vec<Case>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Case {
-    pub question: String,
+pub(crate) struct Case {
+    pub(crate) question: String,
     #[serde(default)]
-    pub expect_any: Vec<String>,
+    pub(crate) expect_any: Vec<String>,
     #[serde(default)]
-    pub expect_none: bool,
-    pub phase: Option<u8>,
+    pub(crate) expect_none: bool,
+    pub(crate) phase: Option<u8>,
 }
 
 /// What happened to one case.
 #[derive(Clone, Debug, Serialize)]
-pub struct Outcome {
-    pub question: String,
-    pub passed: bool,
+pub(crate) struct Outcome {
+    pub(crate) question: String,
+    pub(crate) passed: bool,
     /// Why it failed; empty when it passed.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
-    pub passed: usize,
-    pub failed: usize,
-    pub outcomes: Vec<Outcome>,
+pub(crate) struct Report {
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+    pub(crate) outcomes: Vec<Outcome>,
 }
 
 impl Report {
-    pub fn pass_rate(&self) -> f64 {
+    pub(crate) fn pass_rate(&self) -> f64 {
         let total = self.passed + self.failed;
         if total == 0 {
             1.0
@@ -57,13 +57,13 @@ impl Report {
         }
     }
 
-    pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
+    pub(crate) fn failures(&self) -> impl Iterator<Item = &Outcome> {
         self.outcomes.iter().filter(|outcome| !outcome.passed)
     }
 }
 
 impl QuestionSet {
-    pub fn load(path: &Path) -> Result<QuestionSet, QualityError> {
+    pub(crate) fn load(path: &Path) -> Result<QuestionSet, QualityError> {
         let text = std::fs::read_to_string(path).map_err(QualityError::read_questions(path))?;
         let set: QuestionSet = toml::from_str(&text)
             .map_err(|err| QualityError::Format { path: path.into(), message: err.to_string().trim_end().into() })?;
@@ -78,7 +78,7 @@ impl QuestionSet {
 }
 
 /// Runs every case against `snapshot`.
-pub fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
+pub(crate) fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
     let outcomes: Vec<Outcome> =
         set.cases.iter().map(|case| judge(snapshot, case, &answer::ask(snapshot, &case.question))).collect();
     let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
@@ -86,7 +86,7 @@ pub fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
 }
 
 /// Judges one answer by the rule above.
-pub fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcome {
+pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcome {
     let top = answer.hits.first().map(|hit| &snapshot.knowledge.units[hit.unit]);
     let reason = if case.expect_none {
         match (answer.answered, top) {
@@ -123,6 +123,6 @@ pub fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcome {
 }
 
 /// Lowercase with runs of whitespace folded to one space.
-pub fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }

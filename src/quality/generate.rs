@@ -25,15 +25,15 @@ fn common_words() -> impl Iterator<Item = &'static str> {
 /// A small, fast, seedable PRNG (xorshift64*). Benchmarks need repeatable
 /// input, not statistical quality, and no dependency for it.
 #[derive(Clone, Debug)]
-pub struct XorShift(u64);
+pub(crate) struct XorShift(u64);
 
 impl XorShift {
-    pub fn new(seed: u64) -> XorShift {
+    pub(crate) fn new(seed: u64) -> XorShift {
         // Zero is xorshift's one fixed point; mix the seed so 0, 1, 2 differ widely.
         XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -43,19 +43,19 @@ impl XorShift {
     }
 
     /// Uniform in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
+    pub(crate) fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Uniform in `low..=high`.
-    pub fn range(&mut self, low: usize, high: usize) -> usize {
+    pub(crate) fn range(&mut self, low: usize, high: usize) -> usize {
         low + (self.next_u64() % (high - low + 1) as u64) as usize
     }
 }
 
 /// Words ranked by frequency, drawn with Zipf-Mandelbrot probabilities
 /// `1 / (rank + 2.7)`: the law fitted to English text.
-pub struct ZipfWords {
+pub(crate) struct ZipfWords {
     words: Vec<String>,
     cumulative: Vec<f64>,
 }
@@ -70,7 +70,7 @@ const SYLLABLES: &[&str] = &[
 impl ZipfWords {
     /// `size` distinct words: `generate_words.txt` first, then syllable words that
     /// grow longer with rank, as rarer words do in real languages.
-    pub fn new(size: usize, rng: &mut XorShift) -> ZipfWords {
+    pub(crate) fn new(size: usize, rng: &mut XorShift) -> ZipfWords {
         let mut words: Vec<String> = common_words().take(size).map(str::to_string).collect();
         let mut seen: HashSet<String> = words.iter().cloned().collect();
         while words.len() < size {
@@ -93,7 +93,7 @@ impl ZipfWords {
     }
 
     /// One word, drawn by frequency.
-    pub fn sample(&self, rng: &mut XorShift) -> &str {
+    pub(crate) fn sample(&self, rng: &mut XorShift) -> &str {
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let target = rng.next_f64() * total;
         let rank = self.cumulative.partition_point(|&c| c <= target).min(self.words.len() - 1);
@@ -107,7 +107,7 @@ impl ZipfWords {
 pub struct Generated {
     pub sources: Vec<(String, String)>,
     /// A question set in the `[[case]]` format with `question` only.
-    pub questions_toml: String,
+    pub(crate) questions_toml: String,
 }
 
 /// Generates `sections` sections deterministically from `seed`.
@@ -158,7 +158,7 @@ pub fn generate_sources(sections: usize, seed: u64) -> Generated {
 
 /// Writes a generated knowledge base into `dir` (created; must be empty or
 /// missing, so stray files never mix into a measured base).
-pub fn write_knowledge(dir: &Path, sections: usize, seed: u64) -> Result<Generated, QualityError> {
+pub(crate) fn write_knowledge(dir: &Path, sections: usize, seed: u64) -> Result<Generated, QualityError> {
     if sections == 0 {
         return Err(QualityError::Invalid("--sections must be at least 1".into()));
     }

@@ -4,7 +4,7 @@
 //! Uses `engine` and `config`; nothing here serves members.
 
 pub mod bench;
-pub mod eval;
+pub(crate) mod eval;
 pub mod generate;
 
 use std::path::PathBuf;

@@ -24,16 +24,16 @@ pub struct RebuildReport {
     pub changed: Vec<String>,
     /// True when the content hash is the same as before.
     pub unchanged: bool,
-    pub units: usize,
+    pub(crate) units: usize,
     /// Loading, indexing and the quality gate together.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
     /// Warnings that did not prevent the rebuild.
     pub warnings: Vec<Diagnostic>,
 }
 
 impl RebuildReport {
     /// One line for logs and replies.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let millis = self.duration.as_secs_f64() * 1000.0;
         if self.unchanged {
             return format!("Nothing changed ({} units, checked in {millis:.1} ms).", self.units);
@@ -86,14 +86,14 @@ impl Host {
         self.current.load_full()
     }
 
-    pub fn dir(&self) -> &std::path::Path {
+    pub(crate) fn dir(&self) -> &std::path::Path {
         &self.dir
     }
 
     /// Rebuilds from disk and publishes if the new snapshot is valid and
     /// `accept` agrees (a quality gate); otherwise keeps the current one.
     /// Blocking: call from a blocking thread in async code.
-    pub fn rebuild_with(
+    pub(crate) fn rebuild_with(
         &self,
         accept: impl FnOnce(&Snapshot) -> Result<(), String>,
     ) -> Result<RebuildReport, RebuildError> {
@@ -117,7 +117,7 @@ impl Host {
         Ok(report)
     }
 
-    pub fn rebuild(&self) -> Result<RebuildReport, RebuildError> {
+    pub(crate) fn rebuild(&self) -> Result<RebuildReport, RebuildError> {
         self.rebuild_with(|_| Ok(()))
     }
 }

@@ -42,7 +42,7 @@ pub enum ReindexError {
 }
 
 /// What a rebuild came to: the report of a published (or unchanged) snapshot, or why it was refused.
-pub type Outcome = Result<RebuildReport, RebuildError>;
+pub(crate) type Outcome = Result<RebuildReport, RebuildError>;
 
 /// A check every new snapshot must pass before it is published.
 pub type Gate = Box<dyn Fn(&Snapshot) -> Result<(), String> + Send + Sync>;
@@ -125,10 +125,6 @@ impl Reindexer {
         Reindexer { inner: Arc::new(Inner { shared, watcher: Mutex::new(None), sighup: Mutex::new(None) }) }
     }
 
-    pub fn host(&self) -> &Arc<Host> {
-        &self.inner.shared.host
-    }
-
     /// Requests a rebuild and returns at once.
     pub fn trigger(&self) {
         self.inner.shared.request();
@@ -155,7 +151,7 @@ impl Reindexer {
 
     /// Calls `on_outcome` after every finished rebuild, from a tokio task
     /// (metrics count them). Needs a tokio runtime.
-    pub fn on_outcome(&self, on_outcome: impl Fn(&Outcome) + Send + 'static) {
+    pub(crate) fn on_outcome(&self, on_outcome: impl Fn(&Outcome) + Send + 'static) {
         let mut done = self.inner.shared.done.subscribe();
         tokio::spawn(async move {
             while done.changed().await.is_ok() {
@@ -185,7 +181,7 @@ impl Reindexer {
 
     /// Watches the host's folder (recursively, by events or by polling as
     /// configured) and requests a rebuild on every change. Replaces an earlier watcher.
-    pub fn watch(&self) -> Result<(), ReindexError> {
+    pub(crate) fn watch(&self) -> Result<(), ReindexError> {
         let dir = std::path::absolute(self.inner.shared.host.dir())?;
         let (stop, stopped) = mpsc::channel();
         let shared = Arc::clone(&self.inner.shared);
@@ -197,7 +193,7 @@ impl Reindexer {
 
     /// Requests a rebuild on every SIGHUP. Needs a tokio runtime (the listener is a task on it).
     #[cfg(unix)]
-    pub fn listen_for_sighup(&self) -> Result<(), ReindexError> {
+    pub(crate) fn listen_for_sighup(&self) -> Result<(), ReindexError> {
         use tokio::signal::unix::{signal, SignalKind};
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| ReindexError::NoRuntime)?;
         // Registered here, not in the task, so a SIGHUP right after this returns is not lost (or fatal).
@@ -219,27 +215,27 @@ impl Reindexer {
     }
 
     #[cfg(not(unix))]
-    pub fn listen_for_sighup(&self) -> Result<(), ReindexError> {
+    pub(crate) fn listen_for_sighup(&self) -> Result<(), ReindexError> {
         Ok(())
     }
 }
 
 /// The optional `[reindex] eval` check: a question set the new snapshot must pass.
 #[derive(Clone, Debug)]
-pub struct QualityGate {
-    pub path: PathBuf,
+pub(crate) struct QualityGate {
+    pub(crate) path: PathBuf,
     /// Least share of cases that must pass, 0 to 1.
-    pub min_pass: f64,
+    pub(crate) min_pass: f64,
 }
 
 impl QualityGate {
-    pub fn from_config(config: &ReindexConfig) -> Option<QualityGate> {
+    pub(crate) fn from_config(config: &ReindexConfig) -> Option<QualityGate> {
         config.eval.as_ref().map(|path| QualityGate { path: path.clone(), min_pass: config.min_pass })
     }
 
     /// Runs the question set (read afresh, so edits to it count) against `snapshot`.
     /// `Ok` holds a one-line summary; `Err` the summary and one line per failing question.
-    pub fn judge(&self, snapshot: &Snapshot) -> Result<String, String> {
+    pub(crate) fn judge(&self, snapshot: &Snapshot) -> Result<String, String> {
         let set = QuestionSet::load(&self.path).map_err(|err| format!("quality gate: {err}"))?;
         let report = eval::run(snapshot, &set);
         let summary = format!(

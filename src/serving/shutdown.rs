@@ -113,20 +113,16 @@ impl InFlight {
     }
 
     /// Stops admitting new replies.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.state.send_modify(|(closed, _)| *closed = true);
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.state.borrow().0
-    }
-
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.state.borrow().1
     }
 
     /// Waits up to `deadline` for replies in flight to finish; returns how many did not.
-    pub async fn wait_idle(&self, deadline: Duration) -> usize {
+    pub(crate) async fn wait_idle(&self, deadline: Duration) -> usize {
         let mut changes = self.state.subscribe();
         let _ = tokio::time::timeout(deadline, changes.wait_for(|(_, count)| *count == 0)).await;
         self.count()

@@ -5,8 +5,8 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use transition_bot::cli::AskJson;
-use transition_bot::conversation::commands::{self, Command as BotCommand};
-use transition_bot::conversation::reply::{count, limits};
+use transition_bot::conversation::commands::{self, Command as BotCommand, COMMANDS};
+use transition_bot::conversation::reply::{count, limits, Reply};
 use transition_bot::engine::answer;
 use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::engine::snapshot::Snapshot;
@@ -93,6 +93,46 @@ proptest! {
     fn any_question_gets_a_reply(question in hostile()) {
         check(&question);
     }
+}
+
+/// The reply a member gets for one typed line, fitted for delivery.
+fn delivered(line: &str) -> Reply {
+    let reply = match commands::parse_chat_line(line) {
+        Ok(command) => commands::run(snapshot(), &command).unwrap_or_else(|err| Reply::notice(err.0)),
+        Err(err) => Reply::notice(err.0),
+    };
+    reply.clamp()
+}
+
+/// Hostile text, and text far longer than any option allows.
+fn argument() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => hostile(),
+        1 => (1usize..6000, proptest::sample::select(vec!["x", "é", "🦀", "testing ", "<@1> "]))
+            .prop_map(|(n, unit)| unit.repeat(n)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    /// Every command of the table, with any argument, replies within every
+    /// one of Discord's limits, errors included.
+    #[test]
+    fn every_command_with_any_argument_fits_discord(index in 0..COMMANDS.len(), argument in argument()) {
+        let line = format!("/{} {argument}", COMMANDS[index].name);
+        let violations = delivered(&line).limit_violations();
+        prop_assert!(violations.is_empty(), "{line:?}: {violations:?}");
+    }
+}
+
+/// Regression (layers issue): an unknown 2,500-character dimension made a
+/// 2,714-character error reply that Discord refused.
+#[test]
+fn an_error_about_a_huge_dimension_fits_discord() {
+    let reply = delivered(&format!("/compare {}", "d".repeat(2500)));
+    assert!(reply.limit_violations().is_empty(), "{:?}", reply.limit_violations());
+    assert!(reply.to_text().contains("No dimension matches"), "{}", reply.to_text());
 }
 
 #[test]

@@ -14,10 +14,11 @@ use crate::support::knowledge_dir;
 use transition_bot::config::StorageConfig;
 use transition_bot::engine::answer;
 use transition_bot::engine::snapshot::Snapshot;
+use transition_bot::ops::events::{QuestionEvent, Surface, VoteEvent};
 use transition_bot::ops::health::Health;
 use transition_bot::ops::metrics::{self, Metrics};
 use transition_bot::ops::storage::{self, Storage, StorageError, StorageOptions};
-use transition_bot::ops::telemetry::{QuestionEvent, Surface, Telemetry, VoteEvent};
+use transition_bot::ops::telemetry::Telemetry;
 use transition_bot::serving::host::Host;
 use transition_bot::serving::shutdown::{self, InFlight, ShutdownSignal, Signal};
 

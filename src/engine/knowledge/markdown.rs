@@ -91,7 +91,7 @@ pub(super) fn parse_file(name: &str, text: &str, knowledge: &mut Knowledge, diag
 
 /// Lowercase ASCII-alphanumeric words joined by `-`, for ids. Non-ASCII
 /// letters are kept so headings in any language still give distinct ids.
-pub fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut out = String::new();
     for ch in text.chars().flat_map(char::to_lowercase) {
         if ch.is_alphanumeric() {

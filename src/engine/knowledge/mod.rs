@@ -11,12 +11,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use markdown::slug;
-
 /// What a unit is, which decides how it is shown and what it answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum UnitKind {
+pub(crate) enum UnitKind {
     /// A paragraph-sized passage of an ordinary section.
     Section,
     /// A question and its answer.
@@ -30,7 +28,7 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             UnitKind::Section => "section",
             UnitKind::Faq => "faq",
@@ -61,81 +59,81 @@ impl fmt::Display for Location {
 pub struct Unit {
     /// Stable id, `file-stem/heading-slug` plus `-N` for later passages.
     pub id: String,
-    pub kind: UnitKind,
+    pub(crate) kind: UnitKind,
     /// The heading, question, dimension or phase title.
-    pub title: String,
+    pub(crate) title: String,
     /// Heading path from the document title down to `title`.
-    pub breadcrumb: Vec<String>,
+    pub(crate) breadcrumb: Vec<String>,
     /// The passage itself, as plain text with `- ` list items.
     pub text: String,
     /// Extra search terms and synonyms. Indexed, never shown.
-    pub keywords: Vec<String>,
+    pub(crate) keywords: Vec<String>,
     /// Other ways members ask what this unit answers. Indexed like titles.
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
     /// Roadmap phases this unit relates to.
-    pub phases: Vec<u8>,
+    pub(crate) phases: Vec<u8>,
     /// Name of the document it comes from, shown to members.
-    pub source: String,
-    pub location: Location,
+    pub(crate) source: String,
+    pub(crate) location: Location,
 }
 
 /// One phase of the roadmap.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Phase {
-    pub number: u8,
-    pub title: String,
+pub(crate) struct Phase {
+    pub(crate) number: u8,
+    pub(crate) title: String,
     /// First paragraph: the one-line summary.
-    pub summary: String,
+    pub(crate) summary: String,
     /// Further paragraphs.
-    pub details: Vec<String>,
+    pub(crate) details: Vec<String>,
     /// The paragraph introducing the list, such as "Key activities include:".
-    pub activities_label: Option<String>,
-    pub activities: Vec<String>,
+    pub(crate) activities_label: Option<String>,
+    pub(crate) activities: Vec<String>,
     /// Inclusive month range, when the roadmap gives its length in months.
-    pub months: Option<(u32, u32)>,
+    pub(crate) months: Option<(u32, u32)>,
     /// Index of this phase's unit in `Knowledge::units`.
-    pub unit: usize,
+    pub(crate) unit: usize,
 }
 
 /// The roadmap: an overview and its numbered phases.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Roadmap {
-    pub title: String,
-    pub months: Option<u32>,
+pub(crate) struct Roadmap {
+    pub(crate) title: String,
+    pub(crate) months: Option<u32>,
     /// Index of the overview unit in `Knowledge::units`.
-    pub overview: usize,
-    pub phases: Vec<Phase>,
+    pub(crate) overview: usize,
+    pub(crate) phases: Vec<Phase>,
 }
 
 /// One row of the comparison table.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ComparisonRow {
-    pub dimension: String,
-    pub cells: Vec<String>,
-    pub unit: usize,
+pub(crate) struct ComparisonRow {
+    pub(crate) dimension: String,
+    pub(crate) cells: Vec<String>,
+    pub(crate) unit: usize,
 }
 
 /// The comparison table (for example software engineer vs AI engineer).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Comparison {
-    pub title: String,
+pub(crate) struct Comparison {
+    pub(crate) title: String,
     /// Column names after the dimension column.
-    pub columns: Vec<String>,
-    pub rows: Vec<ComparisonRow>,
+    pub(crate) columns: Vec<String>,
+    pub(crate) rows: Vec<ComparisonRow>,
     /// Index of the whole-table unit in `Knowledge::units`.
-    pub unit: usize,
+    pub(crate) unit: usize,
 }
 
 /// Everything loaded from a knowledge folder.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Knowledge {
     pub units: Vec<Unit>,
-    pub roadmap: Option<Roadmap>,
-    pub comparison: Option<Comparison>,
+    pub(crate) roadmap: Option<Roadmap>,
+    pub(crate) comparison: Option<Comparison>,
     /// Indices of FAQ units, in file order.
-    pub faq: Vec<usize>,
+    pub(crate) faq: Vec<usize>,
     /// Query expansions: a word members use mapped to words the content uses.
-    pub synonyms: BTreeMap<String, Vec<String>>,
+    pub(crate) synonyms: BTreeMap<String, Vec<String>>,
 }
 
 impl Knowledge {
@@ -143,24 +141,24 @@ impl Knowledge {
         self.units.iter().find(|unit| unit.id == id)
     }
 
-    pub fn phase(&self, number: u8) -> Option<&Phase> {
+    pub(crate) fn phase(&self, number: u8) -> Option<&Phase> {
         self.roadmap.as_ref()?.phases.iter().find(|p| p.number == number)
     }
 
     /// What this knowledge base is about: the title of its first document,
     /// for help texts and command descriptions (any folder works, so no topic is hard-coded).
-    pub fn title(&self) -> &str {
+    pub(crate) fn title(&self) -> &str {
         self.units.first().and_then(|unit| unit.breadcrumb.first()).map_or("this knowledge base", String::as_str)
     }
 
     /// Phase numbers in roadmap order; empty without a roadmap.
-    pub fn phase_numbers(&self) -> Vec<u8> {
+    pub(crate) fn phase_numbers(&self) -> Vec<u8> {
         self.roadmap.iter().flat_map(|roadmap| roadmap.phases.iter().map(|phase| phase.number)).collect()
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
+pub(crate) enum Severity {
     Warning,
     Error,
 }
@@ -168,17 +166,17 @@ pub enum Severity {
 /// A problem found in the knowledge folder.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     pub location: Location,
     pub message: String,
 }
 
 impl Diagnostic {
-    pub fn error(file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error(file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Severity::Error, file, line, message)
     }
 
-    pub fn warning(file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn warning(file: &str, line: usize, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Severity::Warning, file, line, message)
     }
 
@@ -252,7 +250,7 @@ pub fn load(dir: &Path) -> (Knowledge, Vec<Diagnostic>) {
 
 /// Parses already-read files given as `(name, text)`; the core of `load`,
 /// separate so tests and benchmarks need no file system.
-pub fn parse_sources(sources: &[(String, String)]) -> (Knowledge, Vec<Diagnostic>) {
+pub(crate) fn parse_sources(sources: &[(String, String)]) -> (Knowledge, Vec<Diagnostic>) {
     let mut knowledge = Knowledge::default();
     let mut diagnostics = Vec::new();
     for (name, text) in sources {

@@ -44,17 +44,17 @@ pub struct Hit {
     /// more of the question beats one that repeats a single word.
     pub score: f32,
     /// Share (0 to 1) of the question's weight this unit contains.
-    pub coverage: f32,
+    pub(crate) coverage: f32,
 }
 
 /// One informative word of a question, with the index terms that count as it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct QueryTerm {
-    pub word: String,
+pub(crate) struct QueryTerm {
+    pub(crate) word: String,
     /// Stems that match this word: its own, a typo correction, synonyms.
-    pub stems: Vec<String>,
+    pub(crate) stems: Vec<String>,
     /// Inverse document frequency: how much this word says.
-    pub weight: f32,
+    pub(crate) weight: f32,
 }
 
 /// A tantivy index over one `Knowledge`, with the statistics coverage needs.
@@ -137,13 +137,8 @@ impl SearchIndex {
         })
     }
 
-    /// Number of distinct indexed words, for reports.
-    pub fn vocabulary_size(&self) -> usize {
-        self.statistics.vocabulary.len()
-    }
-
     /// Splits a question into weighted terms (see the module docs).
-    pub fn analyze(&self, question: &str) -> Vec<QueryTerm> {
+    pub(crate) fn analyze(&self, question: &str) -> Vec<QueryTerm> {
         let mut stemmer = self.stemmer.clone();
         let mut terms: Vec<QueryTerm> = Vec::new();
         for word in words(&strip_discord_markup(question)) {
@@ -190,13 +185,13 @@ impl SearchIndex {
     }
 
     /// The best units for `question`, best first, at most `limit`.
-    pub fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
+    pub(crate) fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
         let terms = self.analyze(question);
         self.search_terms(&terms, limit)
     }
 
     /// Like `search`, for an already analyzed question.
-    pub fn search_terms(&self, terms: &[QueryTerm], limit: usize) -> Vec<Hit> {
+    pub(crate) fn search_terms(&self, terms: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let total_weight: f32 = terms.iter().map(|term| term.weight).sum();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let boosts = [self.boosts.title, self.boosts.keywords, self.boosts.body, self.boosts.asked];
@@ -522,7 +517,7 @@ fn stem_word(stemmer: &mut TextAnalyzer, word: &str) -> String {
 }
 
 /// Lowercased words as tantivy's `SimpleTokenizer` + `LowerCaser` split them.
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty() && word.len() < MAX_WORD_LEN)
         .map(str::to_lowercase)
@@ -542,7 +537,7 @@ fn unit_raw_words(unit: &Unit) -> impl Iterator<Item = &str> + '_ {
 /// Removes what Discord puts in messages but is not the question: user, role
 /// and channel mentions (`<@123>`, `<@&1>`, `<#1>`), custom emoji
 /// (`<:name:1>`), timestamps (`<t:1:R>`) and links.
-pub fn strip_discord_markup(text: &str) -> String {
+pub(crate) fn strip_discord_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('<') {

@@ -15,7 +15,7 @@ const COLOUR: u32 = 0x5865f2;
 
 /// Mentions nobody: not @everyone, @here, roles, users, nor the asker of a
 /// replied-to message, whatever the question or the knowledge text contains.
-pub fn no_pings() -> CreateAllowedMentions {
+pub(crate) fn no_pings() -> CreateAllowedMentions {
     // An empty `parse` list with no ids allows nothing; `replied_user` covers replies.
     CreateAllowedMentions::new().replied_user(false)
 }
@@ -55,7 +55,6 @@ fn components(reply: &Reply) -> Vec<CreateActionRow> {
                         ButtonStyle::Primary => SerenityStyle::Primary,
                         ButtonStyle::Secondary => SerenityStyle::Secondary,
                         ButtonStyle::Success => SerenityStyle::Success,
-                        ButtonStyle::Danger => SerenityStyle::Danger,
                     };
                     CreateButton::new(button.action.custom_id()).label(&button.label).style(style)
                 })
@@ -65,7 +64,7 @@ fn components(reply: &Reply) -> Vec<CreateActionRow> {
         .collect()
 }
 
-pub fn poise_reply(reply: &Reply) -> poise::CreateReply {
+pub(crate) fn poise_reply(reply: &Reply) -> poise::CreateReply {
     let reply = &reply.clone().clamp();
     let mut created = poise::CreateReply::default()
         .ephemeral(reply.ephemeral)
@@ -80,7 +79,7 @@ pub fn poise_reply(reply: &Reply) -> poise::CreateReply {
     created
 }
 
-pub fn message(reply: &Reply) -> serenity::CreateMessage {
+pub(crate) fn message(reply: &Reply) -> serenity::CreateMessage {
     let reply = &reply.clone().clamp();
     let mut created =
         serenity::CreateMessage::new().embeds(embeds(reply)).components(components(reply)).allowed_mentions(no_pings());
@@ -90,7 +89,7 @@ pub fn message(reply: &Reply) -> serenity::CreateMessage {
     created
 }
 
-pub fn interaction_message(reply: &Reply) -> serenity::CreateInteractionResponseMessage {
+pub(crate) fn interaction_message(reply: &Reply) -> serenity::CreateInteractionResponseMessage {
     let reply = &reply.clone().clamp();
     let mut created = serenity::CreateInteractionResponseMessage::new()
         .embeds(embeds(reply))

@@ -14,7 +14,7 @@ use crate::ops::events::{Surface, VoteEvent};
 use crate::ops::telemetry;
 use tracing::Instrument;
 
-pub async fn handle(
+pub(crate) async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
 ) -> Result<(), Error> {
@@ -86,7 +86,7 @@ async fn answer_message(
 
 /// A message reads as a question when it asks one: a question mark, or a
 /// question word first.
-pub fn reads_as_question(text: &str) -> bool {
+pub(crate) fn reads_as_question(text: &str) -> bool {
     let text = strip_discord_markup(text);
     let first =
         text.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();

@@ -9,7 +9,7 @@
 
 mod convert;
 mod events;
-pub mod sharding;
+pub(crate) mod sharding;
 mod slash;
 
 use std::collections::HashMap;
@@ -31,26 +31,26 @@ use crate::serving::reindex::Reindexer;
 use crate::serving::shutdown::{self, InFlight, ShutdownSignal};
 use sharding::ShardPlan;
 
-pub use convert::no_pings;
+pub(crate) use convert::no_pings;
 
 /// Environment variable holding the bot token; never read from files, never printed.
-pub const TOKEN_VAR: &str = "DISCORD_TOKEN";
+pub(crate) const TOKEN_VAR: &str = "DISCORD_TOKEN";
 
 /// Shared by every command and event handler.
-pub struct Data {
-    pub host: Arc<Host>,
-    pub config: Arc<Config>,
-    pub telemetry: Telemetry,
-    pub reindexer: Reindexer,
-    pub health: Arc<Health>,
+pub(crate) struct Data {
+    pub(crate) host: Arc<Host>,
+    pub(crate) config: Arc<Config>,
+    pub(crate) telemetry: Telemetry,
+    pub(crate) reindexer: Reindexer,
+    pub(crate) health: Arc<Health>,
     /// Replies being worked on; closed at shutdown so nothing new starts.
-    pub in_flight: InFlight,
+    pub(crate) in_flight: InFlight,
     /// When each member last had a channel question answered.
     cooldowns: Mutex<HashMap<u64, Instant>>,
 }
 
-pub type Error = anyhow::Error;
-pub type Context<'a> = poise::Context<'a, Data, Error>;
+pub(crate) type Error = anyhow::Error;
+pub(crate) type Context<'a> = poise::Context<'a, Data, Error>;
 
 /// How long shutdown waits for replies in flight.
 const REPLY_DEADLINE: Duration = Duration::from_secs(10);
@@ -58,7 +58,7 @@ const REPLY_DEADLINE: Duration = Duration::from_secs(10);
 /// Connects to Discord and serves until the client stops or a SIGTERM/Ctrl-C
 /// shuts it down gracefully: no new events, replies in flight finished, the
 /// gateway closed, the question log flushed.
-pub async fn serve(config: Config, services: Services) -> anyhow::Result<()> {
+pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<()> {
     // First, so a signal during start-up is not lost.
     let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
     let token = token()?;
@@ -153,7 +153,7 @@ impl Data {
 }
 
 /// The token from the environment; the error names the variable, never a value.
-pub fn token() -> anyhow::Result<String> {
+pub(crate) fn token() -> anyhow::Result<String> {
     let token = std::env::var(TOKEN_VAR).unwrap_or_default().trim().to_string();
     if token.is_empty() {
         anyhow::bail!(
@@ -165,7 +165,7 @@ pub fn token() -> anyhow::Result<String> {
 
 /// Only what the bot uses. MESSAGE_CONTENT is privileged and needed only to
 /// read plain questions in configured channels; mentions carry their content anyway.
-pub fn intents(config: &Config) -> serenity::GatewayIntents {
+pub(crate) fn intents(config: &Config) -> serenity::GatewayIntents {
     let mut intents = serenity::GatewayIntents::GUILDS
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;

@@ -10,7 +10,7 @@ use crate::config::{DiscordConfig, Shards};
 
 /// What to start.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ShardPlan {
+pub(crate) enum ShardPlan {
     /// Ask Discord (`GET /gateway/bot`) and run every shard here: `client.start_autosharded()`.
     Auto,
     /// Run shards `first..=last` of `total`.
@@ -24,7 +24,7 @@ pub enum ShardPlan {
 
 impl ShardPlan {
     /// Shard ids this process runs; unknown until Discord answers for `Auto`.
-    pub fn shard_ids(&self) -> Option<RangeInclusive<u32>> {
+    pub(crate) fn shard_ids(&self) -> Option<RangeInclusive<u32>> {
         match *self {
             ShardPlan::Auto => None,
             ShardPlan::Range { first, last, .. } => Some(first..=last),
@@ -32,7 +32,7 @@ impl ShardPlan {
     }
 
     /// True when this process runs every shard.
-    pub fn is_whole(&self) -> bool {
+    pub(crate) fn is_whole(&self) -> bool {
         match *self {
             ShardPlan::Auto => true,
             ShardPlan::Range { first, last, total } => first == 0 && last + 1 == total,
@@ -42,7 +42,7 @@ impl ShardPlan {
 
 /// Why the configured shards make no plan.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ShardPlanError {
+pub(crate) enum ShardPlanError {
     #[error("discord.shard_range needs a fixed discord.shards total: every process must agree on it, and \"auto\" could differ between them")]
     RangeWithoutTotal,
     #[error("discord.shard_range [{first}, {last}] must lie within 0..{total}")]
@@ -50,7 +50,7 @@ pub enum ShardPlanError {
 }
 
 /// The plan for `config`; an error when `shard_range` is given without a fixed total.
-pub fn plan(config: &DiscordConfig) -> Result<ShardPlan, ShardPlanError> {
+pub(crate) fn plan(config: &DiscordConfig) -> Result<ShardPlan, ShardPlanError> {
     match (&config.shards, config.shard_range) {
         (Shards::Auto, None) => Ok(ShardPlan::Auto),
         (Shards::Auto, Some(_)) => Err(ShardPlanError::RangeWithoutTotal),

@@ -17,7 +17,7 @@ use crate::ops::telemetry;
 use tracing::Instrument;
 
 /// The handlers, described from the command table for `knowledge`.
-pub fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
+pub(crate) fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
     let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), stats()];
     handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect()
 }
@@ -223,7 +223,7 @@ fn is_admin(ctx: Context<'_>) -> bool {
 }
 
 /// Logs the whole error chain and tells the user briefly; the bot keeps running.
-pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+pub(crate) async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
         poise::FrameworkError::Command { error, ctx, .. } => {
             tracing::error!(command = %ctx.command().name, error = format!("{error:#}"), "command failed");
