@@ -7,6 +7,9 @@
 //! word is unknown (typos), stemmed, and turned into a boolean query of term
 //! queries with per-field boosts. No input can make a search fail.
 //!
+//! The pieces live beside this file: `analysis` (words, stems, markup),
+//! `typos` (correction), `statistics` (document frequencies, unit stems).
+//!
 //! BM25 ranks; it cannot say whether anything answers the question at all.
 //! That is `coverage`: the share of the question's informative words (each
 //! weighted by its inverse document frequency, unknown words weighing most
@@ -19,12 +22,21 @@ use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer};
+use tantivy::tokenizer::{RawTokenizer, Stemmer, TextAnalyzer};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term};
 
-use crate::engine::knowledge::{Knowledge, Unit, UnitKind};
+use crate::engine::knowledge::{Knowledge, UnitKind};
 use crate::engine::settings::FieldBoosts;
-use crate::engine::words::{is_common_english, is_stop_word, MAX_WORD_LEN};
+use crate::engine::words::{is_common_english, is_stop_word};
+
+mod analysis;
+mod statistics;
+mod typos;
+
+use analysis::{split_asked, stem_analyzer, stem_word};
+pub(crate) use analysis::{strip_discord_markup, words};
+use statistics::Statistics;
+use typos::Typos;
 
 /// Share of an unknown word's weight kept when the word is common English.
 const COMMON_UNKNOWN_SHARE: f32 = 0.3;
@@ -66,8 +78,7 @@ pub struct SearchIndex {
     boosts: FieldBoosts,
     stemmer: TextAnalyzer,
     statistics: Statistics,
-    /// Surface words bucketed by length in chars, so correction scans few.
-    words_by_length: Vec<LengthBucket>,
+    typos: Typos,
     synonyms: HashMap<String, Vec<String>>,
     // Kept so the searcher's segments stay alive with this index.
     _reader: IndexReader,
@@ -107,21 +118,7 @@ impl SearchIndex {
             .map(|segment| segment.fast_fields().u64("unit"))
             .collect::<tantivy::Result<Vec<_>>>()?;
         let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
-        let mut sorted_words: Vec<Vec<String>> = Vec::new();
-        for word in statistics.vocabulary.keys() {
-            let length = word.chars().count();
-            if sorted_words.len() <= length {
-                sorted_words.resize(length + 1, Vec::new());
-            }
-            sorted_words[length].push(word.clone());
-        }
-        let words_by_length = sorted_words
-            .into_iter()
-            .map(|mut words| {
-                words.sort();
-                LengthBucket { masks: words.iter().map(|word| char_mask(word)).collect(), words }
-            })
-            .collect();
+        let typos = Typos::new(statistics.vocabulary.keys());
         let synonyms =
             knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
         Ok(SearchIndex {
@@ -131,7 +128,7 @@ impl SearchIndex {
             boosts,
             stemmer,
             statistics,
-            words_by_length,
+            typos,
             synonyms,
             _reader: reader,
         })
@@ -152,7 +149,7 @@ impl SearchIndex {
             });
             match known {
                 Some(stem) => stems.push(stem),
-                None => match self.correct(&word) {
+                None => match self.typos.correct(&word, &self.statistics) {
                     // A misspelt filler word ("dose" for "does") is still filler.
                     Some(corrected) if is_stop_word(&corrected) => continue,
                     Some(corrected) => stems.extend(self.statistics.stem_of(&corrected).map(str::to_string)),
@@ -248,74 +245,6 @@ impl SearchIndex {
         let doc_freq = doc_freq as f32;
         (1.0 + (units - doc_freq + 0.5) / (doc_freq + 0.5)).ln()
     }
-
-    /// The indexed word closest to an unknown `word`, if one is within a typo
-    /// or two: distance 1 for words of 5 to 7 letters (only a swap of two
-    /// letters for four-letter words), 2 from 8 letters.
-    /// Ties go to the more common word.
-    fn correct(&self, word: &str) -> Option<String> {
-        let length = word.chars().count();
-        let max_distance = match length {
-            0..=3 => return None,
-            4..=7 => 1,
-            _ => 2,
-        };
-        let word_chars = CharBuffer::new(word)?;
-        let word_mask = char_mask(word);
-        let mut best: Option<(usize, u32, &String)> = None;
-        for bucket in self.words_by_length.iter().take(length + max_distance + 1).skip(length - max_distance) {
-            for (&mask, candidate) in bucket.masks.iter().zip(&bucket.words) {
-                // Every distinct letter one word has and the other lacks costs an
-                // edit: a cheap lower bound that skips most of the vocabulary.
-                if more_bits_than(word_mask & !mask, max_distance) || more_bits_than(mask & !word_mask, max_distance) {
-                    continue;
-                }
-                let Some(candidate_chars) = CharBuffer::new(candidate) else { continue };
-                let Some(distance) = bounded_osa_distance(word_chars.chars(), candidate_chars.chars(), max_distance)
-                else {
-                    continue;
-                };
-                // Short words are too close to too many others ("earn" is one typo
-                // from "learn"), so four-letter words only get swapped letters fixed.
-                if length == 4 && !is_transposition(word, candidate) {
-                    continue;
-                }
-                let frequency =
-                    self.statistics.stem_of(candidate).and_then(|stem| self.statistics.doc_freq(stem)).unwrap_or(0);
-                let better = best.is_none_or(|(d, f, _)| distance < d || (distance == d && frequency > f));
-                if better {
-                    best = Some((distance, frequency, candidate));
-                }
-            }
-        }
-        best.map(|(_, _, word)| word.clone())
-    }
-}
-
-/// Longest word in chars that `words` yields (it keeps words under `MAX_WORD_LEN` bytes).
-const MAX_WORD_CHARS: usize = MAX_WORD_LEN;
-
-/// A word's chars on the stack: typo correction compares a question word with
-/// thousands of candidates, and must not allocate for each.
-struct CharBuffer {
-    chars: [char; MAX_WORD_CHARS],
-    len: usize,
-}
-
-impl CharBuffer {
-    /// `None` for words longer than any indexed word.
-    fn new(word: &str) -> Option<CharBuffer> {
-        let mut buffer = CharBuffer { chars: ['\0'; MAX_WORD_CHARS], len: 0 };
-        for ch in word.chars() {
-            *buffer.chars.get_mut(buffer.len)? = ch;
-            buffer.len += 1;
-        }
-        Some(buffer)
-    }
-
-    fn chars(&self) -> &[char] {
-        &self.chars[..self.len]
-    }
 }
 
 /// Adds every unit to a fresh writer and commits, returning the searcher.
@@ -350,306 +279,9 @@ fn index_units(
     Ok((reader.searcher(), reader))
 }
 
-/// What coverage and typo correction know of the indexed words. Stems are
-/// interned as ids: per-unit sets of strings took most of the memory of a
-/// large knowledge base and much of its build time.
-struct Statistics {
-    /// Every indexed surface word with the id of its stem.
-    vocabulary: HashMap<String, u32>,
-    /// Stems by id.
-    stems: Vec<String>,
-    stem_ids: HashMap<String, u32>,
-    /// Number of units containing each stem, by id.
-    doc_freqs: Vec<u32>,
-    /// The stem ids of each unit, all fields together, sorted and distinct.
-    unit_stems: Vec<Box<[u32]>>,
-}
-
-impl Statistics {
-    fn compute(knowledge: &Knowledge) -> Statistics {
-        let mut stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
-        let mut statistics = Statistics {
-            vocabulary: HashMap::new(),
-            stems: Vec::new(),
-            stem_ids: HashMap::new(),
-            doc_freqs: Vec::new(),
-            unit_stems: Vec::with_capacity(knowledge.units.len()),
-        };
-        let mut lowercase;
-        let mut ids = Vec::new();
-        for unit in &knowledge.units {
-            ids.clear();
-            for word in unit_raw_words(unit) {
-                // Most words are lowercase ASCII already; only the others are
-                // copied (with `to_lowercase`, exactly as `words` does).
-                let word = if word.is_ascii() && !word.bytes().any(|byte| byte.is_ascii_uppercase()) {
-                    word
-                } else {
-                    lowercase = word.to_lowercase();
-                    lowercase.as_str()
-                };
-                let id = match statistics.vocabulary.get(word) {
-                    Some(&id) => id,
-                    None => {
-                        let stem = stem_word(&mut stemmer, word);
-                        let id = statistics.intern(stem);
-                        statistics.vocabulary.insert(word.to_string(), id);
-                        id
-                    }
-                };
-                ids.push(id);
-            }
-            ids.sort_unstable();
-            ids.dedup();
-            for &id in &ids {
-                statistics.doc_freqs[id as usize] += 1;
-            }
-            statistics.unit_stems.push(ids.as_slice().into());
-        }
-        statistics
-    }
-
-    fn intern(&mut self, stem: String) -> u32 {
-        if let Some(&id) = self.stem_ids.get(&stem) {
-            return id;
-        }
-        let id = self.stems.len() as u32;
-        self.stems.push(stem.clone());
-        self.stem_ids.insert(stem, id);
-        self.doc_freqs.push(0);
-        id
-    }
-
-    /// The stem of an indexed surface word.
-    fn stem_of(&self, word: &str) -> Option<&str> {
-        self.vocabulary.get(word).map(|&id| self.stems[id as usize].as_str())
-    }
-
-    /// Number of units containing `stem`; `None` when no unit does.
-    fn doc_freq(&self, stem: &str) -> Option<u32> {
-        self.stem_ids.get(stem).map(|&id| self.doc_freqs[id as usize])
-    }
-}
-
-/// Vocabulary words of one length, sorted, with their `char_mask`s apart so
-/// the scan that rules most of them out reads one dense array.
-#[derive(Clone, Default)]
-struct LengthBucket {
-    masks: Vec<u64>,
-    words: Vec<String>,
-}
-
-/// Whether `bits` has more than `limit` (0 to 2) bits set. Clearing the
-/// lowest bit `limit` times is cheaper than `count_ones`, which compiles to a
-/// slow bit-twiddling loop where the CPU baseline lacks POPCNT.
-fn more_bits_than(mut bits: u64, limit: usize) -> bool {
-    for _ in 0..limit {
-        bits &= bits.wrapping_sub(1);
-    }
-    bits != 0
-}
-
-/// One bit per letter or digit a word contains; other chars share the high
-/// bits, which can only weaken (never break) the lower bound built on it.
-fn char_mask(word: &str) -> u64 {
-    word.chars().fold(0, |mask, ch| {
-        let bit = match ch {
-            'a'..='z' => ch as u32 - 'a' as u32,
-            '0'..='9' => 26 + ch as u32 - '0' as u32,
-            _ => 36 + ch as u32 % 28,
-        };
-        mask | 1 << bit
-    })
-}
-
-/// Optimal string alignment distance (as `strsim::osa_distance`) when it is at
-/// most `max`, else `None`, stopping as soon as no alignment can stay within
-/// `max`: two consecutive rows above it make every later row exceed it too.
-fn bounded_osa_distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
-    let width = b.len() + 1;
-    if width > MAX_WORD_CHARS + 1 || a.len().abs_diff(b.len()) > max {
-        return None;
-    }
-    let mut before_previous = [0usize; MAX_WORD_CHARS + 1];
-    let mut previous = [0usize; MAX_WORD_CHARS + 1];
-    let mut current = [0usize; MAX_WORD_CHARS + 1];
-    for (j, cell) in previous.iter_mut().enumerate().take(width) {
-        *cell = j;
-    }
-    let mut previous_min = 0;
-    for (i, &a_char) in a.iter().enumerate() {
-        current[0] = i + 1;
-        let mut row_min = current[0];
-        for (j, &b_char) in b.iter().enumerate() {
-            let cost = usize::from(a_char != b_char);
-            let mut distance = (current[j] + 1).min(previous[j + 1] + 1).min(previous[j] + cost);
-            if i > 0 && j > 0 && a_char != b_char && a_char == b[j - 1] && b_char == a[i - 1] {
-                distance = distance.min(before_previous[j - 1] + 1);
-            }
-            current[j + 1] = distance;
-            row_min = row_min.min(distance);
-        }
-        if row_min > max && previous_min > max {
-            return None;
-        }
-        previous_min = row_min;
-        std::mem::swap(&mut before_previous, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
-    }
-    let distance = previous[b.len()];
-    (distance <= max).then_some(distance)
-}
-
-/// The analyzer used for indexing; `words` + `stem_word` reproduce it for questions.
-fn stem_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_WORD_LEN))
-        .filter(LowerCaser)
-        .filter(Stemmer::default())
-        .build()
-}
-
-fn stem_word(stemmer: &mut TextAnalyzer, word: &str) -> String {
-    let mut stream = stemmer.token_stream(word);
-    let mut stem = word.to_string();
-    stream.process(&mut |token| stem = token.text.clone());
-    stem
-}
-
-/// Lowercased words as tantivy's `SimpleTokenizer` + `LowerCaser` split them.
-pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty() && word.len() < MAX_WORD_LEN)
-        .map(str::to_lowercase)
-}
-
-/// `words` before lowercasing, borrowed from the text.
-fn raw_words(text: &str) -> impl Iterator<Item = &str> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|word| !word.is_empty() && word.len() < MAX_WORD_LEN)
-}
-
-fn unit_raw_words(unit: &Unit) -> impl Iterator<Item = &str> + '_ {
-    raw_words(&unit.title)
-        .chain(unit.keywords.iter().chain(&unit.aliases).flat_map(|keyword| raw_words(keyword)))
-        .chain(raw_words(&unit.text))
-}
-
-/// Removes what Discord puts in messages but is not the question: user, role
-/// and channel mentions (`<@123>`, `<@&1>`, `<#1>`), custom emoji
-/// (`<:name:1>`), timestamps (`<t:1:R>`) and links.
-pub(crate) fn strip_discord_markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find('<') {
-        out.push_str(&rest[..start]);
-        let tail = &rest[start..];
-        match tail.find('>') {
-            Some(end) if end <= 100 && is_discord_token(&tail[1..end]) => {
-                out.push(' ');
-                rest = &tail[end + 1..];
-            }
-            _ => {
-                out.push('<');
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out.split_whitespace()
-        .filter(|word| !word.starts_with("http://") && !word.starts_with("https://"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn is_discord_token(inner: &str) -> bool {
-    let id = inner.trim_start_matches(['@', '#', '!', '&']);
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if inner.len() != id.len() {
-        return all_digits(id);
-    }
-    // `:name:id`, `a:name:id` (emoji) and `t:123:R` (timestamps).
-    inner.starts_with(':') || inner.starts_with("a:") || inner.starts_with("t:")
-}
-
-/// Splits text into its statements and the questions it asks itself.
-fn split_asked(text: &str) -> (String, String) {
-    let (mut statements, mut questions) = (String::new(), String::new());
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, ch)) = chars.next() {
-        let ends = matches!(ch, '.' | '?' | '!') && chars.peek().is_none_or(|(_, next)| next.is_whitespace());
-        if ends || chars.peek().is_none() {
-            let end = at + ch.len_utf8();
-            let sentence = &text[start..end];
-            let target = if ch == '?' { &mut questions } else { &mut statements };
-            target.push_str(sentence);
-            target.push(' ');
-            start = end;
-        }
-    }
-    (statements, questions)
-}
-
-/// Whether `a` and `b` differ only by swapping two neighbouring letters.
-fn is_transposition(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let differ: Vec<usize> = (0..a.len().min(b.len())).filter(|&i| a[i] != b[i]).collect();
-    a.len() == b.len()
-        && differ.len() == 2
-        && differ[1] == differ[0] + 1
-        && a[differ[0]] == b[differ[1]]
-        && a[differ[1]] == b[differ[0]]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    fn chars(word: &str) -> Vec<char> {
-        word.chars().collect()
-    }
-
-    proptest! {
-        /// The bounded distance is strsim's OSA distance wherever it is within
-        /// the bound, and `None` exactly where it is not; the letter-mask filter
-        /// only ever rejects words that are out of reach.
-        #[test]
-        fn bounded_distance_and_mask_filter_agree_with_strsim(
-            a in "[a-eé0-2]{0,12}",
-            b in "[a-eé0-2]{0,12}",
-            max in 0usize..3,
-        ) {
-            check_distance(&a, &b, max)?;
-        }
-
-        /// The same over two letters, where most pairs are within reach and
-        /// transpositions are common.
-        #[test]
-        fn bounded_distance_agrees_on_near_words(a in "[ab]{0,8}", b in "[ab]{0,8}", max in 0usize..3) {
-            check_distance(&a, &b, max)?;
-        }
-    }
-
-    fn check_distance(a: &str, b: &str, max: usize) -> Result<(), TestCaseError> {
-        let exact = strsim::osa_distance(a, b);
-        prop_assert_eq!(bounded_osa_distance(&chars(a), &chars(b), max), (exact <= max).then_some(exact));
-        let (mask_a, mask_b) = (char_mask(a), char_mask(b));
-        if more_bits_than(mask_a & !mask_b, max) || more_bits_than(mask_b & !mask_a, max) {
-            prop_assert!(exact > max, "filter rejected {a:?} / {b:?} at distance {exact}");
-        }
-        Ok(())
-    }
-
-    #[test]
-    fn bit_limits() {
-        assert!(!more_bits_than(0, 0));
-        assert!(more_bits_than(0b1, 0));
-        assert!(!more_bits_than(0b101, 2));
-        assert!(more_bits_than(0b111, 2));
-        assert!(more_bits_than(1 << 63 | 1, 1));
-    }
-
     #[test]
     fn typo_correction_finds_the_closest_most_common_word() {
         let sources = vec![(
@@ -661,22 +293,10 @@ mod tests {
         let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
         let index = SearchIndex::build(&knowledge, FieldBoosts::default()).expect("index builds");
-        assert_eq!(index.correct("transiton").as_deref(), Some("transition"));
-        assert_eq!(index.correct("portfolo").as_deref(), Some("portfolio"));
-        assert_eq!(index.correct("xyzzyxyzzy"), None);
+        assert_eq!(index.typos.correct("transiton", &index.statistics).as_deref(), Some("transition"));
+        assert_eq!(index.typos.correct("portfolo", &index.statistics).as_deref(), Some("portfolio"));
+        assert_eq!(index.typos.correct("xyzzyxyzzy", &index.statistics), None);
         let terms = index.analyze("how lnog is a transtion?");
         assert!(terms.iter().any(|term| term.word == "transtion" && term.stems == ["transit"]), "{terms:?}");
-    }
-}
-
-#[cfg(test)]
-mod split_tests {
-    use super::split_asked;
-
-    #[test]
-    fn questions_the_text_asks_are_set_apart() {
-        let (statements, questions) = split_asked("Should I move? Am I late?\n\nYes. It is fine! v1.2 works");
-        assert_eq!(questions.split_whitespace().collect::<Vec<_>>(), ["Should", "I", "move?", "Am", "I", "late?"]);
-        assert_eq!(statements.split_whitespace().collect::<Vec<_>>().join(" "), "Yes. It is fine! v1.2 works");
     }
 }
