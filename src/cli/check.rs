@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use crate::config::Config;
 use crate::engine::knowledge::{self, Diagnostic};
 use crate::engine::snapshot::{Snapshot, SnapshotError};
-use crate::serving::reindex::QualityGate;
+use crate::serving::gate::QualityGate;
 
 /// What a check found; `run` prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,19 +16,15 @@
 //! Nothing here knows about Discord or replies: `conversation::admin`
 //! renders outcomes.
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
-
-use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, Debouncer};
 
 use crate::config::ReindexConfig;
 use crate::engine::snapshot::Snapshot;
-use crate::quality::eval::{self, QuestionSet};
+use crate::quality::eval::QuestionSet;
+use crate::serving::gate::QualityGate;
 use crate::serving::host::{Host, RebuildError, RebuildReport};
+use crate::serving::watch::watch_loop;
 
 /// Why reindexing could not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,9 +42,6 @@ pub(crate) type Outcome = Result<RebuildReport, RebuildError>;
 
 /// A check every new snapshot must pass before it is published.
 pub type Gate = Box<dyn Fn(&Snapshot) -> Result<(), String> + Send + Sync>;
-
-/// How often the watcher checks that the folder it watches is still the one at the configured path.
-const RECHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Rebuilds the host's snapshot on request, one rebuild at a time. Cheap to clone;
 /// the worker, watcher and SIGHUP listener stop when the last clone is dropped.
@@ -220,43 +213,6 @@ impl Reindexer {
     }
 }
 
-/// The optional `[reindex] eval` check: a question set the new snapshot must pass.
-#[derive(Clone, Debug)]
-pub(crate) struct QualityGate {
-    pub(crate) path: PathBuf,
-    /// Least share of cases that must pass, 0 to 1.
-    pub(crate) min_pass: f64,
-}
-
-impl QualityGate {
-    pub(crate) fn from_config(config: &ReindexConfig) -> Option<QualityGate> {
-        config.eval.as_ref().map(|path| QualityGate { path: path.clone(), min_pass: config.min_pass })
-    }
-
-    /// Runs the question set (read afresh, so edits to it count) against `snapshot`.
-    /// `Ok` holds a one-line summary; `Err` the summary and one line per failing question.
-    pub(crate) fn judge(&self, snapshot: &Snapshot) -> Result<String, String> {
-        let set = QuestionSet::load(&self.path).map_err(|err| format!("quality gate: {err}"))?;
-        let report = eval::run(snapshot, &set);
-        let summary = format!(
-            "quality gate {}: {} of {} questions pass ({:.0}%, floor {:.0}%)",
-            self.path.display(),
-            report.passed,
-            report.passed + report.failed,
-            report.pass_rate() * 100.0,
-            self.min_pass * 100.0
-        );
-        if report.pass_rate() >= self.min_pass {
-            return Ok(summary);
-        }
-        let mut message = format!("{summary}; the new version is refused. Failing questions:");
-        for failure in report.failures() {
-            let _ = write!(message, "\n\"{}\": {}", failure.question, failure.reason);
-        }
-        Err(message)
-    }
-}
-
 fn stopped() -> RebuildError {
     RebuildError::Refused("the reindexer has stopped; still serving the previous version".into())
 }
@@ -326,16 +282,16 @@ struct WatchThread {
 }
 
 /// State shared by the handles, the worker and the triggers.
-struct Shared {
-    host: Arc<Host>,
-    config: ReindexConfig,
+pub(crate) struct Shared {
+    pub(crate) host: Arc<Host>,
+    pub(crate) config: ReindexConfig,
     requests: Mutex<Requests>,
-    wake: Condvar,
+    pub(crate) wake: Condvar,
     /// The newest finished rebuild, with the request count it covers.
     done: tokio::sync::watch::Sender<Completed>,
-    rebuilds: AtomicU64,
-    rebuilding: AtomicBool,
-    watching: AtomicBool,
+    pub(crate) rebuilds: AtomicU64,
+    pub(crate) rebuilding: AtomicBool,
+    pub(crate) watching: AtomicBool,
 }
 
 struct Requests {
@@ -354,7 +310,7 @@ struct Completed {
 
 impl Shared {
     /// Records a request and wakes the worker; returns the request's number.
-    fn request(&self) -> u64 {
+    pub(crate) fn request(&self) -> u64 {
         let mut requests = self.requests_lock();
         requests.requested += 1;
         let number = requests.requested;
@@ -392,151 +348,5 @@ fn work(shared: &Shared, gate: Option<Gate>) {
         shared.rebuilds.fetch_add(1, Ordering::SeqCst);
         shared.rebuilding.store(false, Ordering::SeqCst);
         shared.done.send_replace(Completed { generation, outcome: Some(outcome) });
-    }
-}
-
-/// The watcher in use; kept only to be dropped.
-enum ActiveWatch {
-    Native(#[allow(dead_code)] Debouncer<RecommendedWatcher>),
-    Poll(#[allow(dead_code)] Debouncer<PollWatcher>),
-}
-
-/// Watches `dir` until `stop` says so or is dropped, re-establishing the watch
-/// whenever the folder at `dir` is replaced, and requesting a rebuild then.
-fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver<()>) {
-    let root_event = Arc::new(AtomicBool::new(false));
-    let mut active: Option<(FolderIdentity, ActiveWatch)> = None;
-    // Problems are logged when they start, not every recheck.
-    let mut missing_logged = false;
-    let mut failure_logged = false;
-    // Set once a watch is lost: whatever the folder holds when it is watched again has not been indexed.
-    let mut rebuild_on_watch = false;
-    loop {
-        let identity = folder_identity(dir);
-        let replaced = root_event.swap(false, Ordering::SeqCst);
-        let stale = match (&active, &identity) {
-            (Some((watched, _)), Some(now)) => watched != now || replaced,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if stale {
-            rebuild_on_watch = true;
-            active = None;
-            shared.watching.store(false, Ordering::SeqCst);
-        }
-        match (&active, identity) {
-            (None, Some(identity)) => match start_watch(shared, dir, &root_event) {
-                Ok(watch) => {
-                    tracing::info!(dir = %dir.display(), poll = shared.config.poll, "watching the knowledge folder");
-                    active = Some((identity, watch));
-                    shared.watching.store(true, Ordering::SeqCst);
-                    missing_logged = false;
-                    failure_logged = false;
-                    if std::mem::take(&mut rebuild_on_watch) {
-                        shared.request();
-                    }
-                }
-                Err(err) if !failure_logged => {
-                    tracing::error!(dir = %dir.display(), "cannot watch the knowledge folder: {err}; retrying");
-                    failure_logged = true;
-                }
-                Err(_) => {}
-            },
-            (None, None) if !missing_logged => {
-                tracing::error!(dir = %dir.display(), "the knowledge folder is missing; still serving the previous version and waiting for it to return");
-                missing_logged = true;
-                // The rebuild fails and reports the missing folder to `/reindex` and the logs.
-                shared.request();
-            }
-            _ => {}
-        }
-        match stop.recv_timeout(RECHECK_INTERVAL) {
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    shared.watching.store(false, Ordering::SeqCst);
-}
-
-fn start_watch(shared: &Arc<Shared>, dir: &Path, root_event: &Arc<AtomicBool>) -> notify::Result<ActiveWatch> {
-    let config = &shared.config;
-    // notify's poller keeps modification times in whole seconds, so a second save within the
-    // same second would go unseen (formatters rewrite right after a save); comparing contents
-    // catches it. Knowledge folders are small Markdown, so hashing them each poll is cheap.
-    let notify_config = notify::Config::default()
-        .with_poll_interval(Duration::from_millis(config.poll_interval_ms.max(10)))
-        .with_compare_contents(true);
-    let debounce = notify_debouncer_mini::Config::default()
-        .with_timeout(Duration::from_millis(config.debounce_ms.max(1)))
-        .with_notify_config(notify_config);
-    let handler = {
-        let shared = Arc::clone(shared);
-        let root = dir.to_path_buf();
-        let root_event = Arc::clone(root_event);
-        move |result: DebounceEventResult| match result {
-            Ok(events) => {
-                if events.iter().any(|event| event.path == root) {
-                    // The folder itself was removed or moved: the watch loop re-checks it now.
-                    root_event.store(true, Ordering::SeqCst);
-                }
-                if events.iter().any(|event| is_content_path(&root, &event.path)) {
-                    shared.request();
-                }
-            }
-            Err(err) => tracing::warn!("file watcher error: {err}"),
-        }
-    };
-    let watch = if config.poll {
-        let mut debouncer = new_debouncer_opt::<_, PollWatcher>(debounce, handler)?;
-        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
-        ActiveWatch::Poll(debouncer)
-    } else {
-        let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher>(debounce, handler)?;
-        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
-        ActiveWatch::Native(debouncer)
-    };
-    Ok(watch)
-}
-
-/// Hidden files (editor swap files, `.git`) are not loaded, so changes to them need no rebuild.
-fn is_content_path(root: &Path, path: &Path) -> bool {
-    match path.strip_prefix(root) {
-        Ok(relative) => !relative.components().any(|part| part.as_os_str().to_string_lossy().starts_with('.')),
-        Err(_) => true,
-    }
-}
-
-/// Which folder is at a path, so a replaced folder is noticed even where no event says so.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct FolderIdentity {
-    #[cfg(unix)]
-    device_and_inode: (u64, u64),
-}
-
-fn folder_identity(dir: &Path) -> Option<FolderIdentity> {
-    let metadata = std::fs::metadata(dir).ok().filter(std::fs::Metadata::is_dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        Some(FolderIdentity { device_and_inode: (metadata.dev(), metadata.ino()) })
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = metadata;
-        Some(FolderIdentity {})
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn hidden_paths_are_not_content() {
-        let root = Path::new("/k");
-        assert!(is_content_path(root, Path::new("/k/article.md")));
-        assert!(is_content_path(root, Path::new("/k")));
-        assert!(!is_content_path(root, Path::new("/k/.article.md.swp")));
-        assert!(!is_content_path(root, Path::new("/k/.git/index")));
     }
 }
