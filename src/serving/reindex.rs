@@ -24,7 +24,7 @@ use crate::engine::snapshot::Snapshot;
 use crate::quality::eval::QuestionSet;
 use crate::serving::gate::QualityGate;
 use crate::serving::host::{Host, RebuildError, RebuildReport};
-use crate::serving::watch::watch_loop;
+use crate::serving::watch::{watch_loop, Watcher};
 
 /// Why reindexing could not start.
 #[derive(Debug, thiserror::Error)]
@@ -282,16 +282,16 @@ struct WatchThread {
 }
 
 /// State shared by the handles, the worker and the triggers.
-pub(crate) struct Shared {
-    pub(crate) host: Arc<Host>,
-    pub(crate) config: ReindexConfig,
+struct Shared {
+    host: Arc<Host>,
+    config: ReindexConfig,
     requests: Mutex<Requests>,
-    pub(crate) wake: Condvar,
+    wake: Condvar,
     /// The newest finished rebuild, with the request count it covers.
     done: tokio::sync::watch::Sender<Completed>,
-    pub(crate) rebuilds: AtomicU64,
-    pub(crate) rebuilding: AtomicBool,
-    pub(crate) watching: AtomicBool,
+    rebuilds: AtomicU64,
+    rebuilding: AtomicBool,
+    watching: AtomicBool,
 }
 
 struct Requests {
@@ -308,9 +308,23 @@ struct Completed {
     outcome: Option<Outcome>,
 }
 
+impl Watcher for Shared {
+    fn config(&self) -> &ReindexConfig {
+        &self.config
+    }
+
+    fn set_watching(&self, watching: bool) {
+        self.watching.store(watching, Ordering::SeqCst);
+    }
+
+    fn request(&self) {
+        Shared::request(self);
+    }
+}
+
 impl Shared {
     /// Records a request and wakes the worker; returns the request's number.
-    pub(crate) fn request(&self) -> u64 {
+    fn request(&self) -> u64 {
         let mut requests = self.requests_lock();
         requests.requested += 1;
         let number = requests.requested;

@@ -11,7 +11,16 @@ use std::time::Duration;
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, Debouncer};
 
-use crate::serving::reindex::Shared;
+use crate::config::ReindexConfig;
+
+/// What the watch works for: the reindex settings, a flag it keeps up to date
+/// ("watching"), and how to ask for a rebuild. Implemented by the reindexer,
+/// so this module needs none of its internals.
+pub(crate) trait Watcher: Send + Sync + 'static {
+    fn config(&self) -> &ReindexConfig;
+    fn set_watching(&self, watching: bool);
+    fn request(&self);
+}
 
 /// How often the watcher checks that the folder it watches is still the one at the configured path.
 const RECHECK_INTERVAL: Duration = Duration::from_millis(500);
@@ -24,7 +33,7 @@ enum ActiveWatch {
 
 /// Watches `dir` until `stop` says so or is dropped, re-establishing the watch
 /// whenever the folder at `dir` is replaced, and requesting a rebuild then.
-pub(crate) fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver<()>) {
+pub(crate) fn watch_loop<W: Watcher>(shared: &Arc<W>, dir: &Path, stop: &mpsc::Receiver<()>) {
     let root_event = Arc::new(AtomicBool::new(false));
     let mut active: Option<(FolderIdentity, ActiveWatch)> = None;
     // Problems are logged when they start, not every recheck.
@@ -43,14 +52,14 @@ pub(crate) fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver
         if stale {
             rebuild_on_watch = true;
             active = None;
-            shared.watching.store(false, Ordering::SeqCst);
+            shared.set_watching(false);
         }
         match (&active, identity) {
             (None, Some(identity)) => match start_watch(shared, dir, &root_event) {
                 Ok(watch) => {
-                    tracing::info!(dir = %dir.display(), poll = shared.config.poll, "watching the knowledge folder");
+                    tracing::info!(dir = %dir.display(), poll = shared.config().poll, "watching the knowledge folder");
                     active = Some((identity, watch));
-                    shared.watching.store(true, Ordering::SeqCst);
+                    shared.set_watching(true);
                     missing_logged = false;
                     failure_logged = false;
                     if std::mem::take(&mut rebuild_on_watch) {
@@ -76,11 +85,11 @@ pub(crate) fn watch_loop(shared: &Arc<Shared>, dir: &Path, stop: &mpsc::Receiver
             Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    shared.watching.store(false, Ordering::SeqCst);
+    shared.set_watching(false);
 }
 
-fn start_watch(shared: &Arc<Shared>, dir: &Path, root_event: &Arc<AtomicBool>) -> notify::Result<ActiveWatch> {
-    let config = &shared.config;
+fn start_watch<W: Watcher>(shared: &Arc<W>, dir: &Path, root_event: &Arc<AtomicBool>) -> notify::Result<ActiveWatch> {
+    let config = shared.config();
     // notify's poller keeps modification times in whole seconds, so a second save within the
     // same second would go unseen (formatters rewrite right after a save); comparing contents
     // catches it. Knowledge folders are small Markdown, so hashing them each poll is cheap.
