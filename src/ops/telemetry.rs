@@ -3,8 +3,8 @@
 //! Front ends describe what happened in these events and hand them to a
 //! `Telemetry`; it logs them with tracing, counts them in `Metrics` and
 //! queues them for the question log in `Storage` (each optional). Front ends
-//! never talk to storage or metrics directly, and none of this can block or
-//! fail a reply.
+//! record only through here; they read the log (the admin `/stats`) through
+//! `Telemetry::storage`. None of this can block or fail a reply.
 
 use tracing::field::Empty;
 use tracing::Span;

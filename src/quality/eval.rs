@@ -1,6 +1,6 @@
 //! Question sets with expected phrases, run against a snapshot.
 //!
-//! The format is `shared/eval/questions.toml`'s: `[[case]]` tables with a
+//! The format is that of the public question set (`tests/public-questions.toml`): `[[case]]` tables with a
 //! `question` and either `expect_any` (the answer's main passage contains one
 //! of these, case-insensitive, whitespace folded) or `expect_none = true`
 //! (the bot must decline), and optionally the `phase` it should point to.
