@@ -247,7 +247,7 @@ impl Config {
                 bail!("discord.{key}: Discord ids are never 0");
             }
         }
-        if !(0.0..=1.0).contains(&self.answer.min_confidence) {
+        if self.answer.min_confidence.is_some_and(|value| !(0.0..=1.0).contains(&value)) {
             bail!("answer.min_confidence must be between 0 and 1");
         }
         if !(0.0..=1.0).contains(&self.reindex.min_pass) {
@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(config.discord.proxy_url.as_deref(), Some("http://127.0.0.1:9"));
         assert_eq!(config.discord.shards, Shards::Auto);
         assert_eq!(config.discord.guild_ids, [1, 2]);
-        assert_eq!(config.answer.min_confidence, 0.7);
+        assert_eq!(config.answer.min_confidence, Some(0.7));
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::cli::output::line;
 use crate::cli::service;
 use crate::config::Config;
 use crate::conversation::answering::{self, Place};
-use crate::engine::answer::Answer;
+use crate::engine::answer::{candidates, Answer};
+use crate::engine::decision::Decision;
 use crate::engine::snapshot::Snapshot;
 use crate::ops::events::Surface;
 use crate::ops::telemetry::Telemetry;
@@ -37,6 +38,20 @@ pub struct AskJson {
     pub(crate) reply: String,
     pub(crate) hits: Vec<HitJson>,
     pub(crate) pointers: Vec<PointerJson>,
+    /// The decision's probability that the answer (or the closest passage) answers.
+    pub(crate) confidence: f32,
+    /// Ids of the passages answering further questions of the message.
+    pub(crate) more: Vec<String>,
+    /// How the decision read the message: the whole, then each asking segment.
+    pub(crate) candidates: Vec<CandidateJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CandidateJson {
+    pub(crate) text: String,
+    pub(crate) probability: f32,
+    pub(crate) top: Option<String>,
+    pub(crate) coverage: f32,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +92,25 @@ impl AskJson {
             .filter_map(|&n| snapshot.knowledge.phase(n))
             .map(|p| PointerJson { phase: p.number, title: p.title.clone() })
             .collect();
-        AskJson { question: answer.question.clone(), answered: answer.answered, reply, hits, pointers }
+        let more = answer.more.iter().map(|part| units[part.hit.unit].id.clone()).collect();
+        let candidates = candidates(snapshot, &answer.question, Decision::shipped())
+            .into_iter()
+            .map(|candidate| CandidateJson {
+                top: candidate.hits.first().map(|hit| units[hit.unit].id.clone()),
+                coverage: candidate.features.coverage,
+                probability: candidate.probability,
+                text: candidate.text,
+            })
+            .collect();
+        AskJson {
+            question: answer.question.clone(),
+            answered: answer.answered,
+            reply,
+            hits,
+            pointers,
+            confidence: answer.confidence,
+            more,
+            candidates,
+        }
     }
 }

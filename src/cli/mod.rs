@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::conversation::commands::{self, Command};
 use crate::ops::stats::Window;
 use crate::quality::eval::{self, QuestionSet};
-use crate::quality::{bench, generate};
+use crate::quality::{bench, fit, generate};
 
 pub use ask::AskJson;
 use output::line;
@@ -74,6 +74,18 @@ pub(crate) enum CliCommand {
         file: PathBuf,
         #[arg(long)]
         json: bool,
+    },
+    /// Fit the answer decision on question files and print (or write) the decision file.
+    Fit {
+        /// Question files to fit on (never the held-out test split).
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// Largest share of off-topic cases that may be answered at the chosen threshold.
+        #[arg(long, default_value_t = 0.02, value_name = "SHARE")]
+        max_off_topic: f64,
+        /// Write the decision file here instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
     Stats {
@@ -144,6 +156,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Serve => return service::serve(config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
         CliCommand::Check => return check::run(&config),
+        CliCommand::Fit { files, max_off_topic, out } => return run_fit(&config, &files, max_off_topic, out),
         CliCommand::Stats { since } => return stats(&config, since),
         CliCommand::Bench { questions, iterations, json, dump_units } => {
             return run_bench(&config, questions, iterations, json, dump_units);
@@ -174,9 +187,30 @@ fn run_eval(config: &Config, file: &std::path::Path, json: bool) -> anyhow::Resu
         for failure in report.failures() {
             line(&format!("FAIL {:?}: {}", failure.question, failure.reason))?;
         }
+        line(&report.confusion.summary())?;
         line(&format!("{} passed, {} failed", report.passed, report.failed))?;
     }
     Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `transition-bot fit`: fits the decision and writes its file.
+fn run_fit(config: &Config, files: &[PathBuf], max_off_topic: f64, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let sets = files
+        .iter()
+        .map(|file| Ok((file.display().to_string(), QuestionSet::load(file)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let snapshot = service::load_snapshot(config)?;
+    let fitted = fit::fit(&snapshot, &sets, max_off_topic);
+    let names: Vec<String> = sets.iter().map(|(name, _)| name.clone()).collect();
+    let text = fit::decision_file(&fitted, &names, max_off_topic);
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &text).map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
+            eprintln!("{}", fitted.confusion.summary());
+        }
+        None => line(&text)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `transition-bot stats`: reads the configured question log and prints tables.

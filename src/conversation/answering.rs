@@ -3,9 +3,9 @@
 //! here, so they answer alike and record alike.
 //!
 //! The event's `score` is the answer decision's confidence (0 to 1): the
-//! share of the question's informative weight the top unit contains. It is
-//! the measure the decision compares with `min_confidence`, so the question
-//! log can show how close unanswered questions came.
+//! probability the fitted decision gives the top passage, the number it
+//! compares with its threshold, so the question log shows how close
+//! unanswered questions came.
 
 use std::time::Instant;
 
@@ -37,7 +37,7 @@ pub(crate) struct Place {
 pub(crate) fn answer(snapshot: &Snapshot, question: &str) -> Answered {
     let started = Instant::now();
     let answer = answer::ask(snapshot, question);
-    let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), hit.coverage));
+    let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), answer.confidence));
     let reply = render_answer(snapshot, &answer);
     Answered { answer, reply, top, started }
 }

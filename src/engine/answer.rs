@@ -1,8 +1,22 @@
-//! Questions to answers: search, the confidence decision, roadmap pointers.
+//! Questions to answers: message understanding, search, the answer
+//! decision, roadmap pointers.
+//!
+//! A message is searched whole and, when it has several segments (a
+//! backstory and a question, two questions), segment by segment. Each
+//! candidate's best passage gets a probability from the fitted `Decision`;
+//! the most probable candidate answers when it clears the decision's
+//! threshold, and another question segment whose own passage clears it too
+//! adds a second answer. A message that names a roadmap phase is answered
+//! with that phase.
 
+use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
+use crate::engine::message::{segments, Segment};
 use crate::engine::search::{self, Hit};
 use crate::engine::snapshot::Snapshot;
+
+/// Least coverage for a passage to be listed as related under an answer.
+const RELATED_COVERAGE: f32 = 0.4;
 
 /// The outcome of a question, before it is rendered for any surface.
 #[derive(Clone, Debug, PartialEq)]
@@ -11,34 +25,140 @@ pub struct Answer {
     /// False when nothing answers the question with confidence; `hits` are
     /// then suggestions only.
     pub answered: bool,
+    /// The decision's probability that `hits[0]` answers (0 to 1).
+    pub confidence: f32,
     /// Best first. When answered, `hits[0]` is the answer and the next
     /// `related` hits are related passages.
     pub hits: Vec<Hit>,
     /// Roadmap phases related to the answer.
     pub(crate) pointers: Vec<u8>,
+    /// Answers to further questions in the same message.
+    pub more: Vec<Part>,
 }
 
-/// Answers `question` from `snapshot`.
-pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
+/// The answer to one more question of a message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    pub hit: Hit,
+    pub pointers: Vec<u8>,
+}
+
+/// Whether a further question segment is answered by its own passage: the
+/// decision is nearly as sure of it as of a whole message (short segments
+/// score lower by nature), and that passage contains most of its weight.
+fn answers_on_its_own(candidate: &Candidate, threshold: f32) -> bool {
+    candidate.probability >= threshold - SECOND_QUESTION_SLACK
+        && candidate.features.coverage >= SECOND_QUESTION_COVERAGE
+}
+
+/// How much less sure the decision may be of a second question than of the first.
+const SECOND_QUESTION_SLACK: f32 = 0.1;
+
+/// Least coverage of a second question by its own passage.
+const SECOND_QUESTION_COVERAGE: f32 = 0.75;
+
+/// One way of reading a message: the whole of it or one segment, what the
+/// search found for it, and what the decision makes of that.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub text: String,
+    pub asks: bool,
+    pub hits: Vec<Hit>,
+    pub features: Features,
+    pub probability: f32,
+}
+
+/// Every reading of `question` the decision weighs: the whole message first,
+/// then each segment when there are several.
+pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> Vec<Candidate> {
     let settings = &snapshot.settings;
     let limit = 1 + settings.related.max(settings.suggestions);
-    let mut hits = snapshot.index.search(question, limit);
-    if let Some(phase) =
-        named_phase_in(question, &snapshot.knowledge).and_then(|number| snapshot.knowledge.phase(number))
-    {
+    let parts = segments(question);
+    let asks_at_all = parts.iter().any(|segment| segment.asks);
+    let mut readings = vec![Segment { text: question.to_string(), asks: asks_at_all }];
+    if parts.len() > 1 {
+        // Only the parts that ask something can be what the member wants answered;
+        // a backstory sentence matching a passage by chance must not answer.
+        readings.extend(parts.into_iter().filter(|segment| segment.asks));
+    }
+    let segmented = readings.len() > 1;
+    readings
+        .into_iter()
+        .enumerate()
+        .map(|(position, reading)| {
+            let terms = snapshot.index.analyze(&reading.text);
+            let hits = snapshot.index.search_terms(&terms, limit);
+            let features =
+                Features::of(&terms, &hits, snapshot.index.max_idf(), reading.asks, segmented && position > 0);
+            let probability = decision.probability(&features);
+            Candidate { text: reading.text, asks: reading.asks, hits, features, probability }
+        })
+        .collect()
+}
+
+/// Answers `question` from `snapshot` with the shipped decision.
+pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
+    ask_with(snapshot, question, Decision::shipped())
+}
+
+/// Answers `question` with `decision`.
+pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Answer {
+    let threshold = snapshot.settings.min_confidence.unwrap_or(decision.threshold);
+    let candidates = candidates(snapshot, question, decision);
+    let best = candidates.iter().enumerate().max_by(|(_, a), (_, b)| a.probability.total_cmp(&b.probability));
+    let Some((best_at, best)) = best else {
+        return Answer {
+            question: question.to_string(),
+            answered: false,
+            confidence: 0.0,
+            hits: Vec::new(),
+            pointers: Vec::new(),
+            more: Vec::new(),
+        };
+    };
+    let mut hits = best.hits.clone();
+    let mut confidence = best.probability;
+    if let Some(phase) = named_phase_in(question, &snapshot.knowledge).and_then(|n| snapshot.knowledge.phase(n)) {
         // "What happens in phase 3?" is answered by phase 3, whatever else shares its words.
         let position = hits.iter().position(|hit| hit.unit == phase.unit);
         let hit = position.map(|at| hits.remove(at)).unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 });
-        let score = hits.first().map_or(hit.score, |best| best.score.max(hit.score));
-        hits.insert(0, Hit { score, coverage: hit.coverage.max(settings.min_confidence), ..hit });
+        let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
+        hits.insert(0, Hit { score, ..hit });
+        confidence = confidence.max(threshold);
     }
-    let answered = hits.first().is_some_and(|best| best.coverage >= settings.min_confidence);
-    let pointers = match (answered, hits.first()) {
-        (true, Some(best)) => pointers(&snapshot.knowledge.units[best.unit]),
-        _ => Vec::new(),
-    };
-    let hits = if answered { related(snapshot, hits) } else { suggestions(snapshot, hits) };
-    Answer { question: question.to_string(), answered, hits, pointers }
+    let answered = !hits.is_empty() && confidence >= threshold;
+    if !answered {
+        return Answer {
+            question: question.to_string(),
+            answered,
+            confidence,
+            hits: suggestions(snapshot, hits),
+            pointers: Vec::new(),
+            more: Vec::new(),
+        };
+    }
+    let units = &snapshot.knowledge.units;
+    let main_title = &units[hits[0].unit].title;
+    // Another question of the message, answered by a passage of its own.
+    let more: Vec<Part> = candidates
+        .iter()
+        .enumerate()
+        .filter(|(at, candidate)| {
+            *at != best_at && *at > 0 && candidate.asks && answers_on_its_own(candidate, threshold)
+        })
+        .filter_map(|(_, candidate)| candidate.hits.first().copied())
+        .filter(|hit| &units[hit.unit].title != main_title)
+        .take(1)
+        .map(|hit| Part { hit, pointers: pointers(&units[hit.unit]) })
+        .collect();
+    Answer {
+        question: question.to_string(),
+        answered,
+        confidence,
+        pointers: pointers(&units[hits[0].unit]),
+        hits: related(snapshot, hits),
+        more,
+    }
 }
 
 /// The roadmap phase a question names: "phase 3", "stage 2", "the second phase".
@@ -86,7 +206,7 @@ fn related(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
     for hit in hits {
         let title = &units[hit.unit].title;
         let first = kept.is_empty();
-        if first || (hit.coverage >= settings.min_confidence && !kept.iter().any(|k| &units[k.unit].title == title)) {
+        if first || (hit.coverage >= RELATED_COVERAGE && !kept.iter().any(|k| &units[k.unit].title == title)) {
             kept.push(hit);
         }
         if kept.len() > settings.related {

@@ -6,7 +6,9 @@
 //! layer: no tokio, no network, no Discord, no configuration files.
 
 pub mod answer;
+pub mod decision;
 pub mod knowledge;
+pub(crate) mod message;
 pub mod search;
 pub mod settings;
 pub mod snapshot;

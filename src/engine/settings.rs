@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnswerSettings {
-    /// Least share of the question's weight the best passage must contain
-    /// for the bot to answer rather than say it does not know (0 to 1).
-    pub(crate) min_confidence: f32,
+    /// Least decision confidence (0 to 1) to answer rather than say the bot
+    /// does not know; unset, the fitted operating point of `decision.toml`.
+    pub(crate) min_confidence: Option<f32>,
     /// Related passages listed under an answer.
     pub(crate) related: usize,
     /// Closest topics offered when there is no answer.
@@ -19,7 +19,7 @@ pub struct AnswerSettings {
 
 impl Default for AnswerSettings {
     fn default() -> Self {
-        AnswerSettings { min_confidence: 0.4, related: 2, suggestions: 3, boosts: FieldBoosts::default() }
+        AnswerSettings { min_confidence: None, related: 2, suggestions: 3, boosts: FieldBoosts::default() }
     }
 }
 

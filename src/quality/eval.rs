@@ -1,9 +1,15 @@
 //! Question sets with expected phrases, run against a snapshot.
 //!
-//! The format is that of the public question set (`tests/public-questions.toml`): `[[case]]` tables with a
-//! `question` and either `expect_any` (the answer's main passage contains one
-//! of these, case-insensitive, whitespace folded) or `expect_none = true`
-//! (the bot must decline), and optionally the `phase` it should point to.
+//! The format is that of the public question set (`tests/public-questions.toml`):
+//! `[[case]]` tables with a `question` and either `expect_any` (a passage the
+//! reply answers with contains one of these, case-insensitive, whitespace
+//! folded) or `expect_none = true` (the bot must decline), and optionally the
+//! `phase` the answer should point to and `also_any` (phrases of the answer to
+//! a second question in the same message).
+//!
+//! Every case lands in one cell of a confusion table: answerable cases are
+//! right, answered with the wrong passage, or declined; off-topic cases are
+//! answered (a false answer) or declined.
 
 use std::path::Path;
 
@@ -29,6 +35,70 @@ pub(crate) struct Case {
     #[serde(default)]
     pub(crate) expect_none: bool,
     pub(crate) phase: Option<u8>,
+    /// For two questions in one message: phrases the other answer must contain.
+    #[serde(default)]
+    pub(crate) also_any: Vec<String>,
+}
+
+/// Where a case landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Verdict {
+    Right,
+    WrongPassage,
+    Declined,
+    OffTopicAnswered,
+    OffTopicDeclined,
+}
+
+impl Verdict {
+    pub(crate) fn passed(self) -> bool {
+        matches!(self, Verdict::Right | Verdict::OffTopicDeclined)
+    }
+}
+
+/// Counts per verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Confusion {
+    pub(crate) right: usize,
+    pub(crate) wrong_passage: usize,
+    pub(crate) declined: usize,
+    pub(crate) off_topic_answered: usize,
+    pub(crate) off_topic_declined: usize,
+}
+
+impl Confusion {
+    pub(crate) fn of(verdicts: impl Iterator<Item = Verdict>) -> Confusion {
+        let mut confusion = Confusion::default();
+        for verdict in verdicts {
+            *match verdict {
+                Verdict::Right => &mut confusion.right,
+                Verdict::WrongPassage => &mut confusion.wrong_passage,
+                Verdict::Declined => &mut confusion.declined,
+                Verdict::OffTopicAnswered => &mut confusion.off_topic_answered,
+                Verdict::OffTopicDeclined => &mut confusion.off_topic_declined,
+            } += 1;
+        }
+        confusion
+    }
+
+    /// One line: the five counts, and the rates that matter.
+    pub(crate) fn summary(&self) -> String {
+        let answerable = self.right + self.wrong_passage + self.declined;
+        let off_topic = self.off_topic_answered + self.off_topic_declined;
+        let percent = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+        format!(
+            "right {} · wrong passage {} · declined but answerable {} · off-topic answered {} · off-topic declined {} \
+             ({:.1}% of {answerable} answerable right, {:.1}% of {off_topic} off-topic answered)",
+            self.right,
+            self.wrong_passage,
+            self.declined,
+            self.off_topic_answered,
+            self.off_topic_declined,
+            percent(self.right, answerable),
+            percent(self.off_topic_answered, off_topic),
+        )
+    }
 }
 
 /// What happened to one case.
@@ -36,6 +106,7 @@ pub(crate) struct Case {
 pub(crate) struct Outcome {
     pub(crate) question: String,
     pub(crate) passed: bool,
+    pub(crate) verdict: Verdict,
     /// Why it failed; empty when it passed.
     pub(crate) reason: String,
 }
@@ -44,6 +115,7 @@ pub(crate) struct Outcome {
 pub(crate) struct Report {
     pub(crate) passed: usize,
     pub(crate) failed: usize,
+    pub(crate) confusion: Confusion,
     pub(crate) outcomes: Vec<Outcome>,
 }
 
@@ -82,44 +154,48 @@ pub(crate) fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
     let outcomes: Vec<Outcome> =
         set.cases.iter().map(|case| judge(snapshot, case, &answer::ask(snapshot, &case.question))).collect();
     let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
-    Report { passed, failed: outcomes.len() - passed, outcomes }
+    let confusion = Confusion::of(outcomes.iter().map(|outcome| outcome.verdict));
+    Report { passed, failed: outcomes.len() - passed, confusion, outcomes }
 }
 
 /// Judges one answer by the rule above.
 pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcome {
-    let top = answer.hits.first().map(|hit| &snapshot.knowledge.units[hit.unit]);
-    let reason = if case.expect_none {
-        match (answer.answered, top) {
-            (true, Some(unit)) => format!("expected no answer, got `{}` ({})", unit.title, unit.id),
-            _ => String::new(),
-        }
+    let units = &snapshot.knowledge.units;
+    let top = answer.hits.first().map(|hit| &units[hit.unit]);
+    // The passages the reply answers with: the main one and any second answer's.
+    let answered: Vec<&crate::engine::knowledge::Unit> = if answer.answered {
+        top.into_iter().chain(answer.more.iter().map(|part| &units[part.hit.unit])).collect()
     } else {
-        match (answer.answered, top) {
-            (true, Some(unit)) => {
-                let text = fold(&unit.text);
-                if !case.expect_any.iter().any(|phrase| text.contains(&fold(phrase))) {
-                    format!(
-                        "answered with `{}` ({}), which contains none of {:?}",
-                        unit.title, unit.id, case.expect_any
-                    )
-                } else if case.phase.is_some_and(|phase| !answer.pointers.contains(&phase)) {
-                    format!(
-                        "answer points to phases {:?}, expected phase {}",
-                        answer.pointers,
-                        case.phase.unwrap_or_default()
-                    )
-                } else {
-                    String::new()
-                }
-            }
-            _ => {
-                let closest =
-                    top.map_or_else(|| "nothing".to_string(), |unit| format!("`{}` ({})", unit.title, unit.id));
-                format!("not answered (closest: {closest})")
+        Vec::new()
+    };
+    let contains_any = |phrases: &[String]| {
+        answered.iter().any(|unit| phrases.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase))))
+    };
+    let pointers: Vec<u8> =
+        answer.pointers.iter().chain(answer.more.iter().flat_map(|part| &part.pointers)).copied().collect();
+    let describe = |unit: &crate::engine::knowledge::Unit| format!("`{}` ({})", unit.title, unit.id);
+    let (verdict, reason) = match (case.expect_none, answered.first()) {
+        (true, Some(unit)) => (Verdict::OffTopicAnswered, format!("expected no answer, got {}", describe(unit))),
+        (true, None) => (Verdict::OffTopicDeclined, String::new()),
+        (false, None) => {
+            let closest = top.map_or_else(|| "nothing".to_string(), describe);
+            (Verdict::Declined, format!("not answered (closest: {closest})"))
+        }
+        (false, Some(unit)) => {
+            if !contains_any(&case.expect_any) {
+                let reason = format!("answered with {}, which contains none of {:?}", describe(unit), case.expect_any);
+                (Verdict::WrongPassage, reason)
+            } else if case.phase.is_some_and(|phase| !pointers.contains(&phase)) {
+                let expected = case.phase.unwrap_or_default();
+                (Verdict::WrongPassage, format!("answer points to phases {pointers:?}, expected phase {expected}"))
+            } else if !case.also_any.is_empty() && !contains_any(&case.also_any) {
+                (Verdict::WrongPassage, format!("the second question is not answered: none of {:?}", case.also_any))
+            } else {
+                (Verdict::Right, String::new())
             }
         }
     };
-    Outcome { question: case.question.clone(), passed: reason.is_empty(), reason }
+    Outcome { question: case.question.clone(), passed: verdict.passed(), verdict, reason }
 }
 
 /// Lowercase with runs of whitespace folded to one space.

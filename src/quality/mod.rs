@@ -1,10 +1,12 @@
-//! Measuring answer quality and speed: question sets (`eval`), benchmarks
-//! (`bench`) and synthetic knowledge bases (`generate`).
+//! Measuring answer quality and speed: question sets (`eval`), fitting the
+//! answer decision on them (`fit`), benchmarks (`bench`) and synthetic
+//! knowledge bases (`generate`).
 //!
 //! Uses `engine` and `config`; nothing here serves members.
 
 pub mod bench;
 pub(crate) mod eval;
+pub(crate) mod fit;
 pub mod generate;
 
 use std::path::PathBuf;

@@ -67,6 +67,8 @@ pub(crate) struct QueryTerm {
     pub(crate) stems: Vec<String>,
     /// Inverse document frequency: how much this word says.
     pub(crate) weight: f32,
+    /// Whether the knowledge base uses the word (or its correction, or a synonym).
+    pub(crate) known: bool,
 }
 
 /// A tantivy index over one `Knowledge`, with the statistics coverage needs.
@@ -175,19 +177,14 @@ impl SearchIndex {
             // An unknown word that is common English ("putting", "scared") is more
             // likely chat than the subject of the question ("salary", "pizza").
             let unknown = if is_common_english(&word) { self.idf(0) * COMMON_UNKNOWN_SHARE } else { self.idf(0) };
+            let known = weight.is_some();
             let weight = weight.map_or(unknown, |idf| idf.max(TOPIC_WEIGHT_FLOOR));
-            terms.push(QueryTerm { word, stems, weight });
+            terms.push(QueryTerm { word, stems, weight, known });
         }
         terms
     }
 
-    /// The best units for `question`, best first, at most `limit`.
-    pub(crate) fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
-        let terms = self.analyze(question);
-        self.search_terms(&terms, limit)
-    }
-
-    /// Like `search`, for an already analyzed question.
+    /// The best units for analyzed `terms`, best first, at most `limit`.
     pub(crate) fn search_terms(&self, terms: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let total_weight: f32 = terms.iter().map(|term| term.weight).sum();
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -238,6 +235,11 @@ impl SearchIndex {
     fn unit_of(&self, address: DocAddress) -> Option<usize> {
         let column = self.unit_columns.get(address.segment_ord as usize)?;
         column.first(address.doc_id).map(|unit| unit as usize)
+    }
+
+    /// The largest idf in this index (a word no unit contains): the scale of its scores.
+    pub(crate) fn max_idf(&self) -> f32 {
+        self.idf(0)
     }
 
     fn idf(&self, doc_freq: u32) -> f32 {

@@ -1,0 +1,165 @@
+//! The answer decision: whether the best passage found for a message (or one
+//! of its segments) answers it. Several signals go into one logistic
+//! regression whose weights are data (`decision.toml`, beside this file),
+//! fitted on a question corpus by `transition-bot fit`, with the operating
+//! point chosen for precision: an off-topic message should almost never get
+//! an answer.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use crate::engine::search::{Hit, QueryTerm};
+use crate::engine::words::is_common_english;
+
+/// What the decision looks at, for one candidate query and its hits.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Features {
+    /// Share of the query's informative weight the top unit contains.
+    pub coverage: f32,
+    /// `ln(1 + score / max_idf)` of the top hit (BM25 scaled by coverage),
+    /// relative to the knowledge base's largest idf so that small and large
+    /// bases score alike.
+    pub score: f32,
+    /// How far the top hit is ahead of the second: `(s1 - s2) / s1`.
+    pub margin: f32,
+    /// `ln(1 + matched weight / max_idf)`: how much the top unit explains.
+    pub matched: f32,
+    /// Share of the query's weight in words the knowledge base never uses.
+    pub unknown: f32,
+    /// `ln(1 + informative words)`.
+    pub words: f32,
+    /// 1 when the candidate reads as a question.
+    pub asks: f32,
+    /// 1 when the candidate is one segment of a longer message.
+    pub segment: f32,
+    /// Share of the weight of the words the knowledge base uses that the top unit contains.
+    pub known_coverage: f32,
+    /// `ln(1 + unknown words that are not common English)`: "salary", "pytorch", "cors".
+    pub rare_unknown: f32,
+}
+
+/// The names, in the order of `Features::values`.
+pub const FEATURE_NAMES: [&str; FEATURES] =
+    ["coverage", "score", "margin", "matched", "unknown", "words", "asks", "segment", "known_coverage", "rare_unknown"];
+
+/// How many features there are.
+pub const FEATURES: usize = 10;
+
+impl Features {
+    /// The features of a search for `terms` that returned `hits`.
+    pub(crate) fn of(terms: &[QueryTerm], hits: &[Hit], max_idf: f32, asks: bool, segment: bool) -> Features {
+        let max_idf = max_idf.max(f32::EPSILON);
+        let total: f32 = terms.iter().map(|term| term.weight).sum();
+        let unknown: f32 = terms.iter().filter(|term| !term.known).map(|term| term.weight).sum();
+        let rare = terms.iter().filter(|term| !term.known && !is_common_english(&term.word)).count();
+        let rare_unknown = (rare as f32).ln_1p();
+        let Some(top) = hits.first() else {
+            return Features {
+                rare_unknown,
+                unknown: if total > 0.0 { unknown / total } else { 1.0 },
+                words: (terms.len() as f32).ln_1p(),
+                asks: f32::from(u8::from(asks)),
+                segment: f32::from(u8::from(segment)),
+                ..Features::default()
+            };
+        };
+        let second = hits.get(1).map_or(0.0, |hit| hit.score);
+        Features {
+            coverage: top.coverage,
+            score: (top.score.max(0.0) / max_idf).ln_1p(),
+            margin: if top.score > 0.0 { ((top.score - second) / top.score).clamp(0.0, 1.0) } else { 0.0 },
+            matched: (top.coverage * total / max_idf).max(0.0).ln_1p(),
+            unknown: if total > 0.0 { unknown / total } else { 1.0 },
+            words: (terms.len() as f32).ln_1p(),
+            asks: f32::from(u8::from(asks)),
+            segment: f32::from(u8::from(segment)),
+            known_coverage: if total > unknown { (top.coverage * total / (total - unknown)).min(1.0) } else { 0.0 },
+            rare_unknown,
+        }
+    }
+
+    pub fn values(&self) -> [f32; FEATURES] {
+        [
+            self.coverage,
+            self.score,
+            self.margin,
+            self.matched,
+            self.unknown,
+            self.words,
+            self.asks,
+            self.segment,
+            self.known_coverage,
+            self.rare_unknown,
+        ]
+    }
+}
+
+/// A fitted decision: weights per feature, a bias and the operating point.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Least probability to answer.
+    pub threshold: f32,
+    pub bias: f32,
+    pub weights: BTreeMap<String, f32>,
+}
+
+/// Why a decision file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    #[error("{0}")]
+    Format(#[from] toml::de::Error),
+    #[error("unknown feature `{0}` (known: {known})", known = FEATURE_NAMES.join(", "))]
+    UnknownFeature(String),
+}
+
+impl Decision {
+    /// Parses a decision file.
+    pub fn parse(text: &str) -> Result<Decision, DecisionError> {
+        let decision: Decision = toml::from_str(text)?;
+        if let Some(name) = decision.weights.keys().find(|name| !FEATURE_NAMES.contains(&name.as_str())) {
+            return Err(DecisionError::UnknownFeature(name.clone()));
+        }
+        Ok(decision)
+    }
+
+    /// The decision shipped with the bot (`src/engine/decision.toml`).
+    pub fn shipped() -> &'static Decision {
+        static SHIPPED: OnceLock<Decision> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            // A test parses the same file, so this cannot fail in a released build.
+            Decision::parse(include_str!("decision.toml")).unwrap_or_else(|err| panic!("decision.toml: {err}"))
+        })
+    }
+
+    /// The probability that the top passage answers.
+    pub fn probability(&self, features: &Features) -> f32 {
+        let mut z = self.bias;
+        for (name, value) in FEATURE_NAMES.iter().zip(features.values()) {
+            z += self.weights.get(*name).copied().unwrap_or(0.0) * value;
+        }
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_decision_parses_and_names_only_known_features() {
+        let decision = Decision::parse(include_str!("decision.toml")).expect("decision.toml parses");
+        assert!((0.0..1.0).contains(&decision.threshold));
+        assert!(Decision::parse("threshold = 0.5\nbias = 0\n[weights]\nvibes = 1").is_err());
+    }
+
+    #[test]
+    fn more_coverage_means_more_confidence() {
+        let decision = Decision::shipped();
+        let low = Features { coverage: 0.1, ..Features::default() };
+        let high = Features { coverage: 0.9, ..Features::default() };
+        assert!(decision.probability(&high) > decision.probability(&low));
+    }
+}
