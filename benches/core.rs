@@ -66,7 +66,9 @@ fn article(c: &mut Criterion) {
 
     group.bench_function("build_snapshot", |b| b.iter(|| build_snapshot(black_box(&sources))));
     group.bench_function("build_index", |b| {
-        b.iter(|| SearchIndex::build(black_box(&snapshot.knowledge), snapshot.settings.boosts).expect("index builds"))
+        b.iter(|| {
+            SearchIndex::build(black_box(&snapshot.knowledge), snapshot.settings.boosts, true).expect("index builds")
+        })
     });
 
     // Per question: the throughput line turns the set's time into time per question.

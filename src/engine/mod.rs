@@ -13,4 +13,5 @@ pub mod search;
 pub mod settings;
 pub mod snapshot;
 pub mod text;
+pub(crate) mod vectors;
 pub(crate) mod words;

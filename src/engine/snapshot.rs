@@ -61,8 +61,8 @@ impl Snapshot {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(SnapshotError::Invalid(diagnostics));
         }
-        let index =
-            SearchIndex::build(&knowledge, settings.boosts).map_err(|err| SnapshotError::Index(err.to_string()))?;
+        let index = SearchIndex::build(&knowledge, settings.boosts, settings.word_vectors)
+            .map_err(|err| SnapshotError::Index(err.to_string()))?;
         let content_hash = content_hash(&knowledge);
         Ok(Snapshot { knowledge, index, settings, content_hash, warnings: diagnostics })
     }

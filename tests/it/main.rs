@@ -3,6 +3,7 @@
 //!
 //! - `cli`, `bench_cli`: the real binary in a temp folder, as a user runs it.
 //! - `hostile`: property tests: no input makes any command fail or overflow Discord's limits.
+//! - `quality`: floors over the question sets, with and without the hand-written vocabulary.
 //! - `reindex`, `ops`: live rebuilds; metrics, health, the question log, shutdown.
 //! - `discord`, `serve_operations`, `load`: `serve` against the fake Discord in `support`.
 //! - `fake_discord_selftest`: the fake itself, checked with serenity's own types.
@@ -15,6 +16,7 @@ mod fake_discord_selftest;
 mod hostile;
 mod load;
 mod ops;
+mod quality;
 mod reindex;
 mod serve_operations;
 mod support;

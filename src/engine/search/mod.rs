@@ -27,6 +27,7 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDoc
 
 use crate::engine::knowledge::{Knowledge, UnitKind};
 use crate::engine::settings::FieldBoosts;
+use crate::engine::vectors;
 use crate::engine::words::{is_common_english, is_stop_word};
 
 mod analysis;
@@ -43,6 +44,12 @@ const COMMON_UNKNOWN_SHARE: f32 = 0.3;
 
 /// Least weight of a known word in `coverage`, whatever its idf.
 const TOPIC_WEIGHT_FLOOR: f32 = 1.5;
+
+/// Least cosine similarity for an indexed word to stand in for an unknown one.
+const MIN_SIMILARITY: f32 = 0.6;
+
+/// Most indexed words one unknown word stands for.
+const NEIGHBOURS: usize = 2;
 
 /// How many candidates BM25 hands to the coverage re-ranking.
 const CANDIDATES: usize = 12;
@@ -82,6 +89,8 @@ pub struct SearchIndex {
     statistics: Statistics,
     typos: Typos,
     synonyms: HashMap<String, Vec<String>>,
+    /// The stems of indexed words with their word vectors, to bridge unknown words.
+    neighbours: Vec<(String, [i8; vectors::DIMS])>,
     // Kept so the searcher's segments stay alive with this index.
     _reader: IndexReader,
 }
@@ -90,7 +99,7 @@ const STEM_TOKENIZER: &str = "bot_en_stem";
 
 impl SearchIndex {
     /// Indexes every unit of `knowledge`.
-    pub fn build(knowledge: &Knowledge, boosts: FieldBoosts) -> tantivy::Result<SearchIndex> {
+    pub fn build(knowledge: &Knowledge, boosts: FieldBoosts, word_vectors: bool) -> tantivy::Result<SearchIndex> {
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
             .set_tokenizer(STEM_TOKENIZER)
@@ -121,6 +130,7 @@ impl SearchIndex {
             .collect::<tantivy::Result<Vec<_>>>()?;
         let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
         let typos = Typos::new(statistics.vocabulary.keys());
+        let neighbours = if word_vectors { bridgeable_words(&statistics) } else { Vec::new() };
         let synonyms =
             knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
         Ok(SearchIndex {
@@ -132,6 +142,7 @@ impl SearchIndex {
             statistics,
             typos,
             synonyms,
+            neighbours,
             _reader: reader,
         })
     }
@@ -155,7 +166,7 @@ impl SearchIndex {
                     // A misspelt filler word ("dose" for "does") is still filler.
                     Some(corrected) if is_stop_word(&corrected) => continue,
                     Some(corrected) => stems.extend(self.statistics.stem_of(&corrected).map(str::to_string)),
-                    None => {}
+                    None => stems.extend(self.nearest_in_meaning(&word)),
                 },
             }
             for expansion in self.synonyms.get(&word).into_iter().flatten() {
@@ -237,6 +248,23 @@ impl SearchIndex {
         column.first(address.doc_id).map(|unit| unit as usize)
     }
 
+    /// The stems of the indexed words closest in meaning to `word`, which the
+    /// knowledge base does not use: at most `NEIGHBOURS`, each at least
+    /// `MIN_SIMILARITY` close.
+    fn nearest_in_meaning(&self, word: &str) -> Vec<String> {
+        let Some(vector) = vectors::vector(word) else { return Vec::new() };
+        let mut best: Vec<(f32, &str)> = Vec::new();
+        for (stem, candidate) in &self.neighbours {
+            let similarity = vectors::cosine(&vector, candidate);
+            if similarity >= MIN_SIMILARITY && !best.iter().any(|(_, known)| known == stem) {
+                best.push((similarity, stem));
+                best.sort_by(|a, b| b.0.total_cmp(&a.0));
+                best.truncate(NEIGHBOURS);
+            }
+        }
+        best.into_iter().map(|(_, stem)| stem.to_string()).collect()
+    }
+
     /// The largest idf in this index (a word no unit contains): the scale of its scores.
     pub(crate) fn max_idf(&self) -> f32 {
         self.idf(0)
@@ -247,6 +275,18 @@ impl SearchIndex {
         let doc_freq = doc_freq as f32;
         (1.0 + (units - doc_freq + 0.5) / (doc_freq + 0.5)).ln()
     }
+}
+
+/// Every indexed word that has a vector (stop words aside), with its stem.
+fn bridgeable_words(statistics: &Statistics) -> Vec<(String, [i8; vectors::DIMS])> {
+    let mut words: Vec<(&String, &u32)> = statistics.vocabulary.iter().collect();
+    // Sorted, so that ties between equally near words resolve the same way on every build.
+    words.sort();
+    words
+        .into_iter()
+        .filter(|(word, _)| word.len() >= 3 && !is_stop_word(word))
+        .filter_map(|(word, &id)| Some((statistics.stems[id as usize].clone(), vectors::vector(word)?)))
+        .collect()
 }
 
 /// Adds every unit to a fresh writer and commits, returning the searcher.
@@ -294,7 +334,7 @@ mod tests {
         )];
         let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let index = SearchIndex::build(&knowledge, FieldBoosts::default()).expect("index builds");
+        let index = SearchIndex::build(&knowledge, FieldBoosts::default(), true).expect("index builds");
         assert_eq!(index.typos.correct("transiton", &index.statistics).as_deref(), Some("transition"));
         assert_eq!(index.typos.correct("portfolo", &index.statistics).as_deref(), Some("portfolio"));
         assert_eq!(index.typos.correct("xyzzyxyzzy", &index.statistics), None);

@@ -1,0 +1,78 @@
+//! Answer quality as floors over the question sets, with the knowledge as
+//! shipped and with its hand-written vocabulary removed (the way an
+//! operator's own docs arrive): every `keywords` and `aliases` directive,
+//! `row_keywords` and `synonyms.md` gone; structure, FAQ questions and
+//! `phases` kept. The floors are the figures measured when the decision was
+//! last fitted, so a change that makes answers worse fails here.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::{copy_dir, knowledge_dir};
+
+/// The confusion counts of `eval --json` for `file` over `knowledge`.
+fn confusion(knowledge: &Path, file: &str) -> Value {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+        .args(["--knowledge", knowledge.to_str().unwrap(), "eval", "--json", file])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).expect("eval --json prints JSON");
+    eprintln!("{} over {}: {}", file, knowledge.display(), report["confusion"]);
+    report["confusion"].clone()
+}
+
+fn count(confusion: &Value, cell: &str) -> u64 {
+    confusion[cell].as_u64().unwrap()
+}
+
+/// The shipped knowledge without its hand-written vocabulary.
+fn without_vocabulary(dir: &Path) {
+    copy_dir(&knowledge_dir(), dir);
+    std::fs::remove_file(dir.join("synonyms.md")).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut kept = String::new();
+        let mut in_row_keywords = false;
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with("[row_keywords]") {
+                in_row_keywords = true;
+                continue;
+            }
+            if in_row_keywords && (trimmed.starts_with('[') || trimmed.starts_with("+++")) {
+                in_row_keywords = false;
+            }
+            let directive = trimmed.starts_with("<!-- keywords:") || trimmed.starts_with("<!-- aliases:");
+            if in_row_keywords || directive || trimmed.starts_with("keywords =") {
+                continue;
+            }
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        std::fs::write(&path, kept).unwrap();
+    }
+}
+
+#[test]
+fn chatty_messages_stay_above_their_floor_with_the_shipped_knowledge() {
+    let dev = confusion(&knowledge_dir(), "tests/corpus/chatty-dev.toml");
+    assert!(count(&dev, "right") >= 58, "{dev}");
+    assert!(count(&dev, "off_topic_answered") <= 6, "{dev}");
+}
+
+#[test]
+fn without_hand_written_vocabulary_the_bot_still_answers_and_stays_honest() {
+    let dir = tempfile::tempdir().unwrap();
+    without_vocabulary(dir.path());
+    let text = std::fs::read_to_string(dir.path().join("article.md")).unwrap();
+    assert!(!text.contains("<!-- keywords:") && !dir.path().join("synonyms.md").exists());
+    let public = confusion(dir.path(), "tests/public-questions.toml");
+    assert!(count(&public, "right") >= 14, "{public}");
+    assert_eq!(count(&public, "off_topic_answered"), 0, "{public}");
+    let dev = confusion(dir.path(), "tests/corpus/chatty-dev.toml");
+    assert!(count(&dev, "right") >= 10, "{dev}");
+    assert!(count(&dev, "off_topic_answered") <= 2, "{dev}");
+}
