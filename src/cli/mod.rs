@@ -86,6 +86,10 @@ pub(crate) enum CliCommand {
         /// Write the decision file here instead of printing it.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Another knowledge folder to fit over as well (such as the knowledge
+        /// without its hand-written vocabulary: scripts/strip_vocabulary.py).
+        #[arg(long, value_name = "DIR")]
+        variant: Vec<PathBuf>,
     },
     /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
     Stats {
@@ -156,7 +160,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Serve => return service::serve(config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
         CliCommand::Check => return check::run(&config),
-        CliCommand::Fit { files, max_off_topic, out } => return run_fit(&config, &files, max_off_topic, out),
+        CliCommand::Fit { files, max_off_topic, out, variant } => {
+            return run_fit(&config, &files, &variant, max_off_topic, out);
+        }
         CliCommand::Stats { since } => return stats(&config, since),
         CliCommand::Bench { questions, iterations, json, dump_units } => {
             return run_bench(&config, questions, iterations, json, dump_units);
@@ -194,15 +200,27 @@ fn run_eval(config: &Config, file: &std::path::Path, json: bool) -> anyhow::Resu
 }
 
 /// `transition-bot fit`: fits the decision and writes its file.
-fn run_fit(config: &Config, files: &[PathBuf], max_off_topic: f64, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+fn run_fit(
+    config: &Config,
+    files: &[PathBuf],
+    variants: &[PathBuf],
+    max_off_topic: f64,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let sets = files
         .iter()
         .map(|file| Ok((file.display().to_string(), QuestionSet::load(file)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let snapshot = service::load_snapshot(config)?;
-    let fitted = fit::fit(&snapshot, &sets, max_off_topic);
+    let mut snapshots = vec![service::load_snapshot(config)?];
+    for dir in variants {
+        let mut variant = config.clone();
+        variant.knowledge.dir = dir.clone();
+        snapshots.push(service::load_snapshot(&variant)?);
+    }
+    let fitted = fit::fit(&snapshots, &sets, max_off_topic);
     let names: Vec<String> = sets.iter().map(|(name, _)| name.clone()).collect();
-    let text = fit::decision_file(&fitted, &names, max_off_topic);
+    let variant_names: Vec<String> = variants.iter().map(|dir| dir.display().to_string()).collect();
+    let text = fit::decision_file(&fitted, &names, &variant_names, max_off_topic);
     match out {
         Some(path) => {
             std::fs::write(&path, &text).map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;

@@ -27,20 +27,24 @@ pub(crate) struct Fitted {
     pub(crate) samples: usize,
 }
 
-/// Fits a decision on `sets` (named for the file header).
-pub(crate) fn fit(snapshot: &Snapshot, sets: &[(String, QuestionSet)], max_off_topic: f64) -> Fitted {
+/// Fits a decision on `sets` (named for the file header) over every one of
+/// `snapshots` (the knowledge as shipped, and variants such as the same
+/// knowledge without its hand-written vocabulary, so the decision serves both).
+pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], max_off_topic: f64) -> Fitted {
     let probe = Decision::shipped();
     let mut samples: Vec<([f64; FEATURES], f64)> = Vec::new();
-    for (_, set) in sets {
-        for case in &set.cases {
-            for candidate in candidates(snapshot, &case.question, probe) {
-                let right = !case.expect_none
-                    && candidate.hits.first().is_some_and(|hit| {
-                        let unit = &snapshot.knowledge.units[hit.unit];
-                        let text = fold(&unit.text);
-                        case.expect_any.iter().any(|phrase| text.contains(&fold(phrase)))
-                    });
-                samples.push((candidate.features.values().map(f64::from), f64::from(u8::from(right))));
+    for snapshot in snapshots {
+        for (_, set) in sets {
+            for case in &set.cases {
+                for candidate in candidates(snapshot, &case.question, probe) {
+                    let right = !case.expect_none
+                        && candidate.hits.first().is_some_and(|hit| {
+                            let unit = &snapshot.knowledge.units[hit.unit];
+                            let text = fold(&unit.text);
+                            case.expect_any.iter().any(|phrase| text.contains(&fold(phrase)))
+                        });
+                    samples.push((candidate.features.values().map(f64::from), f64::from(u8::from(right))));
+                }
             }
         }
     }
@@ -50,14 +54,21 @@ pub(crate) fn fit(snapshot: &Snapshot, sets: &[(String, QuestionSet)], max_off_t
         bias: bias as f32,
         weights: FEATURE_NAMES.iter().zip(weights).map(|(name, weight)| (name.to_string(), weight as f32)).collect(),
     };
-    let off_topic: usize = sets.iter().map(|(_, set)| set.cases.iter().filter(|case| case.expect_none).count()).sum();
+    let off_topic: usize = snapshots.len()
+        * sets.iter().map(|(_, set)| set.cases.iter().filter(|case| case.expect_none).count()).sum::<usize>();
     let allowed = (max_off_topic * off_topic as f64).floor() as usize;
     let mut best: Option<(f32, Confusion)> = None;
     for step in (5..=95).rev() {
         decision.threshold = step as f32 / 100.0;
-        let confusion = Confusion::of(sets.iter().flat_map(|(_, set)| {
-            set.cases.iter().map(|case| judge(snapshot, case, &ask_with(snapshot, &case.question, &decision)).verdict)
-        }));
+        let mut verdicts = Vec::new();
+        for snapshot in snapshots {
+            for (_, set) in sets {
+                for case in &set.cases {
+                    verdicts.push(judge(snapshot, case, &ask_with(snapshot, &case.question, &decision)).verdict);
+                }
+            }
+        }
+        let confusion = Confusion::of(verdicts.into_iter());
         if confusion.off_topic_answered > allowed {
             break;
         }
@@ -94,12 +105,13 @@ fn logistic_regression(samples: &[([f64; FEATURES], f64)]) -> (f64, [f64; FEATUR
 }
 
 /// The decision file for `fitted`, recording how and on what it was fitted.
-pub(crate) fn decision_file(fitted: &Fitted, files: &[String], max_off_topic: f64) -> String {
+pub(crate) fn decision_file(fitted: &Fitted, files: &[String], variants: &[String], max_off_topic: f64) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# The answer decision (src/engine/decision.rs): a logistic regression over");
     let _ = writeln!(out, "# the features below, written by:");
-    let _ = writeln!(out, "#   transition-bot fit --max-off-topic {max_off_topic} {}", files.join(" "));
-    let _ = writeln!(out, "# {} candidates; on those sets at this threshold:", fitted.samples);
+    let variants: String = variants.iter().map(|dir| format!(" --variant {dir}")).collect();
+    let _ = writeln!(out, "#   transition-bot fit --max-off-topic {max_off_topic}{variants} {}", files.join(" "));
+    let _ = writeln!(out, "# {} candidates; on those sets (and variants) at this threshold:", fitted.samples);
     let _ = writeln!(out, "# {}", fitted.confusion.summary());
     let decision = &fitted.decision;
     let _ = writeln!(out, "threshold = {:.2}", decision.threshold);
