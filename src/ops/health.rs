@@ -11,6 +11,17 @@ use std::time::Duration;
 
 use crate::serving::host::Host;
 
+/// Why the bot is not fit to serve, as `/healthz` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unhealthy {
+    #[error("no knowledge snapshot loaded")]
+    NoSnapshot,
+    #[error("gateway not connected yet")]
+    NotConnected,
+    #[error("gateway shard(s) {0} not connected")]
+    ShardsDown(String),
+}
+
 /// What is known about one gateway shard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ShardHealth {
@@ -70,17 +81,17 @@ impl Health {
     }
 
     /// `Ok` when healthy, else the reason, for `/healthz`.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), Unhealthy> {
         if self.host.get().is_none() {
-            return Err("no knowledge snapshot loaded".to_string());
+            return Err(Unhealthy::NoSnapshot);
         }
         let shards = self.lock();
         if shards.is_empty() {
-            return Err("gateway not connected yet".to_string());
+            return Err(Unhealthy::NotConnected);
         }
         let down: Vec<String> = shards.iter().filter(|(_, s)| !s.connected).map(|(id, _)| id.to_string()).collect();
         if !down.is_empty() {
-            return Err(format!("gateway shard(s) {} not connected", down.join(", ")));
+            return Err(Unhealthy::ShardsDown(down.join(", ")));
         }
         Ok(())
     }
@@ -108,16 +119,16 @@ mod tests {
     #[test]
     fn healthy_only_with_a_snapshot_and_every_shard_connected() {
         let health = Health::default();
-        assert_eq!(health.check(), Err("no knowledge snapshot loaded".to_string()));
+        assert_eq!(health.check(), Err(Unhealthy::NoSnapshot));
         health.set_host(host());
-        assert_eq!(health.check(), Err("gateway not connected yet".to_string()));
+        assert_eq!(health.check(), Err(Unhealthy::NotConnected));
         health.expect_shards(0..2);
         health.set_gateway_connected(0, true);
-        assert_eq!(health.check(), Err("gateway shard(s) 1 not connected".to_string()));
+        assert_eq!(health.check(), Err(Unhealthy::ShardsDown("1".into())));
         health.set_gateway_connected(1, true);
         assert_eq!(health.check(), Ok(()));
         health.set_gateway_connected(0, false);
-        assert!(health.check().unwrap_err().contains("shard(s) 0"));
+        assert!(health.check().unwrap_err().to_string().contains("shard(s) 0"));
     }
 
     #[test]

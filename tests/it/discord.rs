@@ -65,14 +65,30 @@ fn is_ephemeral(body: &Value) -> bool {
     body["data"]["flags"].as_u64().is_some_and(|flags| flags & 64 != 0)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn slash_commands_autocomplete_buttons_and_mentions() {
+/// `serve` against a fresh fake Discord, connected.
+async fn connected() -> (FakeDiscord, Bot) {
     let fake = FakeDiscord::start(FakeConfig::default()).await;
     let bot = Bot::start(&fake, &[]);
     let logins = fake.wait_ready(1, secs(20)).await;
-    let intents = logins[0].intents;
-    assert_eq!(intents & (1 << 15), 0, "MESSAGE_CONTENT is only requested for channel mode");
+    assert_eq!(logins[0].intents & (1 << 15), 0, "MESSAGE_CONTENT is only requested for channel mode");
+    (fake, bot)
+}
 
+/// What holds after any session: every body was valid and authorized, the
+/// token never leaked, nothing panicked.
+fn check_session(fake: &FakeDiscord, bot: &Bot) {
+    for request in fake.requests() {
+        assert_eq!(validate(&request), Ok(()), "{} {}", request.method, request.path);
+        assert_eq!(request.authorization(), Some(format!("Bot {}", fake.config().token).as_str()));
+    }
+    let output = bot.log();
+    assert!(!output.contains(&fake.config().token), "the token leaked into the bot's output");
+    assert!(!output.contains("panicked"), "{output}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_register_and_ask_answers() {
+    let (fake, bot) = connected().await;
     // Registration: every command, globally (no guild ids configured).
     let put = fake.wait_request(|r| r.method == "PUT" && r.path.ends_with("/commands"), secs(10)).await;
     let body = valid(&put);
@@ -104,6 +120,17 @@ async fn slash_commands_autocomplete_buttons_and_mentions() {
     let reply = ask(&fake, "ask", string_option("question", "Recommend a good pizza recipe")).await;
     assert!(embed_text(&reply).contains("I don't have an answer for that"));
 
+    // Two questions in one message: both answers, in one reply within Discord's limits.
+    let reply = ask(&fake, "ask", string_option("question", "how long does this take and do i need a degree?")).await;
+    let text = embed_text(&reply);
+    assert!(text.contains("12 to 18 months") && text.contains("strong software fundamentals"), "{text}");
+    assert_eq!(reply["data"]["embeds"].as_array().unwrap().len(), 2);
+    check_session(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn browse_commands_autocomplete_and_buttons() {
+    let (fake, bot) = connected().await;
     let phases = embed_text(&ask(&fake, "phases", json!([])).await);
     assert!(phases.contains("Foundations and Context") && phases.contains("months 14–18"), "{phases}");
     let phase = embed_text(&ask(&fake, "phase", json!([{"name": "number", "type": 4, "value": 3}])).await);
@@ -144,6 +171,12 @@ async fn slash_commands_autocomplete_buttons_and_mentions() {
     let reply = valid(&fake.callback_for(&vote.id, secs(10)).await).clone();
     assert!(is_ephemeral(&reply) && reply["data"]["content"].as_str().unwrap().contains("Thanks"));
 
+    check_session(&fake, &bot);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mentions_are_answered_as_replies_that_ping_nobody() {
+    let (fake, bot) = connected().await;
     // A mention is answered as a reply that pings nobody, the asker included.
     fake.send_message(&message_create(&format!("<@{BOT_USER_ID}> how many hours per week?"), &[BOT_USER_ID], false));
     let sent = fake
@@ -178,13 +211,7 @@ async fn slash_commands_autocomplete_buttons_and_mentions() {
         fake.requests()[before..].iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
     assert_eq!(posts, 1, "the bot author's message must be ignored");
 
-    for request in fake.requests() {
-        assert_eq!(validate(&request), Ok(()), "{} {}", request.method, request.path);
-        assert_eq!(request.authorization(), Some(format!("Bot {}", fake.config().token).as_str()));
-    }
-    let output = bot.log();
-    assert!(!output.contains(&fake.config().token), "the token leaked into the bot's output");
-    assert!(!output.contains("panicked"), "{output}");
+    check_session(&fake, &bot);
 }
 
 #[tokio::test(flavor = "multi_thread")]

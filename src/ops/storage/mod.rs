@@ -16,48 +16,23 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::StorageConfig;
 use crate::ops::events::{QuestionEvent, VoteEvent};
-use crate::ops::stats::{QuestionCount, Stats, SurfaceCount, UnitVotes};
+use crate::ops::stats::Stats;
 
-/// Schema migrations; the database's `user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[
-    // 1: the question log and votes. `time` is Unix milliseconds. `question_key`
-    // is the normalized text that stats group by; both are NULL when question
-    // text logging is off.
-    "CREATE TABLE questions (
-        id INTEGER PRIMARY KEY,
-        time INTEGER NOT NULL,
-        surface TEXT NOT NULL,
-        question TEXT,
-        question_key TEXT,
-        guild_id INTEGER,
-        channel_id INTEGER,
-        answered INTEGER NOT NULL,
-        top_unit TEXT,
-        score REAL NOT NULL,
-        latency_us INTEGER NOT NULL
-    );
-    CREATE INDEX questions_time ON questions (time);
-    CREATE TABLE votes (
-        id INTEGER PRIMARY KEY,
-        time INTEGER NOT NULL,
-        unit TEXT NOT NULL,
-        helpful INTEGER NOT NULL,
-        guild_id INTEGER,
-        channel_id INTEGER,
-        user_id INTEGER NOT NULL
-    );
-    CREATE INDEX votes_time ON votes (time);",
-];
+mod report;
+mod schema;
+
+pub use report::read_stats;
+pub(crate) use schema::{migrate, open, prune, MIGRATIONS};
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -549,154 +524,6 @@ pub(crate) fn normalize_question(text: &str) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     let joined = words.join(" ").to_lowercase();
     joined.trim_end_matches(['?', '!', '.', '…', ' ']).to_string()
-}
-
-/// Opens the database, creating it (and its folder) when `create`.
-pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, StorageError> {
-    let open_error = |source| StorageError::Open { path: path.to_path_buf(), source };
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StorageError::Folder { path: path.to_path_buf(), source })?;
-        }
-    }
-    let connection = Connection::open_with_flags(path, flags).map_err(open_error)?;
-    connection.busy_timeout(Duration::from_secs(2)).map_err(open_error)?;
-    // WAL lets `stats` read while the bot writes.
-    connection
-        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get::<_, String>(0))
-        .map_err(open_error)?;
-    connection.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
-    Ok(connection)
-}
-
-/// Brings the schema up to `SCHEMA_VERSION`; a no-op when it already is.
-pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
-    let failed = |source| StorageError::Open { path: path.to_path_buf(), source };
-    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(failed)?;
-    let version = usize::try_from(version).unwrap_or(0);
-    if version > SCHEMA_VERSION {
-        return Err(StorageError::TooNew { path: path.to_path_buf(), found: version });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let transaction = connection.transaction().map_err(failed)?;
-        transaction.execute_batch(sql).map_err(failed)?;
-        transaction.pragma_update(None, "user_version", (index + 1) as i64).map_err(failed)?;
-        transaction.commit().map_err(failed)?;
-    }
-    Ok(())
-}
-
-/// Deletes rows older than `retention_days` before `now`; 0 keeps everything.
-pub(crate) fn prune(connection: &Connection, retention_days: u32, now: SystemTime) -> rusqlite::Result<usize> {
-    if retention_days == 0 {
-        return Ok(0);
-    }
-    let cutoff = ms_since_epoch(now) - i64::from(retention_days) * DAY.as_millis() as i64;
-    let questions = connection.execute("DELETE FROM questions WHERE time < ?1", [cutoff])?;
-    let votes = connection.execute("DELETE FROM votes WHERE time < ?1", [cutoff])?;
-    Ok(questions + votes)
-}
-
-/// How many entries each list in `Stats` holds.
-const TOP: usize = 10;
-
-/// Reads stats over the last `window` (all time when `None`) from the database at `path`.
-/// Never creates a database: a missing file is an error that says so.
-pub fn read_stats(path: &Path, window: Option<Duration>, text_logged: bool) -> Result<Stats, StorageError> {
-    if !path.exists() {
-        return Err(StorageError::Missing { path: path.to_path_buf() });
-    }
-    let mut connection = open(path, false)?;
-    migrate(&mut connection, path)?;
-    let since = window.map(|w| ms_since_epoch(SystemTime::now()) - w.as_millis() as i64).unwrap_or(i64::MIN);
-    query_stats(&connection, since, window, text_logged)
-        .map_err(|source| StorageError::Query { path: path.to_path_buf(), source })
-}
-
-fn query_stats(
-    connection: &Connection,
-    since: i64,
-    window: Option<Duration>,
-    text_logged: bool,
-) -> rusqlite::Result<Stats> {
-    let (questions, answered, with_text): (i64, i64, i64) = connection.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(answered), 0), COUNT(question_key) FROM questions WHERE time >= ?1",
-        [since],
-        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-    )?;
-    let mut statement =
-        connection.prepare("SELECT surface, COUNT(*), SUM(answered) FROM questions WHERE time >= ?1 GROUP BY surface ORDER BY COUNT(*) DESC, surface")?;
-    let by_surface = statement
-        .query_map([since], |row| {
-            Ok(SurfaceCount {
-                surface: row.get(0)?,
-                asked: row.get::<_, i64>(1)? as u64,
-                answered: row.get::<_, i64>(2)? as u64,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let grouped = |only_unanswered: bool| -> rusqlite::Result<Vec<QuestionCount>> {
-        let filter = if only_unanswered { "AND answered = 0" } else { "" };
-        let sql = format!(
-            "SELECT question_key, COUNT(*), SUM(answered) FROM questions
-             WHERE time >= ?1 AND question_key IS NOT NULL {filter}
-             GROUP BY question_key ORDER BY COUNT(*) DESC, MAX(time) DESC LIMIT {TOP}"
-        );
-        let mut statement = connection.prepare(&sql)?;
-        let rows = statement.query_map([since], |row| {
-            Ok(QuestionCount {
-                text: row.get(0)?,
-                asked: row.get::<_, i64>(1)? as u64,
-                answered: row.get::<_, i64>(2)? as u64,
-            })
-        })?;
-        rows.collect()
-    };
-    let most_asked = grouped(false)?;
-    let top_unanswered = grouped(true)?;
-    // Each member's latest vote per unit counts once, so repeated clicks do not stack.
-    let mut statement = connection.prepare(
-        "SELECT unit, SUM(helpful), SUM(1 - helpful) FROM (
-             SELECT unit, helpful, ROW_NUMBER() OVER (PARTITION BY unit, user_id ORDER BY id DESC) AS latest
-             FROM votes WHERE time >= ?1
-         ) WHERE latest = 1 GROUP BY unit",
-    )?;
-    let units = statement
-        .query_map([since], |row| {
-            Ok(UnitVotes {
-                unit: row.get(0)?,
-                helpful: row.get::<_, i64>(1)? as u64,
-                unhelpful: row.get::<_, i64>(2)? as u64,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let votes_helpful = units.iter().map(|u| u.helpful).sum();
-    let votes_unhelpful = units.iter().map(|u| u.unhelpful).sum();
-    let mut most_unhelpful: Vec<UnitVotes> = units.iter().filter(|u| u.unhelpful > 0).cloned().collect();
-    most_unhelpful
-        .sort_by(|a, b| b.unhelpful.cmp(&a.unhelpful).then(a.helpful.cmp(&b.helpful)).then(a.unit.cmp(&b.unit)));
-    most_unhelpful.truncate(TOP);
-    let mut most_helpful: Vec<UnitVotes> = units.into_iter().filter(|u| u.helpful > 0).collect();
-    most_helpful
-        .sort_by(|a, b| b.helpful.cmp(&a.helpful).then(a.unhelpful.cmp(&b.unhelpful)).then(a.unit.cmp(&b.unit)));
-    most_helpful.truncate(TOP);
-    Ok(Stats {
-        window,
-        questions: questions as u64,
-        answered: answered as u64,
-        with_text: with_text as u64,
-        text_logged,
-        by_surface,
-        most_asked,
-        top_unanswered,
-        votes_helpful,
-        votes_unhelpful,
-        most_unhelpful,
-        most_helpful,
-    })
 }
 
 #[cfg(test)]
