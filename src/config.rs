@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::settings::AnswerSettings;
@@ -192,70 +191,81 @@ impl Default for LogConfig {
     }
 }
 
+/// Why no configuration could be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    /// The file or the environment is wrong; `origin` says which file.
+    #[error("invalid configuration ({origin} and {ENV_PREFIX}* variables): {message}")]
+    Invalid { origin: String, message: String },
+    #[error("{0}")]
+    Rule(String),
+}
+
 impl Config {
     /// Loads `path` (or `./config.toml` when it exists), then applies the environment.
-    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+    pub(crate) fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let default_path = Path::new("config.toml");
+        let read = |path: &Path| {
+            std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })
+        };
         let (text, origin) = match path {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read config file {}", path.display()))?;
-                (text, path.display().to_string())
-            }
-            None if default_path.exists() => {
-                let text = std::fs::read_to_string(default_path).context("cannot read config.toml")?;
-                (text, "config.toml".to_string())
-            }
+            Some(path) => (read(path)?, path.display().to_string()),
+            None if default_path.exists() => (read(default_path)?, "config.toml".to_string()),
             None => (String::new(), "defaults".to_string()),
         };
         Config::from_toml_and_env(&text, std::env::vars())
-            .with_context(|| format!("invalid configuration ({origin} and {ENV_PREFIX}* variables)"))
+            .map_err(|error| ConfigError::Invalid { origin, message: error.to_string() })
     }
 
     /// Parses config text and applies `TRANSITION_BOT_<SECTION>__<KEY>` overrides from `vars`.
     pub(crate) fn from_toml_and_env(
         text: &str,
         vars: impl Iterator<Item = (String, String)>,
-    ) -> anyhow::Result<Config> {
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|err| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
+    ) -> Result<Config, ConfigError> {
+        let toml_error = |err: toml::de::Error| ConfigError::Rule(err.to_string().trim_end().to_string());
+        let mut table: toml::Table = toml::from_str(text).map_err(toml_error)?;
         for (name, value) in vars {
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
             let Some((section, key)) = rest.split_once("__") else {
-                bail!("environment variable {name} should be {ENV_PREFIX}<SECTION>__<KEY>");
+                return Err(ConfigError::Rule(format!(
+                    "environment variable {name} should be {ENV_PREFIX}<SECTION>__<KEY>"
+                )));
             };
             let (section, key) = (section.to_lowercase(), key.to_lowercase());
             let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let Some(section_table) = entry.as_table_mut() else {
-                bail!("{name}: `{section}` is not a config section");
+                return Err(ConfigError::Rule(format!("{name}: `{section}` is not a config section")));
             };
             section_table.insert(key, env_value(&value));
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|err: toml::de::Error| anyhow::anyhow!("{}", err.to_string().trim_end()))?;
+        let config: Config = toml::Value::Table(table).try_into().map_err(toml_error)?;
         config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> anyhow::Result<()> {
+    fn validate(&self) -> Result<(), ConfigError> {
         let discord = &self.discord;
         for (key, ids) in
             [("guild_ids", &discord.guild_ids), ("channels", &discord.channels), ("admin_users", &discord.admin_users)]
         {
             if ids.contains(&0) {
-                bail!("discord.{key}: Discord ids are never 0");
+                return Err(ConfigError::Rule(format!("discord.{key}: Discord ids are never 0")));
             }
         }
         if self.answer.min_confidence.is_some_and(|value| !(0.0..=1.0).contains(&value)) {
-            bail!("answer.min_confidence must be between 0 and 1");
+            return Err(ConfigError::Rule("answer.min_confidence must be between 0 and 1".into()));
         }
         if !(0.0..=1.0).contains(&self.reindex.min_pass) {
-            bail!("reindex.min_pass must be between 0 and 1");
+            return Err(ConfigError::Rule("reindex.min_pass must be between 0 and 1".into()));
         }
         if let (Some([first, last]), Shards::Total(total)) = (self.discord.shard_range, &self.discord.shards) {
             if first > last || last >= *total {
-                bail!("discord.shard_range [{first}, {last}] must lie within 0..{total}");
+                return Err(ConfigError::Rule(format!(
+                    "discord.shard_range [{first}, {last}] must lie within 0..{total}"
+                )));
             }
         }
         Ok(())
@@ -274,7 +284,7 @@ fn env_value(value: &str) -> toml::Value {
 mod tests {
     use super::*;
 
-    fn parse(text: &str, vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+    fn parse(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::from_toml_and_env(text, vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
     }
 

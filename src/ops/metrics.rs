@@ -16,7 +16,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -209,17 +208,24 @@ struct ServerState {
 }
 
 /// Binds `listen` (such as `127.0.0.1:9184`) and serves `/metrics` and
+/// The metrics address cannot be listened on.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {listen} for metrics: {source}")]
+pub struct ListenError {
+    listen: String,
+    source: std::io::Error,
+}
+
 /// `/healthz` in a background task. Fails at once if the address is unusable.
 pub async fn serve(
     listen: &str,
     metrics: Metrics,
     health: Arc<Health>,
     storage: Option<Storage>,
-) -> anyhow::Result<MetricsServer> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen} for metrics"))?;
-    let local_addr = listener.local_addr().with_context(|| format!("cannot listen on {listen} for metrics"))?;
+) -> Result<MetricsServer, ListenError> {
+    let failed = |source| ListenError { listen: listen.to_string(), source };
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(failed)?;
+    let local_addr = listener.local_addr().map_err(failed)?;
     let app = router(ServerState { metrics, health, storage });
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
