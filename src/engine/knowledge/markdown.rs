@@ -598,9 +598,55 @@ fn build_roadmap(
         diagnostics.push(Diagnostic::error(context.name, 1, "only one roadmap is supported"));
         return;
     }
+    let (intro, intro_annotations, phases) = read_phases(context, blocks, diagnostics);
+    if phases.is_empty() {
+        diagnostics.push(Diagnostic::error(
+            context.name,
+            1,
+            "roadmap has no phases (expected headings like `## Phase 1: Title`)",
+        ));
+        return;
+    }
+    check_phases(context, &phases, diagnostics);
+    let overview = push_overview(context, intro, intro_annotations, &phases, knowledge);
+    let mut roadmap =
+        Roadmap { title: context.title.clone(), months: context.front.months, overview, phases: Vec::new() };
+    let count = phases.len() as u32;
+    for (mut phase, mut annotations, line) in phases {
+        if let Some(total) = context.front.months {
+            let index = u32::from(phase.number).saturating_sub(1).min(count - 1);
+            phase.months = Some((index * total / count + 1, (index + 1) * total / count));
+        }
+        let crumbs = vec![context.title.clone(), format!("Phase {}", phase.number)];
+        annotations.phases.push(phase.number);
+        let draft = Draft {
+            kind: UnitKind::Phase,
+            title: format!("Phase {}: {}", phase.number, phase.title),
+            breadcrumb: crumbs,
+            text: phase_text(&phase),
+            keywords: phase_keywords(phase.number),
+            aliases: Vec::new(),
+            phases: Vec::new(),
+            line,
+        };
+        phase.unit = context.push(draft, context.id(&[&format!("phase-{}", phase.number)]), &annotations, knowledge);
+        roadmap.phases.push(phase);
+    }
+    knowledge.roadmap = Some(roadmap);
+}
+
+/// A phase as read, with its directives and heading line.
+type PhaseDraft = (Phase, Annotations, usize);
+
+/// The intro (text before the first phase) with its directives, and the phases.
+fn read_phases(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (String, Annotations, Vec<PhaseDraft>) {
     let mut intro = String::new();
     let mut intro_annotations = Annotations::default();
-    let mut phases: Vec<(Phase, Annotations, usize)> = Vec::new();
+    let mut phases: Vec<PhaseDraft> = Vec::new();
     for (block, line) in blocks {
         match (block, phases.last_mut()) {
             (Block::Heading { level: 1, .. }, _) => {}
@@ -635,15 +681,11 @@ fn build_roadmap(
             (other, Some((phase, _, _))) => phase.details.push(block_text(other)),
         }
     }
-    if phases.is_empty() {
-        diagnostics.push(Diagnostic::error(
-            context.name,
-            1,
-            "roadmap has no phases (expected headings like `## Phase 1: Title`)",
-        ));
-        return;
-    }
-    let count = phases.len() as u32;
+    (intro, intro_annotations, phases)
+}
+
+/// Phases must be numbered 1, 2, 3… in order and each needs a summary.
+fn check_phases(context: &FileContext, phases: &[PhaseDraft], diagnostics: &mut Vec<Diagnostic>) {
     for (index, (phase, _, line)) in phases.iter().enumerate() {
         if usize::from(phase.number) != index + 1 {
             let message = format!(
@@ -662,55 +704,35 @@ fn build_roadmap(
             ));
         }
     }
-    let mut overview = intro.clone();
-    for (phase, _, _) in &phases {
+}
+
+/// The overview unit: the intro and one line per phase, pointing to every phase.
+fn push_overview(
+    context: &FileContext,
+    intro: String,
+    intro_annotations: Annotations,
+    phases: &[PhaseDraft],
+    knowledge: &mut Knowledge,
+) -> usize {
+    let mut overview = intro;
+    for (phase, _, _) in phases {
         append_paragraph(&mut overview, &format!("Phase {}: {} — {}", phase.number, phase.title, phase.summary));
     }
-    let breadcrumb = vec![context.title.clone()];
     let draft = Draft {
         kind: UnitKind::Overview,
         title: context.title.clone(),
-        breadcrumb: breadcrumb.clone(),
+        breadcrumb: vec![context.title.clone()],
         text: overview,
         keywords: Vec::new(),
         aliases: Vec::new(),
         phases: Vec::new(),
         line: 1,
     };
-    let mut all_phases = intro_annotations.phases.clone();
+    let mut all_phases = intro_annotations.phases;
     all_phases.extend(phases.iter().map(|(phase, _, _)| phase.number));
-    let overview_annotations =
+    let annotations =
         Annotations { keywords: intro_annotations.keywords, aliases: intro_annotations.aliases, phases: all_phases };
-    let overview_unit = context.push(draft, context.stem.clone(), &overview_annotations, knowledge);
-    let mut roadmap = Roadmap {
-        title: context.title.clone(),
-        months: context.front.months,
-        overview: overview_unit,
-        phases: Vec::new(),
-    };
-    for (mut phase, mut annotations, line) in phases {
-        if let Some(total) = context.front.months {
-            let index = u32::from(phase.number).saturating_sub(1).min(count - 1);
-            phase.months = Some((index * total / count + 1, (index + 1) * total / count));
-        }
-        let mut crumbs = breadcrumb.clone();
-        crumbs.push(format!("Phase {}", phase.number));
-        let keywords = phase_keywords(phase.number);
-        annotations.phases.push(phase.number);
-        let draft = Draft {
-            kind: UnitKind::Phase,
-            title: format!("Phase {}: {}", phase.number, phase.title),
-            breadcrumb: crumbs,
-            text: phase_text(&phase),
-            keywords,
-            aliases: Vec::new(),
-            phases: Vec::new(),
-            line,
-        };
-        phase.unit = context.push(draft, context.id(&[&format!("phase-{}", phase.number)]), &annotations, knowledge);
-        roadmap.phases.push(phase);
-    }
-    knowledge.roadmap = Some(roadmap);
+    context.push(draft, context.stem.clone(), &annotations, knowledge)
 }
 
 /// Reads "Phase 2: Applied Projects"; headings without a number take their position.
