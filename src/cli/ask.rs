@@ -8,8 +8,7 @@ use crate::cli::output::line;
 use crate::cli::service;
 use crate::config::Config;
 use crate::conversation::answering::{self, Place};
-use crate::engine::answer::{candidates, Answer};
-use crate::engine::decision::Decision;
+use crate::engine::answer::Answer;
 use crate::engine::snapshot::Snapshot;
 use crate::ops::events::Surface;
 use crate::ops::telemetry::Telemetry;
@@ -93,13 +92,14 @@ impl AskJson {
             .map(|p| PointerJson { phase: p.number, title: p.title.clone() })
             .collect();
         let more = answer.more.iter().map(|part| units[part.hit.unit].id.clone()).collect();
-        let candidates = candidates(snapshot, &answer.question, Decision::shipped())
-            .into_iter()
+        let candidates = answer
+            .candidates
+            .iter()
             .map(|candidate| CandidateJson {
                 top: candidate.hits.first().map(|hit| units[hit.unit].id.clone()),
                 coverage: candidate.features.coverage,
                 probability: candidate.probability,
-                text: candidate.text,
+                text: candidate.text.clone(),
             })
             .collect();
         AskJson {

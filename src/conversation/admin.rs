@@ -2,7 +2,8 @@
 
 use crate::conversation::reply::{limits, truncate_text, Embed, Field, Reply};
 use crate::engine::knowledge::Diagnostic;
-use crate::ops::stats::{QuestionCount, Stats, UnitVotes, QUESTION_WIDTH};
+use crate::ops::stats::{parse_window, QuestionCount, Stats, UnitVotes, QUESTION_WIDTH};
+use crate::ops::storage::Storage;
 use crate::serving::host::RebuildError;
 use crate::serving::reindex::Outcome;
 
@@ -79,6 +80,22 @@ fn listing(lines: &[String], room: usize) -> String {
         out.push('\n');
     }
     out.trim_end().to_string()
+}
+
+/// The stats command's reply, for any surface: the stats over `since`
+/// ("7d" when unset), or a notice saying why there are none.
+pub(crate) async fn stats_reply(storage: Option<&Storage>, since: Option<&str>) -> Reply {
+    let window = match parse_window(since.unwrap_or("7d")) {
+        Ok(window) => window,
+        Err(message) => return Reply::notice(message),
+    };
+    let Some(storage) = storage else {
+        return Reply::notice("The question log is off.");
+    };
+    match storage.stats(window).await {
+        Ok(stats) => render_stats(&stats),
+        Err(err) => Reply::notice(format!("The question log cannot be read right now: {err}")),
+    }
 }
 
 /// The admin `/stats` reply.

@@ -21,8 +21,8 @@ pub(crate) struct Answered {
     pub(crate) answer: Answer,
     /// Not yet fitted to a platform: front ends clamp at delivery.
     pub(crate) reply: Reply,
-    /// The top unit's id and the decision's confidence in it.
-    top: Option<(String, f32)>,
+    /// The top unit's id (answer or closest suggestion).
+    top_unit: Option<String>,
     started: Instant,
 }
 
@@ -37,9 +37,9 @@ pub(crate) struct Place {
 pub(crate) fn answer(snapshot: &Snapshot, question: &str) -> Answered {
     let started = Instant::now();
     let answer = answer::ask(snapshot, question);
-    let top = answer.hits.first().map(|hit| (snapshot.knowledge.units[hit.unit].id.clone(), answer.confidence));
+    let top_unit = answer.hits.first().map(|hit| snapshot.knowledge.units[hit.unit].id.clone());
     let reply = render_answer(snapshot, &answer);
-    Answered { answer, reply, top, started }
+    Answered { answer, reply, top_unit, started }
 }
 
 impl Answered {
@@ -52,8 +52,8 @@ impl Answered {
             guild_id: place.guild_id,
             channel_id: place.channel_id,
             answered: self.answer.answered,
-            top_unit: self.top.as_ref().map(|(id, _)| id.clone()),
-            score: self.top.as_ref().map_or(0.0, |(_, confidence)| *confidence),
+            top_unit: self.top_unit.clone(),
+            score: self.answer.confidence,
             latency: self.started.elapsed(),
         }
     }

@@ -34,6 +34,8 @@ pub struct Answer {
     pub(crate) pointers: Vec<u8>,
     /// Answers to further questions in the same message.
     pub more: Vec<Part>,
+    /// How the decision read the message, for explanations (`ask --json`).
+    pub candidates: Vec<Candidate>,
 }
 
 /// The answer to one more question of a message.
@@ -59,10 +61,9 @@ const SECOND_QUESTION_COVERAGE: f32 = 0.75;
 
 /// One way of reading a message: the whole of it or one segment, what the
 /// search found for it, and what the decision makes of that.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
     pub text: String,
-    pub asks: bool,
     pub hits: Vec<Hit>,
     pub features: Features,
     pub probability: f32,
@@ -91,7 +92,7 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
             let features =
                 Features::of(&terms, &hits, snapshot.index.max_idf(), reading.asks, segmented && position > 0);
             let probability = decision.probability(&features);
-            Candidate { text: reading.text, asks: reading.asks, hits, features, probability }
+            Candidate { text: reading.text, hits, features, probability }
         })
         .collect()
 }
@@ -105,19 +106,11 @@ pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
 pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Answer {
     let threshold = snapshot.settings.min_confidence.unwrap_or(decision.threshold);
     let candidates = candidates(snapshot, question, decision);
-    let best = candidates.iter().enumerate().max_by(|(_, a), (_, b)| a.probability.total_cmp(&b.probability));
-    let Some((best_at, best)) = best else {
-        return Answer {
-            question: question.to_string(),
-            answered: false,
-            confidence: 0.0,
-            hits: Vec::new(),
-            pointers: Vec::new(),
-            more: Vec::new(),
-        };
-    };
-    let mut hits = best.hits.clone();
-    let mut confidence = best.probability;
+    // The whole message is always a candidate, so there is a best one.
+    let best_at =
+        (0..candidates.len()).max_by(|&a, &b| candidates[a].probability.total_cmp(&candidates[b].probability));
+    let mut hits = best_at.map(|at| candidates[at].hits.clone()).unwrap_or_default();
+    let mut confidence = best_at.map_or(0.0, |at| candidates[at].probability);
     if let Some(phase) = named_phase_in(question, &snapshot.knowledge).and_then(|n| snapshot.knowledge.phase(n)) {
         // "What happens in phase 3?" is answered by phase 3, whatever else shares its words.
         let position = hits.iter().position(|hit| hit.unit == phase.unit);
@@ -127,38 +120,26 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
         confidence = confidence.max(threshold);
     }
     let answered = !hits.is_empty() && confidence >= threshold;
-    if !answered {
-        return Answer {
-            question: question.to_string(),
-            answered,
-            confidence,
-            hits: suggestions(snapshot, hits),
-            pointers: Vec::new(),
-            more: Vec::new(),
-        };
-    }
     let units = &snapshot.knowledge.units;
-    let main_title = &units[hits[0].unit].title;
-    // Another question of the message, answered by a passage of its own.
-    let more: Vec<Part> = candidates
-        .iter()
-        .enumerate()
-        .filter(|(at, candidate)| {
-            *at != best_at && *at > 0 && candidate.asks && answers_on_its_own(candidate, threshold)
-        })
-        .filter_map(|(_, candidate)| candidate.hits.first().copied())
-        .filter(|hit| &units[hit.unit].title != main_title)
-        .take(1)
-        .map(|hit| Part { hit, pointers: pointers(&units[hit.unit]) })
-        .collect();
-    Answer {
-        question: question.to_string(),
-        answered,
-        confidence,
-        pointers: pointers(&units[hits[0].unit]),
-        hits: related(snapshot, hits),
-        more,
-    }
+    let (hits, pointers, more) = if answered {
+        let main_title = &units[hits[0].unit].title;
+        // Another question of the message (a segment: every candidate after
+        // the whole message asks something), answered by a passage of its own.
+        let more: Vec<Part> = candidates
+            .iter()
+            .enumerate()
+            .filter(|&(at, candidate)| Some(at) != best_at && at > 0 && answers_on_its_own(candidate, threshold))
+            .filter_map(|(_, candidate)| candidate.hits.first().copied())
+            .filter(|hit| &units[hit.unit].title != main_title)
+            .take(1)
+            .map(|hit| Part { hit, pointers: pointers(&units[hit.unit]) })
+            .collect();
+        let main_pointers = pointers(&units[hits[0].unit]);
+        (related(snapshot, hits), main_pointers, more)
+    } else {
+        (suggestions(snapshot, hits), Vec::new(), Vec::new())
+    };
+    Answer { question: question.to_string(), answered, confidence, hits, pointers, more, candidates }
 }
 
 /// The roadmap phase a question names: "phase 3", "stage 2", "the second phase".

@@ -54,17 +54,8 @@ impl Features {
         let total: f32 = terms.iter().map(|term| term.weight).sum();
         let unknown: f32 = terms.iter().filter(|term| !term.known).map(|term| term.weight).sum();
         let rare = terms.iter().filter(|term| !term.known && !is_common_english(&term.word)).count();
-        let rare_unknown = (rare as f32).ln_1p();
-        let Some(top) = hits.first() else {
-            return Features {
-                rare_unknown,
-                unknown: if total > 0.0 { unknown / total } else { 1.0 },
-                words: (terms.len() as f32).ln_1p(),
-                asks: f32::from(u8::from(asks)),
-                segment: f32::from(u8::from(segment)),
-                ..Features::default()
-            };
-        };
+        // No hit reads as a hit that explains nothing: every hit feature 0.
+        let top = hits.first().copied().unwrap_or(Hit { unit: 0, score: 0.0, coverage: 0.0 });
         let second = hits.get(1).map_or(0.0, |hit| hit.score);
         Features {
             coverage: top.coverage,
@@ -76,7 +67,7 @@ impl Features {
             asks: f32::from(u8::from(asks)),
             segment: f32::from(u8::from(segment)),
             known_coverage: if total > unknown { (top.coverage * total / (total - unknown)).min(1.0) } else { 0.0 },
-            rare_unknown,
+            rare_unknown: (rare as f32).ln_1p(),
         }
     }
 

@@ -36,7 +36,7 @@ pub(crate) fn segments(message: &str) -> Vec<Segment> {
             while chars.peek().is_some_and(|next| matches!(next, '?' | '!' | '.')) {
                 current.push(chars.next().unwrap_or('?'));
             }
-            sentences.push((std::mem::take(&mut current), current_asks(ch)));
+            sentences.push((std::mem::take(&mut current), ch == '?'));
         }
     }
     sentences.push((current, false));
@@ -52,10 +52,6 @@ pub(crate) fn segments(message: &str) -> Vec<Segment> {
         }
     }
     segments
-}
-
-fn current_asks(end: char) -> bool {
-    end == '?'
 }
 
 /// Splits a sentence where a second question starts: "… and do i need …",

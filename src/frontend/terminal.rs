@@ -4,13 +4,12 @@
 
 use std::io::{BufRead, Write};
 
-use crate::conversation::admin::{render_outcome, render_stats};
+use crate::conversation::admin::{render_outcome, stats_reply};
 use crate::conversation::answering::{self, Place};
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::Reply;
 use crate::frontend::Services;
 use crate::ops::events::Surface;
-use crate::ops::stats::parse_window;
 
 /// Lines that end the session; they are terminal controls, not member commands.
 const QUIT: [&str; 2] = ["/quit", "/exit"];
@@ -65,19 +64,7 @@ fn respond(services: &Services, runtime: &tokio::runtime::Runtime, line: &str) -
             answered.reply
         }
         Command::Reindex => render_outcome(&runtime.block_on(services.reindexer.rebuild_now())),
-        Command::Stats(since) => {
-            let window = match parse_window(since.as_deref().unwrap_or("7d")) {
-                Ok(window) => window,
-                Err(message) => return Reply::notice(message),
-            };
-            let Some(storage) = services.telemetry.storage() else {
-                return Reply::notice("The question log is off.");
-            };
-            match runtime.block_on(storage.stats(window)) {
-                Ok(stats) => render_stats(&stats),
-                Err(err) => Reply::notice(format!("The question log cannot be read right now: {err}")),
-            }
-        }
+        Command::Stats(since) => runtime.block_on(stats_reply(services.telemetry.storage(), since.as_deref())),
         other => commands::run(&snapshot, &other).unwrap_or_else(|err| Reply::notice(err.0)),
     }
 }

@@ -6,7 +6,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::{convert, Context, Data, Error};
-use crate::conversation::admin::{render_outcome, render_stats};
+use crate::conversation::admin::{render_outcome, stats_reply};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
 use crate::conversation::commands::{self, Command, UserError, COMMANDS};
@@ -23,7 +23,7 @@ pub(crate) fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
 }
 
 /// Applies the table's descriptions to a handler; `None` for a handler the
-/// table does not list (the drift test fails on one).
+/// table does not list (`registered_commands_match_the_table` fails on one).
 fn describe(mut handler: poise::Command<Data, Error>, knowledge: &Knowledge) -> Option<poise::Command<Data, Error>> {
     let spec = COMMANDS.iter().find(|spec| spec.name == handler.name)?;
     handler.description = Some(truncate_text(&spec.help_for(knowledge), limits::COMMAND_DESCRIPTION).into());
@@ -196,19 +196,9 @@ async fn stats(
     if !is_admin(ctx) {
         return send(ctx, &Reply::notice("Only server managers and configured admins can see stats.")).await;
     }
-    let window = match crate::ops::stats::parse_window(since.as_deref().unwrap_or("7d")) {
-        Ok(window) => window,
-        Err(message) => return send(ctx, &Reply::notice(message)).await,
-    };
-    let Some(storage) = ctx.data().telemetry.storage() else {
-        return send(ctx, &Reply::notice("The question log is off.")).await;
-    };
+    // Reading the log can take longer than Discord's three seconds.
     ctx.defer_ephemeral().await?;
-    let reply = match storage.stats(window).await {
-        Ok(stats) => render_stats(&stats),
-        Err(err) => Reply::notice(format!("The question log cannot be read right now: {err}")),
-    };
-    send(ctx, &reply).await
+    send(ctx, &stats_reply(ctx.data().telemetry.storage(), since.as_deref()).await).await
 }
 
 /// Manage Server in this guild, or listed in `discord.admin_users`.
