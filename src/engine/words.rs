@@ -36,15 +36,20 @@ pub(crate) fn is_question_opener(word: &str) -> bool {
     set(&SET, include_str!("words/openers.txt")).contains(word)
 }
 
+/// The (ordinal, cardinal) words by position, parsed once.
+fn numbers() -> &'static [(&'static str, &'static str)] {
+    static LIST: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
+    LIST.get_or_init(|| entries(include_str!("words/ordinals.txt")).filter_map(|line| line.split_once(' ')).collect())
+}
+
 /// The ordinal and cardinal words for `number` (("third", "three") for 3), if listed.
 pub(crate) fn number_words(number: u8) -> Option<(&'static str, &'static str)> {
-    let line = entries(include_str!("words/ordinals.txt")).nth(usize::from(number).checked_sub(1)?)?;
-    line.split_once(' ')
+    numbers().get(usize::from(number).checked_sub(1)?).copied()
 }
 
 /// The number an ordinal word names ("third" is 3).
 pub(crate) fn ordinal_number(word: &str) -> Option<u8> {
-    let position = (1..=u8::MAX).map_while(number_words).position(|(ordinal, _)| ordinal == word)?;
+    let position = numbers().iter().position(|(ordinal, _)| *ordinal == word)?;
     u8::try_from(position + 1).ok()
 }
 
