@@ -12,7 +12,8 @@
 use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
 use crate::engine::message::{segments, Segment};
-use crate::engine::search::{self, Hit};
+use crate::engine::phases;
+use crate::engine::search::Hit;
 use crate::engine::snapshot::Snapshot;
 
 /// Least coverage for a passage to be listed as related under an answer.
@@ -49,15 +50,16 @@ pub struct Part {
 /// decision is nearly as sure of it as of a whole message (short segments
 /// score lower by nature), and that passage contains most of its weight.
 fn answers_on_its_own(candidate: &Candidate, threshold: f32) -> bool {
-    candidate.probability >= threshold - SECOND_QUESTION_SLACK
-        && candidate.features.coverage >= SECOND_QUESTION_COVERAGE
+    candidate.names_phase
+        || (candidate.probability >= threshold - SECOND_QUESTION_SLACK
+            && candidate.features.coverage >= SECOND_QUESTION_COVERAGE)
 }
 
 /// How much less sure the decision may be of a second question than of the first.
 const SECOND_QUESTION_SLACK: f32 = 0.1;
 
 /// Least coverage of a second question by its own passage.
-const SECOND_QUESTION_COVERAGE: f32 = 0.75;
+const SECOND_QUESTION_COVERAGE: f32 = 0.7;
 
 /// One way of reading a message: the whole of it or one segment, what the
 /// search found for it, and what the decision makes of that.
@@ -67,6 +69,8 @@ pub struct Candidate {
     pub hits: Vec<Hit>,
     pub features: Features,
     pub probability: f32,
+    /// The reading names a roadmap phase, which answers it.
+    pub names_phase: bool,
 }
 
 /// Every reading of `question` the decision weighs: the whole message first,
@@ -92,7 +96,7 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
             let features =
                 Features::of(&terms, &hits, snapshot.index.max_idf(), reading.asks, segmented && position > 0);
             let probability = decision.probability(&features);
-            Candidate { text: reading.text, hits, features, probability }
+            Candidate { text: reading.text, hits, features, probability, names_phase: false }
         })
         .collect()
 }
@@ -105,20 +109,33 @@ pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
 /// Answers `question` with `decision`.
 pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Answer {
     let threshold = snapshot.settings.min_confidence.unwrap_or(decision.threshold);
-    let candidates = candidates(snapshot, question, decision);
-    // The whole message is always a candidate, so there is a best one.
-    let best_at =
-        (0..candidates.len()).max_by(|&a, &b| candidates[a].probability.total_cmp(&candidates[b].probability));
-    let mut hits = best_at.map(|at| candidates[at].hits.clone()).unwrap_or_default();
-    let mut confidence = best_at.map_or(0.0, |at| candidates[at].probability);
-    if let Some(phase) = named_phase_in(question, &snapshot.knowledge).and_then(|n| snapshot.knowledge.phase(n)) {
-        // "What happens in phase 3?" is answered by phase 3, whatever else shares its words.
-        let position = hits.iter().position(|hit| hit.unit == phase.unit);
-        let hit = position.map(|at| hits.remove(at)).unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 });
-        let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
-        hits.insert(0, Hit { score, ..hit });
-        confidence = confidence.max(threshold);
+    let mut candidates = candidates(snapshot, question, decision);
+    let segmented = candidates.len() > 1;
+    for (at, candidate) in candidates.iter_mut().enumerate() {
+        // In a message of several segments, the segment that names a phase is
+        // the question about it; the whole message is read as it is.
+        if !(segmented && at == 0) {
+            name_phase(snapshot, candidate, threshold);
+        }
     }
+    // The whole message is always a candidate, so there is a best one. But
+    // when several of its questions are each answered by a passage of their
+    // own, those passages answer, not one passage that half fits the whole.
+    let by_probability = |&a: &usize, &b: &usize| candidates[a].probability.total_cmp(&candidates[b].probability);
+    let on_their_own: Vec<usize> =
+        (1..candidates.len()).filter(|&at| answers_on_its_own(&candidates[at], threshold)).collect();
+    let distinct_tops = on_their_own
+        .iter()
+        .filter_map(|&at| candidates[at].hits.first().map(|hit| &snapshot.knowledge.units[hit.unit].title))
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    let best_at = if distinct_tops >= 2 {
+        on_their_own.iter().copied().max_by(by_probability)
+    } else {
+        (0..candidates.len()).max_by(by_probability)
+    };
+    let hits = best_at.map(|at| candidates[at].hits.clone()).unwrap_or_default();
+    let confidence = best_at.map_or(0.0, |at| candidates[at].probability);
     let answered = !hits.is_empty() && confidence >= threshold;
     let units = &snapshot.knowledge.units;
     let (hits, pointers, more) = if answered {
@@ -142,30 +159,20 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     Answer { question: question.to_string(), answered, confidence, hits, pointers, more, candidates }
 }
 
-/// The roadmap phase a question names: "phase 3", "stage 2", "the second phase".
-pub(crate) fn named_phase(question: &str) -> Option<u8> {
-    const PHASE_WORDS: [&str; 3] = ["phase", "stage", "step"];
-    let words: Vec<String> = search::words(question).collect();
-    words.windows(2).find_map(|pair| {
-        let (first, second) = (pair[0].as_str(), pair[1].as_str());
-        if PHASE_WORDS.contains(&first) {
-            return second.parse::<u8>().ok().filter(|n| *n > 0);
-        }
-        let number = crate::engine::words::ordinal_number(first)?;
-        PHASE_WORDS.contains(&second).then_some(number)
-    })
-}
-
-/// Like `named_phase`, and "the last/final phase" is the last phase of `knowledge`.
-fn named_phase_in(question: &str, knowledge: &crate::engine::knowledge::Knowledge) -> Option<u8> {
-    if let Some(number) = named_phase(question) {
-        return Some(number);
-    }
-    let words: Vec<String> = search::words(question).collect();
-    let last = words.windows(2).any(|pair| {
-        matches!(pair[0].as_str(), "last" | "final") && matches!(pair[1].as_str(), "phase" | "stage" | "step")
-    });
-    last.then(|| knowledge.phase_numbers().last().copied()).flatten()
+/// "What happens in phase 3?" is answered by phase 3, whatever else shares
+/// its words: a reading that names a phase gets it first, and is answered.
+fn name_phase(snapshot: &Snapshot, candidate: &mut Candidate, threshold: f32) {
+    let knowledge = &snapshot.knowledge;
+    let Some(phase) = phases::named_phase(&candidate.text, knowledge).and_then(|n| knowledge.phase(n)) else {
+        return;
+    };
+    let hits = &mut candidate.hits;
+    let position = hits.iter().position(|hit| hit.unit == phase.unit);
+    let hit = position.map(|at| hits.remove(at)).unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 });
+    let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
+    hits.insert(0, Hit { score, ..hit });
+    candidate.probability = candidate.probability.max(threshold);
+    candidate.names_phase = true;
 }
 
 /// The phases an answer points to: a phase itself, or what its content declares.
@@ -208,25 +215,4 @@ fn suggestions(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
     }
     kept.truncate(snapshot.settings.suggestions);
     kept
-}
-
-#[cfg(test)]
-mod tests {
-    use super::named_phase;
-
-    #[test]
-    fn phases_are_named_by_number_or_ordinal() {
-        let cases = [
-            ("What happens in phase 3?", Some(3)),
-            ("tell me about stage 2", Some(2)),
-            ("the second phase?", Some(2)),
-            ("what is the first step", Some(1)),
-            ("phase 0", None),
-            ("how many phases are there", None),
-            ("first things first", None),
-        ];
-        for (question, expected) in cases {
-            assert_eq!(named_phase(question), expected, "{question}");
-        }
-    }
 }

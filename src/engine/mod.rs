@@ -1,7 +1,8 @@
 //! The engine: Markdown knowledge in, answers out.
 //!
 //! Owns the knowledge model and its loader (`knowledge`), the tantivy index
-//! and question analysis (`search`), the answer decision (`answer`), the
+//! and question analysis (`search`), message segments (`message`) and the
+//! phases a message names (`phases`), the answer decision (`answer`), the
 //! immutable `snapshot` of both, and the word lists (`words`). Uses no other
 //! layer: no tokio, no network, no Discord, no configuration files.
 
@@ -9,6 +10,7 @@ pub mod answer;
 pub mod decision;
 pub mod knowledge;
 pub(crate) mod message;
+pub(crate) mod phases;
 pub mod search;
 pub mod settings;
 pub mod snapshot;

@@ -1,0 +1,146 @@
+//! Which roadmap phase a message names, however it names it: by number
+//! ("phase 3", "stage 2"), by ordinal ("the second phase", "2nd phase"), by
+//! position ("the opening stretch", "the end of the plan", "the final
+//! phase") or by month ("around month 14"), from the roadmap's own phases
+//! and month ranges, so any roadmap works.
+
+use std::sync::OnceLock;
+
+use crate::engine::knowledge::Knowledge;
+use crate::engine::search::words;
+use crate::engine::words::ordinal_number;
+
+/// Words for a phase itself, after a number or an ordinal.
+const PHASE_WORDS: [&str; 3] = ["phase", "stage", "step"];
+
+/// Words for a part of a plan, after a position word ("opening stretch").
+const PART_WORDS: [&str; 8] = ["phase", "stage", "stretch", "part", "months", "leg", "portion", "section"];
+
+/// Words for the plan as a whole, in "the end of the plan".
+const PLAN_WORDS: [&str; 7] = ["plan", "roadmap", "arc", "program", "months", "journey", "path"];
+
+/// The number of an ordinal: "third", "3rd".
+fn ordinal(word: &str) -> Option<u8> {
+    ordinal_number(word).or_else(|| {
+        let digits = word
+            .strip_suffix("st")
+            .or(word.strip_suffix("nd"))
+            .or(word.strip_suffix("rd"))
+            .or(word.strip_suffix("th"))?;
+        digits.parse::<u8>().ok().filter(|n| *n > 0)
+    })
+}
+
+/// The phase a question names by number or ordinal: "phase 3", "the second phase".
+pub(crate) fn numbered_phase(question: &str) -> Option<u8> {
+    let words: Vec<String> = words(question).collect();
+    words.windows(2).find_map(|pair| {
+        let (first, second) = (pair[0].as_str(), pair[1].as_str());
+        if PHASE_WORDS.contains(&first) {
+            return second.parse::<u8>().ok().filter(|n| *n > 0);
+        }
+        ordinal(first).filter(|_| PHASE_WORDS.contains(&second))
+    })
+}
+
+/// Whether a position word places its part at the start (`Some(true)`) or
+/// the end (`Some(false)`) of a plan.
+fn position(word: &str) -> Option<bool> {
+    static LINES: OnceLock<[Vec<&'static str>; 2]> = OnceLock::new();
+    let [start, end] = LINES.get_or_init(|| {
+        let mut lines = include_str!("words/positions.txt")
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#') && !line.trim().is_empty())
+            .map(|line| line.split_whitespace().collect::<Vec<_>>());
+        [lines.next().unwrap_or_default(), lines.next().unwrap_or_default()]
+    });
+    if start.contains(&word) {
+        Some(true)
+    } else if end.contains(&word) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// The phase `question` names in the roadmap of `knowledge`, if it names one.
+pub(crate) fn named_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
+    let numbers = knowledge.phase_numbers();
+    let (first, last) = (*numbers.first()?, *numbers.last()?);
+    if let Some(number) = numbered_phase(question).filter(|n| numbers.contains(n)) {
+        return Some(number);
+    }
+    let words: Vec<String> = words(question).collect();
+    let word = |at: usize| words.get(at).map_or("", String::as_str);
+    for at in 0..words.len() {
+        if let Some(at_start) = position(word(at)) {
+            // "the opening stretch", or "the end of the (18-month) plan".
+            let part = PART_WORDS.contains(&word(at + 1));
+            let of_plan = word(at + 1) == "of"
+                && (at + 2..at + 6).take_while(|&next| next < words.len()).any(|next| PLAN_WORDS.contains(&word(next)));
+            if part || of_plan {
+                return Some(if at_start { first } else { last });
+            }
+        }
+        if word(at) == "month" {
+            // "month 14", "months 13-15": the phase whose months include the first number.
+            let month = word(at + 1).parse::<u32>().ok().or_else(|| ordinal(word(at + 1)).map(u32::from));
+            if let Some(month) = month {
+                let mut phases = knowledge.roadmap.iter().flat_map(|roadmap| &roadmap.phases);
+                if let Some(phase) =
+                    phases.find(|phase| phase.months.is_some_and(|(from, to)| (from..=to).contains(&month)))
+                {
+                    return Some(phase.number);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::knowledge::parse_sources;
+
+    fn knowledge() -> Knowledge {
+        let roadmap = "+++\nkind = \"roadmap\"\nmonths = 12\n+++\n# Plan\nIntro.\n## Phase 1: Start\nBegin here.\n## Phase 2: Middle\nGo on.\n## Phase 3: Finish\nEnd here.\n";
+        parse_sources(&[("roadmap.md".to_string(), roadmap.to_string())]).0
+    }
+
+    #[test]
+    fn phases_are_named_by_number_or_ordinal() {
+        let cases = [
+            ("What happens in phase 3?", Some(3)),
+            ("tell me about stage 2", Some(2)),
+            ("the second phase?", Some(2)),
+            ("what about the 2nd phase", Some(2)),
+            ("what is the first step", Some(1)),
+            ("phase 0", None),
+            ("how many phases are there", None),
+            ("first things first", None),
+        ];
+        for (question, expected) in cases {
+            assert_eq!(numbered_phase(question), expected, "{question}");
+        }
+    }
+
+    #[test]
+    fn phases_are_named_by_position_and_month() {
+        let knowledge = knowledge();
+        let cases = [
+            ("the opening stretch of the plan, what do i read?", Some(1)),
+            ("what happens near the end of the 12-month plan", Some(3)),
+            ("the final phase", Some(3)),
+            ("around month 5 what should i focus on", Some(2)),
+            ("month 11-12?", Some(3)),
+            ("phase 7", None),
+            ("month 40", None),
+            ("i am at the end of my rope", None),
+            ("how long does it take, 12 months?", None),
+        ];
+        for (question, expected) in cases {
+            assert_eq!(named_phase(question, &knowledge), expected, "{question}");
+        }
+    }
+}
