@@ -93,8 +93,7 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
         .map(|(position, reading)| {
             let terms = snapshot.index.analyze(&reading.text);
             let hits = snapshot.index.search_terms(&terms, limit);
-            let features =
-                Features::of(&terms, &hits, snapshot.index.max_idf(), reading.asks, segmented && position > 0);
+            let features = Features::of(&terms, &hits, &snapshot.index, reading.asks, segmented && position > 0);
             let probability = decision.probability(&features);
             Candidate { text: reading.text, hits, features, probability, names_phase: false }
         })

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::engine::search::{Hit, QueryTerm};
+use crate::engine::search::{Hit, QueryTerm, SearchIndex};
 use crate::engine::words::is_common_english;
 
 /// What the decision looks at, for one candidate query and its hits.
@@ -38,19 +38,39 @@ pub struct Features {
     pub known_coverage: f32,
     /// `ln(1 + unknown words that are not common English)`: "salary", "pytorch", "cors".
     pub rare_unknown: f32,
+    /// Share of the knowledge base's units without hand-written keywords or
+    /// aliases. Curation makes more of a member's words known and raises
+    /// every score, so the same evidence says more in plain docs; its weight
+    /// shifts the decision for them (fitted on a variant without curation).
+    pub uncurated: f32,
 }
 
 /// The names, in the order of `Features::values`.
-pub const FEATURE_NAMES: [&str; FEATURES] =
-    ["coverage", "score", "margin", "matched", "unknown", "words", "asks", "segment", "known_coverage", "rare_unknown"];
+pub const FEATURE_NAMES: [&str; FEATURES] = [
+    "coverage",
+    "score",
+    "margin",
+    "matched",
+    "unknown",
+    "words",
+    "asks",
+    "segment",
+    "known_coverage",
+    "rare_unknown",
+    "uncurated",
+];
 
 /// How many features there are.
-pub const FEATURES: usize = 10;
+pub const FEATURES: usize = 11;
+
+/// The position of `uncurated` in `FEATURE_NAMES`: a property of the
+/// knowledge base, not of the message, fitted apart from the others.
+pub const UNCURATED: usize = 10;
 
 impl Features {
     /// The features of a search for `terms` that returned `hits`.
-    pub(crate) fn of(terms: &[QueryTerm], hits: &[Hit], max_idf: f32, asks: bool, segment: bool) -> Features {
-        let max_idf = max_idf.max(f32::EPSILON);
+    pub(crate) fn of(terms: &[QueryTerm], hits: &[Hit], index: &SearchIndex, asks: bool, segment: bool) -> Features {
+        let max_idf = index.max_idf().max(f32::EPSILON);
         let total: f32 = terms.iter().map(|term| term.weight).sum();
         let unknown: f32 = terms.iter().filter(|term| !term.known).map(|term| term.weight).sum();
         let rare = terms.iter().filter(|term| !term.known && !is_common_english(&term.word)).count();
@@ -68,6 +88,7 @@ impl Features {
             segment: f32::from(u8::from(segment)),
             known_coverage: if total > unknown { (top.coverage * total / (total - unknown)).min(1.0) } else { 0.0 },
             rare_unknown: (rare as f32).ln_1p(),
+            uncurated: index.uncurated(),
         }
     }
 
@@ -83,6 +104,7 @@ impl Features {
             self.segment,
             self.known_coverage,
             self.rare_unknown,
+            self.uncurated,
         ]
     }
 }
@@ -144,6 +166,14 @@ mod tests {
         let decision = Decision::parse(include_str!("decision.toml")).expect("decision.toml parses");
         assert!((0.0..1.0).contains(&decision.threshold));
         assert!(Decision::parse("threshold = 0.5\nbias = 0\n[weights]\nvibes = 1").is_err());
+    }
+
+    #[test]
+    fn plain_docs_need_less_evidence_than_curated_ones() {
+        let decision = Decision::shipped();
+        let evidence = Features { coverage: 0.6, score: 0.8, ..Features::default() };
+        let plain = Features { uncurated: 1.0, ..evidence };
+        assert!(decision.probability(&plain) > decision.probability(&evidence));
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct SearchIndex {
     synonyms: HashMap<String, Vec<String>>,
     /// The stems of indexed words with their word vectors, to bridge unknown words.
     neighbours: Vec<(String, [i8; vectors::DIMS])>,
+    /// Share of units without hand-written keywords or aliases (see `uncurated`).
+    uncurated: f32,
     // Kept so the searcher's segments stay alive with this index.
     _reader: IndexReader,
 }
@@ -131,6 +133,8 @@ impl SearchIndex {
         let stemmer = TextAnalyzer::builder(RawTokenizer::default()).filter(Stemmer::default()).build();
         let typos = Typos::new(statistics.vocabulary.keys());
         let neighbours = if word_vectors { bridgeable_words(&statistics) } else { Vec::new() };
+        let plain = knowledge.units.iter().filter(|unit| unit.keywords.is_empty() && unit.aliases.is_empty()).count();
+        let uncurated = plain as f32 / knowledge.units.len().max(1) as f32;
         let synonyms =
             knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
         Ok(SearchIndex {
@@ -143,6 +147,7 @@ impl SearchIndex {
             typos,
             synonyms,
             neighbours,
+            uncurated,
             _reader: reader,
         })
     }
@@ -263,6 +268,12 @@ impl SearchIndex {
             }
         }
         best.into_iter().map(|(_, stem)| stem.to_string()).collect()
+    }
+
+    /// Share (0 to 1) of the units without hand-written keywords or aliases:
+    /// how plain the knowledge base is, which the answer decision weighs.
+    pub(crate) fn uncurated(&self) -> f32 {
+        self.uncurated
     }
 
     /// The largest idf in this index (a word no unit contains): the scale of its scores.
