@@ -5,6 +5,7 @@
 use crate::support::{bot, fake_discord};
 
 use std::process::Command;
+use std::time::Duration;
 
 use bot::Bot;
 
@@ -289,4 +290,21 @@ fn a_missing_token_is_one_clear_line() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("DISCORD_TOKEN is not set"), "{err}");
+}
+
+/// A token Discord refuses (REST 401, gateway 4004) ends `serve` with exit
+/// code 1 and one line saying what to do, without retrying and without
+/// printing the token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_token_is_one_clear_line() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let wrong = "not-the-fake-token-0123456789";
+    let mut bot = Bot::start(&fake, &[("DISCORD_TOKEN", wrong)]);
+    let status = bot.wait(Duration::from_secs(20)).unwrap_or_else(|| panic!("serve kept running:\n{}", bot.log()));
+    assert_eq!(status.code(), Some(1), "{}", bot.log());
+    let err = std::fs::read_to_string(bot.path("err.log")).unwrap();
+    let last = err.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: Discord rejected the token in DISCORD_TOKEN"), "{err}");
+    assert!(last.contains("Reset Token") && last.contains("without a `Bot ` prefix"), "{last}");
+    assert!(!err.contains(wrong) && !bot.log().contains(wrong), "the token leaked: {err}");
 }

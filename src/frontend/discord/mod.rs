@@ -83,6 +83,13 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         }
         None => serenity::HttpBuilder::new(&token).build(),
     };
+    // A refused token ends here, saying what to do: serenity alone would warn
+    // and go on to the gateway. Other failures are left to its reconnects.
+    if let Err(err) = http.get_current_user().await {
+        if refuses_token(&err) {
+            anyhow::bail!(REJECTED_TOKEN);
+        }
+    }
     let in_flight = InFlight::new();
     let data = Data {
         host,
@@ -121,7 +128,26 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
     if let Some(server) = server {
         server.shutdown().await;
     }
-    result
+    result.map_err(|err| if rejected_token(&err) { anyhow::anyhow!(REJECTED_TOKEN) } else { err })
+}
+
+/// What to do when Discord refuses the token, at start or on a later reconnect.
+const REJECTED_TOKEN: &str = "Discord rejected the token in DISCORD_TOKEN: reset it in the Developer Portal \
+     (https://discord.com/developers/applications → your application → Bot → Reset Token) and export the new \
+     one as it is, without a `Bot ` prefix or quotes";
+
+/// Whether `err` is Discord refusing the token: gateway close code 4004 or
+/// HTTP 401. Retrying cannot help, so `serve` stops with `REJECTED_TOKEN`.
+fn rejected_token(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| cause.downcast_ref::<serenity::Error>().is_some_and(refuses_token))
+}
+
+fn refuses_token(err: &serenity::Error) -> bool {
+    match err {
+        serenity::Error::Gateway(serenity::GatewayError::InvalidAuthentication) => true,
+        serenity::Error::Http(http) => http.status_code() == Some(serenity::StatusCode::UNAUTHORIZED),
+        _ => false,
+    }
 }
 
 /// Keeps shard status and heartbeat latency in `health` for `/healthz` and `/metrics`.

@@ -55,6 +55,18 @@ impl Bot {
             + &std::fs::read_to_string(self.path("out.log")).unwrap_or_default()
     }
 
+    /// Waits up to `limit` for the process to end on its own.
+    pub fn wait(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Sends SIGTERM and waits (up to 20 s) for the process to end.
     pub fn terminate(&mut self) -> ExitStatus {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
