@@ -308,3 +308,47 @@ async fn a_rejected_token_is_one_clear_line() {
     assert!(last.contains("Reset Token") && last.contains("without a `Bot ` prefix"), "{last}");
     assert!(!err.contains(wrong) && !bot.log().contains(wrong), "the token leaked: {err}");
 }
+
+/// An interaction, a button click and a mention delivered twice (as around a
+/// resume) are each answered exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redelivered_event_is_answered_once() {
+    let (fake, bot) = connected().await;
+    let callbacks = |id: &str| {
+        let path = format!("/interactions/{id}/");
+        fake.requests().iter().filter(|r| r.method == "POST" && r.path.starts_with(&path)).count()
+    };
+    let question = slash_command("ask", string_option("question", "how many hours per week?"));
+    let mut message = message_create("", &[], true);
+    message["components"] =
+        json!([{"type": 1, "components": [{"type": 2, "style": 1, "label": "Phase 2", "custom_id": "tb:phase:2"}]}]);
+    let click = button_click("tb:phase:2", message);
+    for interaction in [&question, &click] {
+        fake.send_interaction(interaction);
+        fake.callback_for(&interaction.id, secs(10)).await;
+        fake.send_interaction(interaction);
+    }
+    let mention = message_create(&format!("<@{BOT_USER_ID}> how long does it take?"), &[BOT_USER_ID], false);
+    let mention_id = mention["id"].as_str().unwrap().to_string();
+    let replies = || {
+        fake.requests()
+            .iter()
+            .filter(|r| {
+                r.method == "POST"
+                    && r.path.ends_with("/messages")
+                    && r.body.as_ref().is_some_and(|b| b["message_reference"]["message_id"] == mention_id.as_str())
+            })
+            .count()
+    };
+    fake.send_message(&mention);
+    fake.wait_request(|r| r.method == "POST" && r.path.ends_with("/messages"), secs(10)).await;
+    fake.send_message(&mention);
+    // A marker question sent after the redeliveries: once it is answered, they were handled.
+    let marker = slash_command("phases", json!([]));
+    fake.send_interaction(&marker);
+    fake.callback_for(&marker.id, secs(10)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!((callbacks(&question.id), callbacks(&click.id), replies()), (1, 1, 1), "{}", bot.log());
+    assert!(!bot.log().contains("ERROR") && !bot.log().contains("WARN"), "{}", bot.log());
+    check_session(&fake, &bot);
+}

@@ -46,7 +46,7 @@ pub(crate) async fn handle(
 /// Answers a mention anywhere, or a question in a configured channel.
 async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Message) -> Result<(), Error> {
     let me = ctx.cache.current_user().id;
-    if message.author.bot || message.author.id == me {
+    if message.author.bot || message.author.id == me || !data.first_delivery(message.id.get()) {
         return Ok(());
     }
     let mentioned = message.mentions.iter().any(|user| user.id == me);
@@ -113,6 +113,9 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     let Some(action) = Action::parse(&click.data.custom_id) else {
         return Ok(());
     };
+    if !data.first_delivery(click.id.get()) {
+        return Ok(());
+    }
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
     let reply = match action {
         Action::Phase(number) => {

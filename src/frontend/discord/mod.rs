@@ -47,7 +47,17 @@ pub(crate) struct Data {
     pub(crate) in_flight: InFlight,
     /// When each member last had a channel question answered.
     cooldowns: Mutex<HashMap<u64, Instant>>,
+    /// Ids of the latest events handled (messages, interactions), so an event
+    /// Discord delivers twice (as around a resume) is answered once.
+    seen: Mutex<lru::LruCache<u64, ()>>,
 }
+
+/// How many event ids `Data::seen` remembers: far more than arrive between
+/// a delivery and its redelivery, in a few hundred kilobytes.
+const SEEN_EVENTS: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(16_384) {
+    Some(n) => n,
+    None => unreachable!(),
+};
 
 pub(crate) type Error = anyhow::Error;
 pub(crate) type Context<'a> = poise::Context<'a, Data, Error>;
@@ -99,6 +109,7 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         health: health.clone(),
         in_flight: in_flight.clone(),
         cooldowns: Mutex::new(HashMap::new()),
+        seen: Mutex::new(lru::LruCache::new(SEEN_EVENTS)),
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
         .framework(framework(data))
@@ -165,6 +176,16 @@ async fn watch_shards(shard_manager: Arc<serenity::ShardManager>, health: Arc<He
 }
 
 impl Data {
+    /// True the first time event `id` is seen; a redelivery is logged at debug.
+    pub(crate) fn first_delivery(&self, id: u64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let first = seen.put(id, ()).is_none();
+        if !first {
+            tracing::debug!(id, "event delivered again, ignored");
+        }
+        first
+    }
+
     /// Answers on a blocking thread, so search work never stalls the gateway's tasks.
     async fn answer(&self, question: &str) -> Result<Answered, Error> {
         let snapshot = self.host.snapshot();
@@ -209,6 +230,8 @@ fn framework(data: Data) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
         commands: slash::all(&data.host.snapshot().knowledge),
         on_error: |error| Box::pin(slash::on_error(error)),
+        // A redelivered interaction fails this check and is dropped quietly (see `slash::on_error`).
+        command_check: Some(|ctx| Box::pin(async move { Ok(ctx.data().first_delivery(ctx.id())) })),
         event_handler: |framework, event| Box::pin(events::handle(framework, event)),
         allowed_mentions: Some(no_pings()),
         // Prefix commands are not used: questions in channels are handled as events.

@@ -222,6 +222,8 @@ pub(crate) async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 tracing::warn!(error = %err, "could not report a failed command");
             }
         }
+        // The only check is `Data::first_delivery`: a redelivered interaction, already answered.
+        poise::FrameworkError::CommandCheckFailed { error: None, .. } => {}
         other => {
             if let Err(err) = poise::builtins::on_error(other).await {
                 tracing::error!(error = %err, "error while handling an error");
