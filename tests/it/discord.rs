@@ -352,3 +352,34 @@ async fn a_redelivered_event_is_answered_once() {
     assert!(!bot.log().contains("ERROR") && !bot.log().contains("WARN"), "{}", bot.log());
     check_session(&fake, &bot);
 }
+
+/// A reply Discord fails with a 502 (HTML body, as its edge sends) is sent
+/// again within the interaction's 3 seconds: the member gets the answer, once,
+/// not an error notice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_send_is_retried_and_the_answer_arrives() {
+    let (fake, bot) = connected().await;
+    let sent_to = |path: String| {
+        move |r: &Recorded| r.method == "POST" && r.path.starts_with(&path) && (200..300).contains(&r.status)
+    };
+    fake.fail_next_sends(2);
+    let question = slash_command("ask", string_option("question", "how many hours per week?"));
+    fake.send_interaction(&question);
+    let delivered = fake.wait_request(sent_to(format!("/interactions/{}/", question.id)), secs(10)).await;
+    assert!(embed_text(valid(&delivered)).contains("ten and fifteen hours per week"));
+    let first = fake.requests().into_iter().find(|r| r.path.starts_with(&format!("/interactions/{}/", question.id)));
+    let elapsed = delivered.at.duration_since(first.expect("a first attempt").at);
+    assert!(elapsed < Duration::from_secs(3), "retried too late for Discord's window: {elapsed:?}");
+
+    fake.fail_next_sends(1);
+    fake.send_message(&message_create(&format!("<@{BOT_USER_ID}> how long does it take?"), &[BOT_USER_ID], false));
+    let reply = fake.wait_request(sent_to(format!("/channels/{CHANNEL_ID}/messages")), secs(10)).await;
+    assert!(embed_text(valid(&reply)).contains("12 to 18 months"));
+
+    let attempts =
+        |path: &str| fake.requests().iter().filter(|r| r.method == "POST" && r.path.starts_with(path)).count();
+    assert_eq!(attempts(&format!("/interactions/{}/", question.id)), 3, "two failures, then the answer");
+    assert_eq!(attempts(&format!("/channels/{CHANNEL_ID}/messages")), 2);
+    assert!(!bot.log().contains("something went wrong") && !bot.log().contains("ERROR"), "{}", bot.log());
+    check_session(&fake, &bot);
+}

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
-use super::{convert, reads_channels, Data, Error};
+use super::{convert, reads_channels, retry, Data, Error};
 use crate::config::Trigger;
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Reply};
@@ -77,7 +77,7 @@ async fn answer_message(
     // In a channel nobody addressed the bot, so "I don't know" would be noise.
     if answered.answer.answered || surface == Surface::Mention {
         let reply = convert::message(&answered.reply).reference_message(message);
-        message.channel_id.send_message(&ctx.http, reply).await?;
+        retry::send("channel reply", || message.channel_id.send_message(&ctx.http, reply.clone())).await?;
     }
     let guild = message.guild_id.map(|id| id.get());
     data.record(&answered, surface, guild, message.channel_id.get());
@@ -142,7 +142,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
         }
     };
     let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&reply));
-    click.create_response(&ctx.http, response).await?;
+    retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 
 mod convert;
 mod events;
+mod retry;
 pub(crate) mod sharding;
 mod slash;
 

@@ -5,7 +5,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{convert, Context, Data, Error};
+use super::{convert, retry, Context, Data, Error};
 use crate::conversation::admin::{render_outcome, stats_reply};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
@@ -70,7 +70,7 @@ mod tests {
 
 /// Sends a core reply; `convert` fits it to Discord's limits.
 async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
-    ctx.send(convert::poise_reply(reply)).await?;
+    retry::send("interaction reply", || ctx.send(convert::poise_reply(reply))).await?;
     Ok(())
 }
 

@@ -20,7 +20,8 @@
 //!   discovery, app info (with an owner, for poise), current user, command
 //!   PUTs (echoed), interaction callbacks (204), follow-ups, edits and channel
 //!   messages (a Message echoing the body). Other routes: recorded, 404. A
-//!   wrong `Authorization: Bot <token>`: 401.
+//!   wrong `Authorization: Bot <token>`: 401. `fail_next_sends(n)`: the next
+//!   n callbacks or channel messages get a 502 with an HTML body.
 //! * Gateway: a websocket upgrade on any path (the URL handed out is
 //!   `ws://127.0.0.1:PORT/gateway`; serenity appends `?v=10`). HELLO,
 //!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> RESUMED; per-session
@@ -170,6 +171,9 @@ struct GatewayState {
     logins: Vec<Login>,
     sessions: HashMap<String, Session>,
     conns: Vec<Conn>,
+    /// How many upcoming replies (interaction callbacks, channel messages)
+    /// fail with a 502 and an HTML body, as Discord's edge sometimes does.
+    failing_sends: usize,
 }
 
 impl GatewayState {
@@ -328,6 +332,11 @@ impl FakeDiscord {
 
     /// Close every gateway connection abruptly (no close frame). Sessions
     /// are kept, so serenity may RESUME them or IDENTIFY anew.
+    /// The next `n` replies the bot sends fail with a 502 (HTML body).
+    pub fn fail_next_sends(&self, n: usize) {
+        self.shared.state().failing_sends = n;
+    }
+
     pub fn drop_gateway(&self) {
         for c in self.shared.state().conns.drain(..) {
             let _ = c.tx.send(Out::Drop);
@@ -358,7 +367,17 @@ fn rest(shared: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: &
     let body: Option<Value> = serde_json::from_slice(body).ok();
     let auth = headers.get("authorization").map_or("", String::as_str);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (status, answer) = if auth.starts_with("Bot ") && shared.token_ok(auth) {
+    let is_send = method == Method::POST
+        && (matches!(segs.as_slice(), ["interactions", _, _, "callback"] | ["channels", _, "messages"]));
+    let fails = is_send && {
+        let mut state = shared.state();
+        let fails = state.failing_sends > 0;
+        state.failing_sends = state.failing_sends.saturating_sub(1);
+        fails
+    };
+    let (status, answer) = if fails {
+        (StatusCode::BAD_GATEWAY, Value::Null)
+    } else if auth.starts_with("Bot ") && shared.token_ok(auth) {
         route(shared, &method, &segs, body.as_ref())
     } else {
         let unauthorized = json!({"message": "401: Unauthorized", "code": 0});
@@ -370,6 +389,9 @@ fn rest(shared: &Shared, method: Method, uri: &Uri, headers: &HeaderMap, body: &
     shared.state().requests.push(recorded);
     match status {
         StatusCode::NO_CONTENT => status.into_response(),
+        StatusCode::BAD_GATEWAY => {
+            (status, [("content-type", "text/html")], "<html>502 Bad Gateway</html>").into_response()
+        }
         _ => (status, axum::Json(answer)).into_response(),
     }
 }
