@@ -1,15 +1,18 @@
 //! Watching the knowledge folder: events (or polling) on the folder itself,
 //! and its identity re-checked twice a second, so a folder that vanishes
 //! keeps the old snapshot and one that reappears (recreated, renamed into
-//! place, a symlink switched) is watched and rebuilt.
+//! place, a symlink switched) is watched and rebuilt. Only events that can
+//! change what is loaded count: reading the folder (opening files, listing
+//! it, copying it elsewhere) or changing permissions rebuilds nothing.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use notify::event::{AccessKind, AccessMode, EventKind, MetadataKind, ModifyKind};
 use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{new_debouncer_opt, DebounceEventResult, Debouncer};
+use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
 
 use crate::config::ReindexConfig;
 
@@ -27,8 +30,8 @@ const RECHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The watcher in use; kept only to be dropped.
 enum ActiveWatch {
-    Native(#[allow(dead_code)] Debouncer<RecommendedWatcher>),
-    Poll(#[allow(dead_code)] Debouncer<PollWatcher>),
+    Native(#[allow(dead_code)] Debouncer<RecommendedWatcher, NoCache>),
+    Poll(#[allow(dead_code)] Debouncer<PollWatcher, NoCache>),
 }
 
 /// Watches `dir` until `stop` says so or is dropped, re-establishing the watch
@@ -96,36 +99,60 @@ fn start_watch<W: Watcher>(shared: &Arc<W>, dir: &Path, root_event: &Arc<AtomicB
     let notify_config = notify::Config::default()
         .with_poll_interval(Duration::from_millis(config.poll_interval_ms.max(10)))
         .with_compare_contents(true);
-    let debounce = notify_debouncer_mini::Config::default()
-        .with_timeout(Duration::from_millis(config.debounce_ms.max(1)))
-        .with_notify_config(notify_config);
+    let debounce = Duration::from_millis(config.debounce_ms.max(1));
     let handler = {
         let shared = Arc::clone(shared);
         let root = dir.to_path_buf();
         let root_event = Arc::clone(root_event);
         move |result: DebounceEventResult| match result {
             Ok(events) => {
-                if events.iter().any(|event| event.path == root) {
-                    // The folder itself was removed or moved: the watch loop re-checks it now.
-                    root_event.store(true, Ordering::SeqCst);
+                let mut rebuild = false;
+                for event in events.iter().filter(|event| changes_content(&event.kind)) {
+                    for path in &event.paths {
+                        let moved = matches!(event.kind, EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_)));
+                        if path == &root && moved {
+                            // The folder itself was removed or moved: the watch loop re-checks it now.
+                            root_event.store(true, Ordering::SeqCst);
+                        }
+                        rebuild |= is_content_path(&root, path);
+                    }
                 }
-                if events.iter().any(|event| is_content_path(&root, &event.path)) {
+                if rebuild {
                     shared.request();
                 }
             }
-            Err(err) => tracing::warn!("file watcher error: {err}"),
+            Err(errors) => {
+                for err in errors {
+                    tracing::warn!("file watcher error: {err}");
+                }
+            }
         }
     };
     let watch = if config.poll {
-        let mut debouncer = new_debouncer_opt::<_, PollWatcher>(debounce, handler)?;
-        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+        let mut debouncer = new_debouncer_opt::<_, PollWatcher, _>(debounce, None, handler, NoCache, notify_config)?;
+        debouncer.watch(dir, RecursiveMode::Recursive)?;
         ActiveWatch::Poll(debouncer)
     } else {
-        let mut debouncer = new_debouncer_opt::<_, RecommendedWatcher>(debounce, handler)?;
-        debouncer.watcher().watch(dir, RecursiveMode::Recursive)?;
+        let mut debouncer =
+            new_debouncer_opt::<_, RecommendedWatcher, _>(debounce, None, handler, NoCache, notify_config)?;
+        debouncer.watch(dir, RecursiveMode::Recursive)?;
         ActiveWatch::Native(debouncer)
     };
     Ok(watch)
+}
+
+/// Whether an event of `kind` can change what is loaded. Reading (opening,
+/// listing, closing after reading) and metadata other than the modification
+/// time cannot. A file closed after writing can, and so can a new modification
+/// time: the poller reports a save as just that.
+fn changes_content(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime)) => true,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        _ => true,
+    }
 }
 
 /// Hidden files (editor swap files, `.git`) are not loaded, so changes to them need no rebuild.
@@ -160,6 +187,18 @@ fn folder_identity(dir: &Path) -> Option<FolderIdentity> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_and_permissions_change_no_content() {
+        use notify::event::{CreateKind, DataChange};
+        assert!(!changes_content(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
+        assert!(!changes_content(&EventKind::Access(AccessKind::Close(AccessMode::Read))));
+        assert!(!changes_content(&EventKind::Modify(ModifyKind::Metadata(MetadataKind::Permissions))));
+        assert!(changes_content(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Metadata(MetadataKind::WriteTime))));
+        assert!(changes_content(&EventKind::Modify(ModifyKind::Data(DataChange::Any))));
+        assert!(changes_content(&EventKind::Create(CreateKind::File)));
+    }
 
     #[test]
     fn hidden_paths_are_not_content() {

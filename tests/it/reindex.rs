@@ -118,6 +118,51 @@ fn assert_edit_served_within_two_seconds(poll: bool) {
     assert!(served, "a quick second save was not served within 2 s (poll = {poll})");
 }
 
+/// Reading the folder (listing it, opening every file, copying it elsewhere)
+/// and changing a file's permissions rebuild nothing and keep the same watch;
+/// an edit afterwards is still served.
+fn assert_reading_rebuilds_nothing(poll: bool) {
+    let _alone = exclusive();
+    let workspace = Workspace::new();
+    let host = workspace.host();
+    let reindexer = Reindexer::start(Arc::clone(&host), &config(true, poll)).expect("reindexer starts");
+    assert!(eventually(Duration::from_secs(5), || reindexer.status().watching), "the watcher never started");
+    std::thread::sleep(Duration::from_millis(400));
+    let before = reindexer.status().rebuilds;
+    let copy = tempfile::tempdir().expect("temp dir");
+    for _ in 0..3 {
+        copy_dir(&workspace.dir, &copy.path().join("knowledge"));
+        for entry in std::fs::read_dir(&workspace.dir).expect("list") {
+            let _ = std::fs::read(entry.expect("entry").path()).expect("read");
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(workspace.path("faq.md"), std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(reindexer.status().rebuilds, before, "reading the folder caused rebuilds (poll = {poll})");
+    assert!(reindexer.status().watching);
+    workspace.edit(
+        "article.md",
+        SKILLS_SENTENCE,
+        "Quokkafish tooling is what the confusion about AI careers is about.",
+    );
+    assert!(eventually(Duration::from_secs(2), || serves(&host, "quokkafish")), "an edit after reading was missed");
+}
+
+#[test]
+fn reading_the_folder_rebuilds_nothing_with_file_events() {
+    assert_reading_rebuilds_nothing(false);
+}
+
+#[test]
+fn reading_the_folder_rebuilds_nothing_when_polling() {
+    assert_reading_rebuilds_nothing(true);
+}
+
 #[test]
 fn an_edit_is_served_within_two_seconds_with_file_events() {
     assert_edit_served_within_two_seconds(false);
