@@ -309,6 +309,20 @@ async fn a_rejected_token_is_one_clear_line() {
     assert!(!err.contains(wrong) && !bot.log().contains(wrong), "the token leaked: {err}");
 }
 
+/// A token reset while the bot runs: the next connection is refused (4004)
+/// and `serve` stops the same way, instead of reconnecting in a loop.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_revoked_while_running_stops_serve() {
+    let (fake, mut bot) = connected().await;
+    fake.revoke_token();
+    fake.drop_gateway();
+    let status = bot.wait(Duration::from_secs(30)).unwrap_or_else(|| panic!("serve kept running:\n{}", bot.log()));
+    assert_eq!(status.code(), Some(1), "{}", bot.log());
+    let err = std::fs::read_to_string(bot.path("err.log")).unwrap();
+    let last = err.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: Discord rejected the token in DISCORD_TOKEN"), "{err}");
+}
+
 /// An interaction, a button click and a mention delivered twice (as around a
 /// resume) are each answered exactly once.
 #[tokio::test(flavor = "multi_thread")]

@@ -202,6 +202,8 @@ impl GatewayState {
 
 struct Shared {
     config: FakeConfig,
+    /// Set by `revoke_token`: the token is refused from then on.
+    revoked: std::sync::atomic::AtomicBool,
     port: u16,
     state: Mutex<GatewayState>,
 }
@@ -216,7 +218,8 @@ impl Shared {
     }
     /// Accepts the token with or without the `Bot ` prefix.
     fn token_ok(&self, sent: &str) -> bool {
-        sent.trim_start_matches("Bot ") == self.config.token.trim_start_matches("Bot ")
+        !self.revoked.load(std::sync::atomic::Ordering::SeqCst)
+            && sent.trim_start_matches("Bot ") == self.config.token.trim_start_matches("Bot ")
     }
 }
 
@@ -237,7 +240,7 @@ impl FakeDiscord {
     pub async fn start(config: FakeConfig) -> FakeDiscord {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().unwrap().port();
-        let shared = Arc::new(Shared { config, port, state: Mutex::default() });
+        let shared = Arc::new(Shared { config, revoked: Default::default(), port, state: Mutex::default() });
         // One fallback handler: a websocket upgrade is the gateway whatever
         // the path; anything else is REST, routed by hand so that unknown
         // routes are recorded too.
@@ -332,6 +335,11 @@ impl FakeDiscord {
 
     /// Close every gateway connection abruptly (no close frame). Sessions
     /// are kept, so serenity may RESUME them or IDENTIFY anew.
+    /// Refuses the token from now on (REST 401, gateway 4004), as after a reset.
+    pub fn revoke_token(&self) {
+        self.shared.revoked.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The next `n` replies the bot sends fail with a 502 (HTML body).
     pub fn fail_next_sends(&self, n: usize) {
         self.shared.state().failing_sends = n;
