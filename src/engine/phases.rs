@@ -4,11 +4,9 @@
 //! phase") or by month ("around month 14"), from the roadmap's own phases
 //! and month ranges, so any roadmap works.
 
-use std::sync::OnceLock;
-
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::words;
-use crate::engine::words::ordinal_number;
+use crate::engine::words::{ordinal_number, plan_position};
 
 /// Words for a phase itself, after a number or an ordinal.
 const PHASE_WORDS: [&str; 3] = ["phase", "stage", "step"];
@@ -31,9 +29,8 @@ fn ordinal(word: &str) -> Option<u8> {
     })
 }
 
-/// The phase a question names by number or ordinal: "phase 3", "the second phase".
-pub(crate) fn numbered_phase(question: &str) -> Option<u8> {
-    let words: Vec<String> = words(question).collect();
+/// The phase `words` name by number or ordinal: "phase 3", "the second phase".
+fn numbered_phase(words: &[String]) -> Option<u8> {
     words.windows(2).find_map(|pair| {
         let (first, second) = (pair[0].as_str(), pair[1].as_str());
         if PHASE_WORDS.contains(&first) {
@@ -43,37 +40,17 @@ pub(crate) fn numbered_phase(question: &str) -> Option<u8> {
     })
 }
 
-/// Whether a position word places its part at the start (`Some(true)`) or
-/// the end (`Some(false)`) of a plan.
-fn position(word: &str) -> Option<bool> {
-    static LINES: OnceLock<[Vec<&'static str>; 2]> = OnceLock::new();
-    let [start, end] = LINES.get_or_init(|| {
-        let mut lines = include_str!("words/positions.txt")
-            .lines()
-            .filter(|line| !line.trim_start().starts_with('#') && !line.trim().is_empty())
-            .map(|line| line.split_whitespace().collect::<Vec<_>>());
-        [lines.next().unwrap_or_default(), lines.next().unwrap_or_default()]
-    });
-    if start.contains(&word) {
-        Some(true)
-    } else if end.contains(&word) {
-        Some(false)
-    } else {
-        None
-    }
-}
-
 /// The phase `question` names in the roadmap of `knowledge`, if it names one.
 pub(crate) fn named_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
     let numbers = knowledge.phase_numbers();
     let (first, last) = (*numbers.first()?, *numbers.last()?);
-    if let Some(number) = numbered_phase(question).filter(|n| numbers.contains(n)) {
+    let words: Vec<String> = words(question).collect();
+    if let Some(number) = numbered_phase(&words).filter(|n| numbers.contains(n)) {
         return Some(number);
     }
-    let words: Vec<String> = words(question).collect();
     let word = |at: usize| words.get(at).map_or("", String::as_str);
     for at in 0..words.len() {
-        if let Some(at_start) = position(word(at)) {
+        if let Some(at_start) = plan_position(word(at)) {
             // "the opening stretch", or "the end of the (18-month) plan".
             let part = PART_WORDS.contains(&word(at + 1));
             let of_plan = word(at + 1) == "of"
@@ -121,7 +98,8 @@ mod tests {
             ("first things first", None),
         ];
         for (question, expected) in cases {
-            assert_eq!(numbered_phase(question), expected, "{question}");
+            let words: Vec<String> = words(question).collect();
+            assert_eq!(numbered_phase(&words), expected, "{question}");
         }
     }
 

@@ -36,6 +36,23 @@ pub(crate) fn is_question_opener(word: &str) -> bool {
     set(&SET, include_str!("words/openers.txt")).contains(word)
 }
 
+/// Whether a position word places a part of a plan at its start
+/// (`Some(true)`: "opening") or its end (`Some(false)`: "final").
+pub(crate) fn plan_position(word: &str) -> Option<bool> {
+    static LINES: OnceLock<[HashSet<&'static str>; 2]> = OnceLock::new();
+    let [start, end] = LINES.get_or_init(|| {
+        let mut lines = entries(include_str!("words/positions.txt")).map(|line| line.split_whitespace().collect());
+        [lines.next().unwrap_or_default(), lines.next().unwrap_or_default()]
+    });
+    if start.contains(word) {
+        Some(true)
+    } else if end.contains(word) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// The (ordinal, cardinal) words by position, parsed once.
 fn numbers() -> &'static [(&'static str, &'static str)] {
     static LIST: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
