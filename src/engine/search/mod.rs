@@ -170,6 +170,8 @@ impl SearchIndex {
                 None => match self.typos.correct(&word, &self.statistics) {
                     // A misspelt filler word ("dose" for "does") is still filler.
                     Some(corrected) if is_stop_word(&corrected) => continue,
+                    // A common word is a word, not a typo: "match" is not "math".
+                    Some(_) if is_common_english(&word) => {}
                     Some(corrected) => stems.extend(self.statistics.stem_of(&corrected).map(str::to_string)),
                     None => stems.extend(self.nearest_in_meaning(&word)),
                 },
@@ -340,7 +342,7 @@ mod tests {
         let sources = vec![(
             "kb.md".to_string(),
             "# Notes\n\n## Transition plans\n\nA transition takes time. Each transition needs a plan and a portfolio.\n\n\
-             ## Translation\n\nTranslation of a transaction.\n"
+             ## Translation\n\nTranslation of a transaction.\n\n## Math\n\nMath matters.\n"
                 .to_string(),
         )];
         let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
@@ -351,5 +353,10 @@ mod tests {
         assert_eq!(index.typos.correct("xyzzyxyzzy", &index.statistics), None);
         let terms = index.analyze("how lnog is a transtion?");
         assert!(terms.iter().any(|term| term.word == "transtion" && term.stems == ["transit"]), "{terms:?}");
+        // "match" is one letter from the indexed "math", but it is common English,
+        // a word of its own: it is not corrected into another.
+        let terms = index.analyze("anyone watching the match tonight?");
+        assert!(terms.iter().all(|term| !term.stems.iter().any(|stem| stem == "math")), "{terms:?}");
+        assert!(index.analyze("any maht tips").iter().any(|term| term.stems == ["math"]));
     }
 }
