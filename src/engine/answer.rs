@@ -110,12 +110,15 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     let threshold = snapshot.settings.min_confidence.unwrap_or(decision.threshold);
     let mut candidates = candidates(snapshot, question, decision);
     let segmented = candidates.len() > 1;
-    for (at, candidate) in candidates.iter_mut().enumerate() {
-        // In a message of several segments, the segment that names a phase is
-        // the question about it; the whole message is read as it is.
-        if !(segmented && at == 0) {
-            name_phase(snapshot, candidate, threshold);
-        }
+    // In a message of several segments, the question that names a phase is
+    // the question about it. Only when no question names one or is answered
+    // on its own ("phase 3 sounds scary. why is it hard?") does the phase
+    // named in the message's context answer.
+    for candidate in candidates.iter_mut().skip(usize::from(segmented)) {
+        name_phase(snapshot, candidate, threshold);
+    }
+    if segmented && !candidates[1..].iter().any(|candidate| answers_on_its_own(candidate, threshold)) {
+        name_phase(snapshot, &mut candidates[0], threshold);
     }
     // The whole message is always a candidate, so there is a best one. But
     // when several of its questions are each answered by a passage of their
