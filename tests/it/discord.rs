@@ -397,3 +397,125 @@ async fn a_failed_send_is_retried_and_the_answer_arrives() {
     assert!(!bot.log().contains("something went wrong") && !bot.log().contains("ERROR"), "{}", bot.log());
     check_session(&fake, &bot);
 }
+
+// ------------------------------------------------------------ gateway faults
+
+/// A question as a member sends it: `/ask`, or a mention. Each is answered
+/// by exactly one successful send that names it.
+enum Question {
+    Slash(FakeInteraction),
+    Mention(String),
+}
+
+impl Question {
+    /// Sends one more question, alternating the two ways of asking.
+    fn send(fake: &FakeDiscord, n: usize) -> Question {
+        if n.is_multiple_of(2) {
+            let interaction = slash_command("ask", string_option("question", "how many hours per week?"));
+            fake.send_interaction(&interaction);
+            Question::Slash(interaction)
+        } else {
+            let mention = message_create(&format!("<@{BOT_USER_ID}> how long does it take?"), &[BOT_USER_ID], false);
+            fake.send_message(&mention);
+            Question::Mention(mention["id"].as_str().unwrap().to_string())
+        }
+    }
+
+    /// Successful sends that answer this question.
+    fn answers(&self, fake: &FakeDiscord) -> usize {
+        let answered = |r: &Recorded| match self {
+            Question::Slash(interaction) => r.path.starts_with(&format!("/interactions/{}/", interaction.id)),
+            Question::Mention(id) => {
+                r.path.ends_with("/messages")
+                    && r.body.as_ref().is_some_and(|b| b["message_reference"]["message_id"] == id.as_str())
+            }
+        };
+        fake.requests().iter().filter(|r| r.method == "POST" && (200..300).contains(&r.status) && answered(r)).count()
+    }
+}
+
+/// Questions asked just before `fault` and right after it are each answered
+/// exactly once, and the fault really made the bot log in again. Events
+/// dispatched while a resumable session is away are replayed on its RESUME;
+/// a session that ends loses them on Discord too, so after such a fault
+/// (`resumable` false) the next questions wait for the new session.
+async fn survives(fault: impl FnOnce(&FakeDiscord), resumable: bool) {
+    let (fake, bot) = connected().await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    let logins = fake.wait_logins(1, secs(1)).await.len();
+    let mut questions: Vec<Question> = (0..2).map(|n| Question::send(&fake, n)).collect();
+    if !resumable {
+        wait_answered(&fake, &bot, &questions).await;
+    }
+    fault(&fake);
+    if !resumable {
+        fake.wait_logins(logins + 1, secs(20)).await;
+    }
+    questions.extend((2..6).map(|n| Question::send(&fake, n)));
+    let after = fake.wait_logins(logins + 1, secs(20)).await;
+    let expected = if resumable { LoginKind::Resume } else { LoginKind::Identify };
+    assert_eq!(after[logins].kind, expected, "{}", bot.log());
+    wait_answered(&fake, &bot, &questions).await;
+    // Late doubles would arrive within this pause.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let counts: Vec<usize> = questions.iter().map(|question| question.answers(&fake)).collect();
+    assert_eq!(counts, [1; 6], "logins {:?}\n{}", after.iter().map(|l| l.kind).collect::<Vec<_>>(), bot.log());
+    check_session(&fake, &bot);
+}
+
+async fn wait_answered(fake: &FakeDiscord, bot: &Bot, questions: &[Question]) {
+    let deadline = std::time::Instant::now() + secs(20);
+    while questions.iter().any(|question| question.answers(fake) == 0) {
+        assert!(std::time::Instant::now() < deadline, "a question was lost:\n{}", bot.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconnect_request_resumes_and_replays_what_was_missed() {
+    survives(FakeDiscord::request_reconnect, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resumable_invalid_session_resumes() {
+    survives(|fake| fake.invalidate_sessions(true), true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ended_session_is_identified_anew() {
+    survives(|fake| fake.invalidate_sessions(false), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_error_close_resumes() {
+    survives(|fake| fake.close_gateway(4000), true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timed_out_session_is_identified_anew() {
+    survives(|fake| fake.close_gateway(4009), false).await;
+}
+
+/// serenity answers a zombie connection (no heartbeat ACK) by restarting
+/// the shard, which IDENTIFYs anew rather than resuming.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_zombie_connection_is_replaced() {
+    survives(FakeDiscord::zombify, false).await;
+}
+
+/// Discord taking 1.5 s to accept each answer delays nothing else and
+/// doubles nothing: twenty questions at once are each answered once.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_callbacks_are_neither_lost_nor_doubled() {
+    let (fake, bot) = connected().await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    fake.slow_callbacks(Duration::from_millis(1500));
+    let started = std::time::Instant::now();
+    let questions: Vec<Question> = (0..20).map(|n| Question::send(&fake, 2 * n)).collect();
+    wait_answered(&fake, &bot, &questions).await;
+    assert!(started.elapsed() < secs(6), "answers waited on each other: {:?}", started.elapsed());
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let counts: Vec<usize> = questions.iter().map(|question| question.answers(&fake)).collect();
+    assert_eq!(counts, [1; 20], "{}", bot.log());
+    check_session(&fake, &bot);
+}

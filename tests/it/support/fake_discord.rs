@@ -21,11 +21,17 @@
 //!   PUTs (echoed), interaction callbacks (204), follow-ups, edits and channel
 //!   messages (a Message echoing the body). Other routes: recorded, 404. A
 //!   wrong `Authorization: Bot <token>`: 401. `fail_next_sends(n)`: the next
-//!   n callbacks or channel messages get a 502 with an HTML body.
+//!   n callbacks or channel messages get a 502 with an HTML body;
+//!   `slow_callbacks(d)`: callbacks are answered after `d`.
 //! * Gateway: a websocket upgrade on any path (the URL handed out is
 //!   `ws://127.0.0.1:PORT/gateway`; serenity appends `?v=10`). HELLO,
-//!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> RESUMED; per-session
-//!   sequence numbers; any number of shards.
+//!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> the dispatches after the
+//!   client's sequence number, then RESUMED; per-session sequence numbers and
+//!   dispatch buffers; any number of shards.
+//! * Gateway faults: `drop_gateway` (no close frame), `request_reconnect`
+//!   (op 7), `invalidate_sessions(resumable)` (op 9), `close_gateway(code)`
+//!   (4000 keeps the session, 4009 ends it), `zombify` (heartbeats no longer
+//!   ACKed), `revoke_token` (REST 401, gateway 4004).
 //! * `validate`: Discord's OpenAPI request schemas (vendored subset in
 //!   `tests/fixtures/discord/`) plus limits no schema states.
 //!
@@ -159,10 +165,13 @@ struct Conn {
     tx: mpsc::UnboundedSender<Out>,
 }
 
-/// A gateway session outlives its connection, so a RESUME continues it.
+/// A gateway session outlives its connection, so a RESUME continues it:
+/// every dispatch is kept, and those after the client's last sequence number
+/// are sent again on RESUME, as Discord does.
 struct Session {
     shard: [u32; 2],
     seq: u64,
+    frames: Vec<Value>,
 }
 
 #[derive(Default)]
@@ -174,6 +183,10 @@ struct GatewayState {
     /// How many upcoming replies (interaction callbacks, channel messages)
     /// fail with a 502 and an HTML body, as Discord's edge sometimes does.
     failing_sends: usize,
+    /// How long the fake takes to answer an interaction callback.
+    callback_delay: Duration,
+    /// Connections whose heartbeats are no longer acknowledged (zombies).
+    zombies: Vec<u64>,
 }
 
 impl GatewayState {
@@ -187,16 +200,31 @@ impl GatewayState {
         ids.dedup();
         ids
     }
-    /// Send a dispatch on one connection with the session's next sequence
-    /// number (serenity drops a dispatch without `s`).
-    fn dispatch(&mut self, conn: usize, event: &str, data: &Value) -> bool {
-        let c = &self.conns[conn];
-        let Some(session) = c.session_id.as_ref().and_then(|s| self.sessions.get_mut(s)) else {
+    /// Records a dispatch in a session with its next sequence number
+    /// (serenity drops a dispatch without `s`) and sends it on the session's
+    /// connection, if it has one; otherwise it waits for a RESUME.
+    fn dispatch(&mut self, session_id: &str, event: &str, data: &Value) -> bool {
+        let Some(session) = self.sessions.get_mut(session_id) else {
             return false;
         };
         session.seq += 1;
         let frame = json!({"op": 0, "t": event, "s": session.seq, "d": data});
-        c.tx.send(Out::Json(frame)).is_ok()
+        session.frames.push(frame.clone());
+        if let Some(conn) = self.conns.iter().find(|c| c.session_id.as_deref() == Some(session_id)) {
+            let _ = conn.tx.send(Out::Json(frame));
+        }
+        true
+    }
+
+    /// Sends `out` on every connection; with `detach`, they lose their
+    /// session, which keeps what is dispatched meanwhile for a RESUME.
+    fn broadcast(&mut self, out: impl Fn() -> Out, detach: bool) {
+        for conn in &mut self.conns {
+            let _ = conn.tx.send(out());
+            if detach {
+                conn.session_id = None;
+            }
+        }
     }
 }
 
@@ -298,19 +326,21 @@ impl FakeDiscord {
 
     /// Send a dispatch (op 0) to every ready connection, or only to shard id
     /// `shard`. Returns how many connections it was sent to.
+    /// The dispatch goes to the shard's session: sent at once when connected,
+    /// else kept for its RESUME.
     pub fn send_dispatch(&self, shard: Option<u32>, event: &str, data: Value) -> usize {
         let mut st = self.shared.state();
         let wanted = |s: [u32; 2]| shard.is_none_or(|want| s[0] == want);
-        let targets: Vec<usize> =
-            (0..st.conns.len()).filter(|&i| st.shard_of(&st.conns[i]).is_some_and(wanted)).collect();
-        targets.into_iter().filter(|&i| st.dispatch(i, event, &data)).count()
+        let targets: Vec<String> =
+            st.sessions.iter().filter(|(_, session)| wanted(session.shard)).map(|(id, _)| id.clone()).collect();
+        targets.into_iter().filter(|id| st.dispatch(id, event, &data)).count()
     }
 
     /// INTERACTION_CREATE to the shard that owns [`GUILD_ID`], as Discord
     /// routes it (`(guild_id >> 22) % shard_total`), so exactly one shard
     /// answers. Returns how many connections it was sent to (0 or 1).
     pub fn send_interaction(&self, interaction: &FakeInteraction) -> usize {
-        let total = self.shared.state().ready_shards().iter().map(|s| s[1]).max();
+        let total = self.shared.state().sessions.values().map(|s| s.shard[1]).max();
         let shard = total.map(|t| ((GUILD_ID >> 22) % u64::from(t.max(1))) as u32);
         self.send_dispatch(shard, "INTERACTION_CREATE", interaction.payload.clone())
     }
@@ -350,6 +380,46 @@ impl FakeDiscord {
             let _ = c.tx.send(Out::Drop);
         }
     }
+
+    /// Op 7 Reconnect on every connection: the client must RESUME, and gets
+    /// what was dispatched meanwhile.
+    pub fn request_reconnect(&self) {
+        self.shared.state().broadcast(|| Out::Json(json!({"op": 7, "d": null})), true);
+    }
+
+    /// Op 9 Invalid Session on every connection. Not resumable: the sessions
+    /// end, and what was dispatched to them is lost, as on Discord.
+    pub fn invalidate_sessions(&self, resumable: bool) {
+        let mut st = self.shared.state();
+        st.broadcast(|| Out::Json(json!({"op": 9, "d": resumable})), true);
+        if !resumable {
+            st.sessions.clear();
+        }
+    }
+
+    /// Closes every connection with `code`: 4000 (unknown error) keeps the
+    /// sessions for a RESUME; 4009 (session timed out) ends them.
+    pub fn close_gateway(&self, code: u16) {
+        let mut st = self.shared.state();
+        st.broadcast(|| Out::Close(code, "closed by the fake"), true);
+        if code == 4009 {
+            st.sessions.clear();
+        }
+    }
+
+    /// The current connections stop getting heartbeat ACKs, so the client
+    /// must notice the zombie connection and replace it. It keeps its session
+    /// (and receives dispatches) until the client resumes elsewhere.
+    pub fn zombify(&self) {
+        let mut st = self.shared.state();
+        let ids: Vec<u64> = st.conns.iter().map(|c| c.id).collect();
+        st.zombies.extend(ids);
+    }
+
+    /// Interaction callbacks are answered after `delay`.
+    pub fn slow_callbacks(&self, delay: Duration) {
+        self.shared.state().callback_delay = delay;
+    }
 }
 
 async fn entry(
@@ -360,6 +430,10 @@ async fn entry(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if uri.path().ends_with("/callback") {
+        let delay = shared.state().callback_delay;
+        tokio::time::sleep(delay).await;
+    }
     match ws {
         Ok(ws) => ws.on_upgrade(move |socket| gateway(shared, socket)),
         Err(_) => rest(&shared, method, &uri, &headers, &body),
@@ -507,6 +581,7 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
     let (d, tx) = (&frame["d"], st.conns[idx].tx.clone());
     let token = d["token"].as_str().unwrap_or("").to_string();
     let (kind, session_id, shard) = match frame["op"].as_u64() {
+        Some(1) if st.zombies.contains(&conn_id) => return,
         Some(1) => return drop(tx.send(Out::Json(json!({"op": 11})))),
         Some(2 | 6) if !shared.token_ok(&token) => {
             return drop(tx.send(Out::Close(4004, "Authentication failed.")));
@@ -514,7 +589,9 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
         Some(2) => {
             let shard = [0, 1].map(|i| d["shard"][i].as_u64().unwrap_or(i as u64) as u32);
             let session_id = format!("fake-session-{}", next_id());
-            st.sessions.insert(session_id.clone(), Session { shard, seq: 0 });
+            // A new session replaces the shard's old one, which nobody resumes.
+            st.sessions.retain(|_, session| session.shard != shard);
+            st.sessions.insert(session_id.clone(), Session { shard, seq: 0, frames: Vec::new() });
             (LoginKind::Identify, session_id, shard)
         }
         Some(6) => {
@@ -536,8 +613,21 @@ fn client_op(shared: &Shared, conn_id: u64, frame: &Value) {
     let login = Login { kind, shard, token, intents, session_id: session_id.clone() };
     st.logins.push(login);
     match kind {
-        LoginKind::Identify => st.dispatch(idx, "READY", &ready(shard, &session_id, &shared.ws_url())),
-        LoginKind::Resume => st.dispatch(idx, "RESUMED", &json!({})),
+        LoginKind::Identify => st.dispatch(&session_id, "READY", &ready(shard, &session_id, &shared.ws_url())),
+        LoginKind::Resume => {
+            // Everything after the client's last sequence number, then RESUMED.
+            let last = d["seq"].as_u64().unwrap_or(0);
+            let missed: Vec<Value> = st.sessions[&session_id]
+                .frames
+                .iter()
+                .filter(|frame| frame["s"].as_u64().is_some_and(|s| s > last))
+                .cloned()
+                .collect();
+            for frame in missed {
+                let _ = tx.send(Out::Json(frame));
+            }
+            st.dispatch(&session_id, "RESUMED", &json!({}))
+        }
     };
 }
 
