@@ -451,6 +451,90 @@ fn deleting_the_folder_keeps_the_old_snapshot_and_a_new_folder_is_picked_up() {
     assert!(eventually(Duration::from_secs(5), || serves(&host, "wombat")), "edits after recreation were missed");
 }
 
+/// A folder replaced the ways deploys replace one is watched again and
+/// served: the edit made while it was replaced is answered within 5 s.
+fn assert_replacement_is_served(how: &str, replace: impl FnOnce(&Path, &Path)) {
+    let _alone = exclusive();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let release = temp.path().join("release-1");
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &release);
+    let dir = temp.path().join("knowledge");
+    std::os::unix::fs::symlink(&release, &dir).expect("symlink");
+    let snapshot = Snapshot::load(&dir, AnswerSettings::default()).expect("the knowledge copy loads");
+    let host = Arc::new(Host::new(snapshot, dir.clone()));
+    let reindexer = Reindexer::start(Arc::clone(&host), &config(true, false)).expect("reindexer starts");
+    assert!(eventually(Duration::from_secs(5), || reindexer.status().watching), "the watcher never started");
+    replace(temp.path(), &release);
+    assert!(
+        eventually(Duration::from_secs(5), || serves(&host, "quokkafish")),
+        "{how}: the new content was not served"
+    );
+    assert!(eventually(Duration::from_secs(5), || reindexer.status().watching), "{how}: no longer watching");
+    // Later edits reach the bot through the new watch.
+    std::fs::write(dir.join("extra.md"), "# Extra\n\n## Wombats\n\nA brand new passage about wombat pipelines.\n")
+        .expect("write");
+    assert!(eventually(Duration::from_secs(5), || serves(&host, "wombat")), "{how}: a later edit was missed");
+}
+
+/// Replaces the skills sentence in `dir/article.md`.
+fn edit_article(dir: &Path) {
+    let path = dir.join("article.md");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(SKILLS_SENTENCE));
+    let text = text.replace(SKILLS_SENTENCE, "Quokkafish tooling is what the confusion about AI careers is about.");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn a_folder_moved_away_and_back_is_served() {
+    assert_replacement_is_served("moved away and back", |_, release| {
+        let away = release.with_extension("away");
+        std::fs::rename(release, &away).expect("move away");
+        std::thread::sleep(Duration::from_millis(300));
+        edit_article(&away);
+        std::fs::rename(&away, release).expect("move back");
+    });
+}
+
+#[test]
+fn a_symlink_swapped_to_a_new_release_is_served() {
+    assert_replacement_is_served("symlink swap", |root, release| {
+        // As deploy tools do: a new release beside the old, then an atomic rename of a new link over the old.
+        let next = root.join("release-2");
+        copy_dir(release, &next);
+        edit_article(&next);
+        let link = root.join("knowledge.next");
+        std::os::unix::fs::symlink(&next, &link).expect("symlink");
+        std::fs::rename(&link, root.join("knowledge")).expect("swap the link");
+    });
+}
+
+#[test]
+fn a_git_checkout_is_served() {
+    let git = |dir: &Path, args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("git runs");
+        assert!(status.success(), "git {args:?}");
+    };
+    assert_replacement_is_served("git checkout", |_, release| {
+        git(release, &["init", "-q"]);
+        git(release, &["add", "."]);
+        git(release, &["commit", "-qm", "v1"]);
+        git(release, &["checkout", "-qb", "v2"]);
+        edit_article(release);
+        git(release, &["commit", "-qam", "v2"]);
+        git(release, &["checkout", "-q", "main"]);
+        std::thread::sleep(Duration::from_millis(300));
+        git(release, &["checkout", "-q", "v2"]);
+    });
+}
+
 fn gate_config(min_pass: f64) -> ReindexConfig {
     let questions = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/questions.toml");
     ReindexConfig { eval: Some(questions), min_pass, ..config(false, false) }
