@@ -5,7 +5,7 @@
 //! - `hostile`: property tests: no input makes any command fail or overflow Discord's limits.
 //! - `quality`: floors over the question sets, with and without the hand-written vocabulary.
 //! - `reindex`, `ops`: live rebuilds; metrics, health, the question log, shutdown.
-//! - `discord`, `serve_operations`, `load`: `serve` against the fake Discord in `support`.
+//! - `discord`, `serve_operations`, `load`, `soak`: `serve` against the fake Discord in `support`.
 //! - `fake_discord_selftest`: the fake itself, checked with serenity's own types.
 //! - `tidy`: the layers' import rules and module docs.
 
@@ -19,5 +19,6 @@ mod ops;
 mod quality;
 mod reindex;
 mod serve_operations;
+mod soak;
 mod support;
 mod tidy;

@@ -324,6 +324,11 @@ impl FakeDiscord {
         self.wait_for(timeout, &format!("{n} gateway logins"), check).await
     }
 
+    /// How many IDENTIFY/RESUME logins were accepted so far.
+    pub fn login_count(&self) -> usize {
+        self.shared.state().logins.len()
+    }
+
     /// Send a dispatch (op 0) to every ready connection, or only to shard id
     /// `shard`. Returns how many connections it was sent to.
     /// The dispatch goes to the shard's session: sent at once when connected,
