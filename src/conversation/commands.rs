@@ -486,6 +486,10 @@ pub(crate) fn render_help(knowledge: &Knowledge) -> Reply {
     for spec in COMMANDS.iter().filter(|spec| !spec.admin) {
         let _ = writeln!(description, "`{}`: {}", spec.usage(), spec.help_for(knowledge));
     }
+    description.push_str(
+        "\nOn Discord, to answer someone else's message: right-click it (long-press on mobile), \
+         Apps → **Ask transition-bot**. Only you see the answer until you post it.",
+    );
     description.push_str("\nWhen nothing I know answers a question, I say so instead of guessing.");
     let admin: Vec<String> =
         COMMANDS.iter().filter(|spec| spec.admin).map(|spec| format!("`{}`", spec.usage())).collect();

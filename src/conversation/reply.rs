@@ -80,6 +80,9 @@ pub(crate) enum Action {
     Phase(u8),
     /// Record whether the answer with this unit id helped.
     Vote { helpful: bool, unit: String },
+    /// Post a privately shown answer in the channel, as a reply to the
+    /// message (this id) it answers.
+    Post { message: u64 },
 }
 
 impl Action {
@@ -88,6 +91,7 @@ impl Action {
         let id = match self {
             Action::Phase(number) => format!("tb:phase:{number}"),
             Action::Vote { helpful, unit } => format!("tb:vote:{}:{unit}", if *helpful { "up" } else { "down" }),
+            Action::Post { message } => format!("tb:post:{message}"),
         };
         truncate_chars(&id, limits::CUSTOM_ID)
     }
@@ -97,6 +101,9 @@ impl Action {
         let rest = custom_id.strip_prefix("tb:")?;
         if let Some(number) = rest.strip_prefix("phase:") {
             return number.parse().ok().map(Action::Phase);
+        }
+        if let Some(message) = rest.strip_prefix("post:") {
+            return message.parse().ok().map(|message| Action::Post { message });
         }
         let vote = rest.strip_prefix("vote:")?;
         let (direction, unit) = vote.split_once(':')?;
@@ -304,6 +311,7 @@ mod tests {
             Action::Phase(3),
             Action::Vote { helpful: true, unit: "faq/how-long".into() },
             Action::Vote { helpful: false, unit: "article/ümlaut".into() },
+            Action::Post { message: u64::MAX },
         ] {
             assert_eq!(Action::parse(&action.custom_id()), Some(action));
         }

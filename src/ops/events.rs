@@ -14,6 +14,8 @@ pub enum Surface {
     Mention,
     /// A plain question in a configured channel.
     Channel,
+    /// A message someone asked the bot about from its Apps menu.
+    MessageMenu,
     /// The terminal (`ask`, `chat`).
     Terminal,
 }
@@ -24,6 +26,7 @@ impl Surface {
             Surface::Slash => "slash",
             Surface::Mention => "mention",
             Surface::Channel => "channel",
+            Surface::MessageMenu => "message_menu",
             Surface::Terminal => "terminal",
         }
     }

@@ -519,3 +519,60 @@ async fn slow_callbacks_are_neither_lost_nor_doubled() {
     assert_eq!(counts, [1; 20], "{}", bot.log());
     check_session(&fake, &bot);
 }
+
+// ------------------------------------------------------------ help flows
+
+/// Apps → "Ask transition-bot" on a member's message: the answer is shown
+/// only to the helper, with a button that posts it in the channel as a reply
+/// to that message, pinging no one; the private copy then loses the button.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_asked_about_from_the_apps_menu_is_answered_privately_then_posted() {
+    let (fake, bot) = connected().await;
+    let registered = fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    let menu = registered.body.as_ref().unwrap().as_array().unwrap().iter().find(|c| c["type"] == 3).cloned();
+    assert_eq!(menu.expect("a message command")["name"], "Ask transition-bot");
+
+    let question = message_create("how long does it take to switch into ai engineering?", &[], false);
+    let question_id = question["id"].as_str().unwrap().to_string();
+    let asked = message_command("Ask transition-bot", &question);
+    fake.send_interaction(&asked);
+    let shown = valid(&fake.callback_for(&asked.id, secs(10)).await).clone();
+    assert!(is_ephemeral(&shown), "{shown}");
+    assert!(embed_text(&shown).contains("12 to 18 months"), "{shown}");
+    let post_id = format!("tb:post:{question_id}");
+    assert!(custom_ids(&shown).contains(&post_id), "{shown}");
+
+    // The helper clicks "Post in channel" on the private answer.
+    let mut private = message_create("", &[], true);
+    private["embeds"] = shown["data"]["embeds"].clone();
+    private["components"] = shown["data"]["components"].clone();
+    private["flags"] = json!(64);
+    let click = button_click(&post_id, private);
+    fake.send_interaction(&click);
+    let posted = fake
+        .wait_request(|r| r.method == "POST" && r.path == format!("/channels/{CHANNEL_ID}/messages"), secs(10))
+        .await;
+    let body = valid(&posted);
+    assert!(embed_text(body).contains("12 to 18 months"), "{body}");
+    assert_eq!(body["message_reference"]["message_id"], question_id.as_str());
+    assert_eq!(body["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(body["allowed_mentions"]["replied_user"], false);
+    assert!(!custom_ids(body).contains(&post_id), "the posted answer has no post button");
+    assert!(custom_ids(body).iter().any(|id| id.starts_with("tb:vote:")), "the posted answer can be voted on");
+    let updated = valid(&fake.callback_for(&click.id, secs(10)).await).clone();
+    assert_eq!(updated["type"], 7, "the private copy is updated: {updated}");
+    assert!(custom_ids(&updated).is_empty());
+
+    // A message without text, and one the bot cannot answer: a private notice, nothing to post.
+    let image_only = message_create("", &[], false);
+    let asked = message_command("Ask transition-bot", &image_only);
+    fake.send_interaction(&asked);
+    let notice = valid(&fake.callback_for(&asked.id, secs(10)).await).clone();
+    assert!(is_ephemeral(&notice) && embed_text(&notice).contains("no text"), "{notice}");
+    let off_topic = message_create("what is the capital of France?", &[], false);
+    let asked = message_command("Ask transition-bot", &off_topic);
+    fake.send_interaction(&asked);
+    let unsure = valid(&fake.callback_for(&asked.id, secs(10)).await).clone();
+    assert!(is_ephemeral(&unsure) && !custom_ids(&unsure).iter().any(|id| id.starts_with("tb:post:")), "{unsure}");
+    check_session(&fake, &bot);
+}

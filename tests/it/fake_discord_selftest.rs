@@ -75,6 +75,19 @@ fn fixtures_deserialize_into_serenity_types() {
     let own: Message = serde_json::from_value(message_create("x", &[], true)).unwrap();
     assert!(own.author.bot);
 
+    let target = message_create("how long does it take?", &[], false);
+    let menu = message_command("Ask transition-bot", &target);
+    let Interaction::Command(c) = serde_json::from_value::<Interaction>(menu.payload.clone()).unwrap() else {
+        panic!("message_command is not a command interaction")
+    };
+    let serenity::all::ResolvedTarget::Message(resolved) = c.data.target().expect("a target") else {
+        panic!("message_command does not target a message")
+    };
+    assert_eq!(
+        (resolved.content.as_str(), resolved.id.get().to_string()),
+        ("how long does it take?", target["id"].as_str().unwrap().to_string())
+    );
+
     let ready_d = ready([0, 1], "s1", "ws://127.0.0.1:1/gateway");
     let r: Ready = serde_json::from_value(ready_d.clone()).unwrap();
     assert_eq!((r.user.id.get(), r.application.id.get()), (BOT_USER_ID, APPLICATION_ID));

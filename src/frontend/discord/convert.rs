@@ -8,7 +8,7 @@ use serenity::{
     ButtonStyle as SerenityStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateEmbed, CreateEmbedFooter,
 };
 
-use crate::conversation::reply::{limits, ButtonStyle, Reply};
+use crate::conversation::reply::{limits, Action, ButtonStyle, Reply};
 
 /// Embed colour of the bot's replies.
 const COLOUR: u32 = 0x5865f2;
@@ -98,6 +98,38 @@ pub(crate) fn interaction_message(reply: &Reply) -> serenity::CreateInteractionR
         .ephemeral(reply.ephemeral);
     if let Some(content) = &reply.content {
         created = created.content(content);
+    }
+    created
+}
+
+/// A privately shown answer (`shown`, with its buttons) as a channel message
+/// replying to `reply_to`: the same embeds and buttons, without the one that
+/// posts it, pinging no one.
+pub(crate) fn repost(shown: &serenity::Message, reply_to: u64) -> serenity::CreateMessage {
+    let posts = |button: &&serenity::Button| {
+        matches!(&button.data, serenity::ButtonKind::NonLink { custom_id, .. }
+            if matches!(Action::parse(custom_id), Some(Action::Post { .. })))
+    };
+    let buttons: Vec<CreateButton> = shown
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|component| match component {
+            serenity::ActionRowComponent::Button(button) => Some(button),
+            _ => None,
+        })
+        .filter(|button| !posts(button))
+        .map(|button| CreateButton::from(button.clone()))
+        .collect();
+    let rows = buttons.chunks(limits::BUTTONS_PER_ROW).map(|row| CreateActionRow::Buttons(row.to_vec())).collect();
+    let embeds = shown.embeds.iter().cloned().map(CreateEmbed::from).collect();
+    let mut created = serenity::CreateMessage::new()
+        .embeds(embeds)
+        .components(rows)
+        .allowed_mentions(no_pings())
+        .reference_message((shown.channel_id, serenity::MessageId::new(reply_to)));
+    if !shown.content.is_empty() {
+        created = created.content(&shown.content);
     }
     created
 }

@@ -108,7 +108,8 @@ impl Data {
     }
 }
 
-/// Phase buttons show the phase; vote buttons record the vote and thank.
+/// Phase buttons show the phase; vote buttons record the vote and thank; a
+/// post button posts a privately shown answer in the channel.
 async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let Some(action) = Action::parse(&click.data.custom_id) else {
         return Ok(());
@@ -118,6 +119,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     }
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
     let reply = match action {
+        Action::Post { message } => return post_answer(ctx, click, message).await,
         Action::Phase(number) => {
             let snapshot = data.host.snapshot();
             let mut reply =
@@ -142,6 +144,25 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
         }
     };
     let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&reply));
+    retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
+    Ok(())
+}
+
+/// Posts the answer shown privately on `click.message` as a reply to
+/// `message`, then takes the button off the private copy, so the answer is
+/// posted once.
+async fn post_answer(
+    ctx: &serenity::Context,
+    click: &serenity::ComponentInteraction,
+    message: u64,
+) -> Result<(), Error> {
+    let posted = convert::repost(&click.message, message);
+    retry::send("posted answer", || click.channel_id.send_message(&ctx.http, posted.clone())).await?;
+    let done = serenity::CreateInteractionResponseMessage::new()
+        .content("Posted in the channel.")
+        .components(Vec::new())
+        .allowed_mentions(convert::no_pings());
+    let response = serenity::CreateInteractionResponse::UpdateMessage(done);
     retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
     Ok(())
 }

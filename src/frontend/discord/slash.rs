@@ -10,16 +10,20 @@ use crate::conversation::admin::{render_outcome, stats_reply};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
 use crate::conversation::commands::{self, Command, UserError, COMMANDS};
-use crate::conversation::reply::{limits, truncate_text, Reply};
+use crate::conversation::reply::{limits, truncate_text, Action, Button, ButtonStyle, Reply};
 use crate::engine::knowledge::Knowledge;
+use crate::engine::search::strip_discord_markup;
 use crate::ops::events::Surface;
 use crate::ops::telemetry;
 use tracing::Instrument;
 
-/// The handlers, described from the command table for `knowledge`.
+/// The handlers, described from the command table for `knowledge`, and the
+/// message menu's "Ask transition-bot".
 pub(crate) fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
     let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), stats()];
-    handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect()
+    let mut commands: Vec<_> = handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect();
+    commands.push(ask_about_message());
+    commands
 }
 
 /// Applies the table's descriptions to a handler; `None` for a handler the
@@ -45,7 +49,7 @@ mod tests {
     #[test]
     fn registered_commands_match_the_table() {
         let knowledge = Knowledge::default();
-        let commands = all(&knowledge);
+        let commands: Vec<_> = all(&knowledge).into_iter().filter(|command| command.slash_action.is_some()).collect();
         assert_eq!(commands.len(), COMMANDS.len(), "a handler or a table entry is missing");
         let registered = serde_json::to_value(poise::builtins::create_application_commands(&commands)).unwrap();
         for (spec, definition) in COMMANDS.iter().zip(registered.as_array().unwrap()) {
@@ -105,6 +109,36 @@ async fn answer_slash(ctx: Context<'_>, question: String, private: Option<bool>)
     answered.reply.ephemeral = private.unwrap_or(false);
     send(ctx, &answered.reply).await?;
     data.record(&answered, Surface::Slash, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
+    Ok(())
+}
+
+/// Apps → "Ask transition-bot" on any message: the answer to that message's
+/// text, shown first only to the helper who asked, with a button that posts
+/// it in the channel as a reply to the message.
+#[poise::command(context_menu_command = "Ask transition-bot")]
+async fn ask_about_message(ctx: Context<'_>, message: serenity::Message) -> Result<(), Error> {
+    let question = strip_discord_markup(&message.content);
+    if question.trim().is_empty() {
+        let notice = "That message has no text to answer (only images, files or embeds).";
+        return send(ctx, &Reply::notice(notice)).await;
+    }
+    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
+    let span = telemetry::question_span(Surface::MessageMenu);
+    answer_privately(ctx, &question, message.id.get()).instrument(span).await
+}
+
+async fn answer_privately(ctx: Context<'_>, question: &str, message: u64) -> Result<(), Error> {
+    let data = ctx.data();
+    let mut answered = data.answer(question).await?;
+    answered.reply.ephemeral = true;
+    if answered.answer.answered {
+        // First, so no limit on buttons can drop it.
+        let post =
+            Button { action: Action::Post { message }, label: "Post in channel".into(), style: ButtonStyle::Success };
+        answered.reply.buttons.insert(0, post);
+    }
+    send(ctx, &answered.reply).await?;
+    data.record(&answered, Surface::MessageMenu, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
     Ok(())
 }
 

@@ -727,6 +727,18 @@ pub fn autocomplete(name: &str, options: Value) -> FakeInteraction {
     interaction(4, command_data(name, options))
 }
 
+/// A message context-menu command (type 2, command type 3) used on `target`
+/// (a message such as [`message_create`]), which Discord resolves in full.
+pub fn message_command(name: &str, target: &Value) -> FakeInteraction {
+    let mut data = command_data(name, json!([]));
+    data["type"] = json!(3);
+    data.as_object_mut().unwrap().remove("options");
+    let id = target["id"].as_str().unwrap_or_default().to_string();
+    data["target_id"] = json!(id);
+    data["resolved"] = json!({"messages": {id: target}});
+    interaction(2, data)
+}
+
 /// `data` of a chat-input command. Its id is stable per name, as Discord
 /// keeps a command's id.
 fn command_data(name: &str, options: Value) -> Value {
