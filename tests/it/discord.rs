@@ -95,8 +95,12 @@ async fn commands_register_and_ask_answers() {
     let body = valid(&put);
     let mut names: Vec<&str> = body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["ask", "compare", "faq", "help", "phase", "phases", "reindex", "stats"]);
-    assert!(body.as_array().unwrap().iter().all(|c| !c["description"].as_str().unwrap_or("").is_empty()));
+    assert_eq!(names, ["Ask transition-bot", "ask", "compare", "faq", "help", "phase", "phases", "reindex", "stats"]);
+    // Slash commands need a description; message commands have none.
+    let slash = body.as_array().unwrap().iter().filter(|c| c["type"] != 3);
+    assert!(
+        slash.clone().count() == 8 && slash.into_iter().all(|c| !c["description"].as_str().unwrap_or("").is_empty())
+    );
     assert!(put.path.starts_with(&format!("/applications/{APPLICATION_ID}/commands")));
 
     // /ask answers with the passage, its source, a roadmap pointer and buttons.
