@@ -95,6 +95,10 @@ pub(crate) struct DiscordConfig {
     pub trigger: Trigger,
     /// Seconds a member waits between channel questions.
     pub cooldown_secs: u64,
+    /// Seconds after an answer during which the same member's short
+    /// follow-up in that channel ("and phase 3?") is read with their
+    /// question; 0 turns follow-ups off.
+    pub follow_up_secs: u64,
     /// Base URL all HTTP goes through (a rate-limit proxy, or a fake Discord in tests).
     pub proxy_url: Option<String>,
     /// Users allowed to run admin commands besides members with Manage Server.
@@ -111,6 +115,7 @@ impl Default for DiscordConfig {
             channels: Vec::new(),
             trigger: Trigger::default(),
             cooldown_secs: 5,
+            follow_up_secs: 300,
             proxy_url: None,
             admin_users: Vec::new(),
             shards: Shards::default(),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Config, LogConfig};
+use crate::conversation::follow_ups::Recent;
 use crate::engine::snapshot::Snapshot;
 use crate::frontend::{discord, terminal, Services};
 use crate::ops::logging;
@@ -62,7 +63,9 @@ pub(crate) fn chat(config: &Config) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let services = runtime.block_on(async { start(config) })?;
     let interactive = std::io::stdin().is_terminal();
-    let session = terminal::chat(&services, &runtime, std::io::stdin().lock(), std::io::stdout().lock(), interactive);
+    let recent = Recent::new(Duration::from_secs(config.discord.follow_up_secs));
+    let (input, output) = (std::io::stdin().lock(), std::io::stdout().lock());
+    let session = terminal::chat(&services, &runtime, &recent, input, output, interactive);
     // Whatever ended the session, what was asked is written before exiting.
     if let Err(err) = runtime.block_on(services.telemetry.shutdown()) {
         tracing::warn!(error = %err, "the question log was not fully written");

@@ -1,6 +1,6 @@
 //! The one answering path: every surface (`ask`, `chat`, `/ask`, mentions,
-//! channel questions) turns a question into its reply and its question event
-//! here, so they answer alike and record alike.
+//! channel questions, the message menu) turns a question into its reply and
+//! its question event here, so they answer alike and record alike.
 //!
 //! The event's `score` is the answer decision's confidence (0 to 1): the
 //! probability the fitted decision gives the top passage, the number it
@@ -35,14 +35,27 @@ pub(crate) struct Place {
 
 /// Answers `question` from one snapshot.
 pub(crate) fn answer(snapshot: &Snapshot, question: &str) -> Answered {
+    answer_after(snapshot, None, question)
+}
+
+/// Answers `question`, asked after `previous` (the member's last answered
+/// question here, if recent): a follow-up is read with it.
+pub(crate) fn answer_after(snapshot: &Snapshot, previous: Option<&str>, question: &str) -> Answered {
     let started = Instant::now();
-    let answer = answer::ask(snapshot, question);
+    let answer = answer::ask_after(snapshot, previous, question);
     let top_unit = answer.hits.first().map(|hit| snapshot.knowledge.units[hit.unit].id.clone());
     let reply = render_answer(snapshot, &answer);
     Answered { answer, reply, top_unit, started }
 }
 
 impl Answered {
+    /// What a later follow-up should be read with: this question, with the
+    /// previous one when it was read with it. `None` when nothing answered it.
+    pub(crate) fn context(&self) -> Option<&str> {
+        let answer = &self.answer;
+        answer.answered.then(|| answer.read_with_previous.as_deref().unwrap_or(&answer.question))
+    }
+
     /// The event to record once the reply is sent (or deliberately withheld);
     /// its latency runs from the question to now.
     pub(crate) fn event(&self, surface: Surface, place: Place) -> QuestionEvent {

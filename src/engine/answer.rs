@@ -11,7 +11,7 @@
 
 use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
-use crate::engine::message::{segments, Segment};
+use crate::engine::message::{leans_on_earlier, segments, Leaning, Segment};
 use crate::engine::phases;
 use crate::engine::search::Hit;
 use crate::engine::snapshot::Snapshot;
@@ -37,6 +37,9 @@ pub struct Answer {
     pub more: Vec<Part>,
     /// How the decision read the message, for explanations (`ask --json`).
     pub candidates: Vec<Candidate>,
+    /// Set when the message was a follow-up, read together with the
+    /// member's previous question: the text that was answered.
+    pub read_with_previous: Option<String>,
 }
 
 /// The answer to one more question of a message.
@@ -158,7 +161,37 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     } else {
         (suggestions(snapshot, hits), Vec::new(), Vec::new())
     };
-    Answer { question: question.to_string(), answered, confidence, hits, pointers, more, candidates }
+    Answer {
+        question: question.to_string(),
+        answered,
+        confidence,
+        hits,
+        pointers,
+        more,
+        candidates,
+        read_with_previous: None,
+    }
+}
+
+/// Answers `question`, which the same member asked right after `previous`
+/// (their last answered question, if recent). A short message that goes on
+/// from it ("and phase 3?") and is not answered alone, or points back to it
+/// ("how long does that take?"), is read together with it.
+pub fn ask_after(snapshot: &Snapshot, previous: Option<&str>, question: &str) -> Answer {
+    let alone = ask(snapshot, question);
+    let leaning = leans_on_earlier(question);
+    let Some(previous) = previous.filter(|_| leaning.is_some()) else { return alone };
+    if alone.answered && leaning == Some(Leaning::Continues) {
+        return alone;
+    }
+    // One sentence, so the previous question is context, not a question of its own to answer again.
+    let previous = previous.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | '.'));
+    let read = format!("{previous} {question}");
+    let together = ask(snapshot, &read);
+    if !together.answered && alone.answered {
+        return alone;
+    }
+    Answer { question: question.to_string(), read_with_previous: Some(read), ..together }
 }
 
 /// "What happens in phase 3?" is answered by phase 3, whatever else shares

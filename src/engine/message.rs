@@ -6,7 +6,7 @@
 //! what surrounds a question never counts against its answer.
 
 use crate::engine::search::{strip_discord_markup, words};
-use crate::engine::words::is_question_opener;
+use crate::engine::words::{is_question_opener, opens_follow_up, points_back};
 
 /// One part of a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +52,33 @@ pub(crate) fn segments(message: &str) -> Vec<Segment> {
         }
     }
     segments
+}
+
+/// Most words a follow-up has: longer messages say what they ask about.
+const FOLLOW_UP_WORDS: usize = 6;
+
+/// How a short message leans on the member's previous question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Leaning {
+    /// It goes on from it: "and phase 3?", "what about for managers?".
+    Continues,
+    /// It points back to it: "how long does that take?".
+    PointsBack,
+}
+
+/// Whether `message` only makes sense after an earlier question, and how.
+pub(crate) fn leans_on_earlier(message: &str) -> Option<Leaning> {
+    let words: Vec<String> = words(&strip_discord_markup(message)).collect();
+    if words.is_empty() || words.len() > FOLLOW_UP_WORDS {
+        return None;
+    }
+    if opens_follow_up(&words[0], words.get(1).map(String::as_str)) {
+        Some(Leaning::Continues)
+    } else if words.iter().any(|word| points_back(word)) {
+        Some(Leaning::PointsBack)
+    } else {
+        None
+    }
 }
 
 /// Splits a sentence where a second question starts: "… and do i need …",
@@ -111,6 +138,18 @@ mod tests {
         );
         // A plain "and" inside one question stays.
         assert_eq!(texts("what about data and evaluation work?").len(), 1);
+    }
+
+    #[test]
+    fn follow_ups_are_short_and_lean_on_what_came_before() {
+        assert_eq!(leans_on_earlier("and phase 3?"), Some(Leaning::Continues));
+        assert_eq!(leans_on_earlier("<@1> what about for managers?"), Some(Leaning::Continues));
+        assert_eq!(leans_on_earlier("how long does that take?"), Some(Leaning::PointsBack));
+        for standalone in
+            ["how long does it take?", "what is phase 2", "", "and so on and so forth and what about that then"]
+        {
+            assert_eq!(leans_on_earlier(standalone), None, "{standalone}");
+        }
     }
 
     #[test]

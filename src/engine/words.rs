@@ -53,6 +53,28 @@ pub(crate) fn plan_position(word: &str) -> Option<bool> {
     }
 }
 
+/// The follow-up word lists: openers (two-word ones joined by `_`) and
+/// words that point back.
+fn follow_up_lists() -> &'static [HashSet<&'static str>; 2] {
+    static LINES: OnceLock<[HashSet<&'static str>; 2]> = OnceLock::new();
+    LINES.get_or_init(|| {
+        let mut lines = entries(include_str!("words/follow_ups.txt")).map(|line| line.split_whitespace().collect());
+        [lines.next().unwrap_or_default(), lines.next().unwrap_or_default()]
+    })
+}
+
+/// Whether a message opening with `first` (then `second`) continues an
+/// earlier question: "and …", "what about …".
+pub(crate) fn opens_follow_up(first: &str, second: Option<&str>) -> bool {
+    let [openers, _] = follow_up_lists();
+    openers.contains(first) || second.is_some_and(|second| openers.contains(format!("{first}_{second}").as_str()))
+}
+
+/// Whether `word` points back to an earlier question: "that", "those".
+pub(crate) fn points_back(word: &str) -> bool {
+    follow_up_lists()[1].contains(word)
+}
+
 /// The (ordinal, cardinal) words by position, parsed once.
 fn numbers() -> &'static [(&'static str, &'static str)] {
     static LIST: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
@@ -81,6 +103,8 @@ mod tests {
         assert!(is_question_opener("how") && !is_question_opener("lol"));
         assert_eq!((number_words(3), number_words(0), number_words(200)), (Some(("third", "three")), None, None));
         assert_eq!((ordinal_number("tenth"), ordinal_number("phase")), (Some(10), None));
+        assert!(opens_follow_up("and", None) && opens_follow_up("what", Some("about")));
+        assert!(!opens_follow_up("what", Some("is")) && points_back("that") && !points_back("phase"));
     }
 
     #[test]
@@ -90,6 +114,7 @@ mod tests {
             include_str!("words/common_words.txt"),
             include_str!("words/ordinals.txt"),
             include_str!("words/openers.txt"),
+            include_str!("words/follow_ups.txt"),
         ] {
             let mut seen = HashSet::new();
             for word in entries(list) {

@@ -7,6 +7,7 @@ use std::io::{BufRead, Write};
 use crate::conversation::admin::{render_outcome, stats_reply};
 use crate::conversation::answering::{self, Place};
 use crate::conversation::commands::{self, Command};
+use crate::conversation::follow_ups::Recent;
 use crate::conversation::reply::Reply;
 use crate::frontend::Services;
 use crate::ops::events::Surface;
@@ -16,10 +17,12 @@ const QUIT: [&str; 2] = ["/quit", "/exit"];
 
 /// Answers each line of `input` until it ends or a quit line, from the
 /// host's current snapshot while the reindexer keeps it up to date.
-/// `runtime` carries the async work (rebuilds, reading stats).
+/// `runtime` carries the async work (rebuilds, reading stats); `recent`
+/// holds the last question, for follow-ups, as in a Discord channel.
 pub(crate) fn chat(
     services: &Services,
     runtime: &tokio::runtime::Runtime,
+    recent: &Recent,
     input: impl BufRead,
     mut out: impl Write,
     interactive: bool,
@@ -43,7 +46,7 @@ pub(crate) fn chat(
         if QUIT.contains(&line) {
             break;
         }
-        let reply = respond(services, runtime, line);
+        let reply = respond(services, runtime, recent, line);
         // Fitted to Discord's limits here too, so the terminal shows what members would see.
         writeln!(out, "{}\n", reply.clamp().to_text())?;
     }
@@ -51,7 +54,7 @@ pub(crate) fn chat(
 }
 
 /// The reply to one line.
-fn respond(services: &Services, runtime: &tokio::runtime::Runtime, line: &str) -> Reply {
+fn respond(services: &Services, runtime: &tokio::runtime::Runtime, recent: &Recent, line: &str) -> Reply {
     let command = match commands::parse_chat_line(line) {
         Ok(command) => command,
         Err(err) => return Reply::notice(err.0),
@@ -59,7 +62,12 @@ fn respond(services: &Services, runtime: &tokio::runtime::Runtime, line: &str) -
     let snapshot = services.host.snapshot();
     match command {
         Command::Ask(question) => {
-            let answered = answering::answer(&snapshot, &question);
+            // The terminal is one member in one channel.
+            const ME: (u64, u64) = (0, 0);
+            let answered = answering::answer_after(&snapshot, recent.previous(ME).as_deref(), &question);
+            if let Some(context) = answered.context() {
+                recent.remember(ME, context);
+            }
             services.telemetry.question(answered.event(Surface::Terminal, Place::default()));
             answered.reply
         }

@@ -132,6 +132,27 @@ fn chat_reads_questions_and_commands_from_a_pipe() {
     }
 }
 
+/// In `chat`, as in a Discord channel, a short follow-up is read with the
+/// previous answered question.
+#[test]
+fn chat_reads_a_follow_up_with_the_previous_question() {
+    let input = "what happens in phase 3?\nhow long does that take?\nand phase 4?\n";
+    let output = bot_with(&["chat"], &[], Some(input));
+    let text = stdout(&output);
+    let titles: Vec<&str> = text.lines().filter(|line| line.starts_with("Phase ") && !line.contains('·')).collect();
+    assert_eq!(
+        titles,
+        [
+            "Phase 3: System Integration and Orchestration",
+            "Phase 3: System Integration and Orchestration",
+            "Phase 4: Production Constraints and Real Users"
+        ],
+        "{text}"
+    );
+    let alone = stdout(&bot_with(&["chat"], &[], Some("how long does that take?\n")));
+    assert!(alone.starts_with("How long does it take"), "{alone}");
+}
+
 #[test]
 fn question_sets_pass_through_eval() {
     for set in ["tests/public-questions.toml", "tests/questions.toml"] {

@@ -580,3 +580,63 @@ async fn a_message_asked_about_from_the_apps_menu_is_answered_privately_then_pos
     assert!(is_ephemeral(&unsure) && !custom_ids(&unsure).iter().any(|id| id.starts_with("tb:post:")), "{unsure}");
     check_session(&fake, &bot);
 }
+
+/// A member's short follow-up is read with their own previous question, and
+/// only theirs: another member's identical message is answered on its own.
+/// Without a mention, only a follow-up to the bot's recent answer is
+/// answered outside the configured channels.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_follow_up_is_read_with_the_members_own_previous_question() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    // A configured channel elsewhere turns on the content intent; CHANNEL_ID is not one of them.
+    let bot = Bot::start(
+        &fake,
+        &[
+            ("TRANSITION_BOT_DISCORD__CHANNELS", "[1100000000000000099]"),
+            ("TRANSITION_BOT_DISCORD__COOLDOWN_SECS", "0"),
+        ],
+    );
+    fake.wait_ready(1, secs(20)).await;
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    const OTHER_MEMBER: u64 = 1_100_000_000_000_000_005;
+    let say = |text: &str, member: u64| {
+        let mention = if text.starts_with("and") { Vec::new() } else { vec![BOT_USER_ID] };
+        let content = if mention.is_empty() { text.to_string() } else { format!("<@{BOT_USER_ID}> {text}") };
+        let mut message = message_create(&content, &mention, false);
+        message["author"] = user(member, "member", false);
+        fake.send_message(&message);
+        message["id"].as_str().unwrap().to_string()
+    };
+    let reply_to = |id: String| {
+        let fake = &fake;
+        async move {
+            let is_reply = |r: &Recorded| {
+                r.method == "POST"
+                    && r.body.as_ref().is_some_and(|b| b["message_reference"]["message_id"] == id.as_str())
+            };
+            embed_text(valid(&fake.wait_request(is_reply, secs(10)).await))
+        }
+    };
+
+    let first = reply_to(say("what happens in phase 3?", USER_ID)).await;
+    assert!(first.contains("System Integration and Orchestration"), "{first}");
+    let follow_up = reply_to(say("how long does that take?", USER_ID)).await;
+    assert!(follow_up.starts_with("Phase 3: System Integration"), "{follow_up}\n{}", bot.log());
+    let someone_else = reply_to(say("how long does that take?", OTHER_MEMBER)).await;
+    assert!(someone_else.starts_with("How long does it take"), "{someone_else}");
+
+    // No mention: the first member's follow-up is answered, the other's (no recent answer here) is not.
+    let unasked = say("and phase 4?", USER_ID);
+    assert!(reply_to(unasked).await.contains("Production Constraints and Real Users"));
+    let posts = || fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
+    let before = posts();
+    let mut stranger = message_create("and phase 4?", &[], false);
+    stranger["author"] = user(1_100_000_000_000_000_006, "stranger", false);
+    fake.send_message(&stranger);
+    let marker = slash_command("phases", json!([]));
+    fake.send_interaction(&marker);
+    fake.callback_for(&marker.id, secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(posts(), before, "a stranger's follow-up without a mention is not answered");
+    check_session(&fake, &bot);
+}

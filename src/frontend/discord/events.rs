@@ -8,6 +8,7 @@ use super::{convert, reads_channels, retry, Data, Error};
 use crate::config::Trigger;
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Reply};
+use crate::engine::message::leans_on_earlier;
 use crate::engine::search::strip_discord_markup;
 use crate::engine::words::is_question_opener;
 use crate::ops::events::{Surface, VoteEvent};
@@ -52,9 +53,15 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
     let mentioned = message.mentions.iter().any(|user| user.id == me);
     let discord = &data.config.discord;
     let in_channel = reads_channels(&data.config) && discord.channels.contains(&message.channel_id.get());
+    let asker = (message.channel_id.get(), message.author.id.get());
     let surface = match (mentioned, in_channel) {
         (true, _) => Surface::Mention,
         (false, true) if discord.trigger == Trigger::All || reads_as_question(&message.content) => Surface::Channel,
+        // Without a mention, outside the channels: only the member's follow-up
+        // to the bot's recent answer (its text arrives with the content intent).
+        (false, _) if leans_on_earlier(&message.content).is_some() && data.recent.previous(asker).is_some() => {
+            Surface::Channel
+        }
         _ => return Ok(()),
     };
     if surface == Surface::Channel
@@ -73,7 +80,7 @@ async fn answer_message(
     surface: Surface,
 ) -> Result<(), Error> {
     let question = strip_discord_markup(&message.content);
-    let answered = data.answer(&question).await?;
+    let answered = data.answer(&question, (message.channel_id.get(), message.author.id.get())).await?;
     // In a channel nobody addressed the bot, so "I don't know" would be noise.
     if answered.answer.answered || surface == Surface::Mention {
         let reply = convert::message(&answered.reply).reference_message(message);

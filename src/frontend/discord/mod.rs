@@ -22,6 +22,7 @@ use poise::serenity_prelude as serenity;
 
 use crate::config::{Config, Trigger};
 use crate::conversation::answering::{self, Answered, Place};
+use crate::conversation::follow_ups::{Asker, Recent};
 use crate::frontend::Services;
 use crate::ops::events::Surface;
 use crate::ops::health::Health;
@@ -51,6 +52,8 @@ pub(crate) struct Data {
     /// Ids of the latest events handled (messages, interactions), so an event
     /// Discord delivers twice (as around a resume) is answered once.
     seen: Mutex<lru::LruCache<u64, ()>>,
+    /// Each member's last answered question per channel, for follow-ups.
+    pub(crate) recent: Recent,
 }
 
 /// How many event ids `Data::seen` remembers: far more than arrive between
@@ -111,6 +114,7 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         in_flight: in_flight.clone(),
         cooldowns: Mutex::new(HashMap::new()),
         seen: Mutex::new(lru::LruCache::new(SEEN_EVENTS)),
+        recent: Recent::new(Duration::from_secs(config.discord.follow_up_secs)),
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
         .framework(framework(data))
@@ -187,11 +191,23 @@ impl Data {
         first
     }
 
-    /// Answers on a blocking thread, so search work never stalls the gateway's tasks.
-    async fn answer(&self, question: &str) -> Result<Answered, Error> {
+    /// Answers on a blocking thread, so search work never stalls the
+    /// gateway's tasks. A follow-up is read with the asker's last answered
+    /// question there, and an answered question becomes their context.
+    async fn answer(&self, question: &str, asker: Asker) -> Result<Answered, Error> {
         let snapshot = self.host.snapshot();
         let asked = question.to_string();
-        Ok(tokio::task::spawn_blocking(move || answering::answer(&snapshot, &asked)).await?)
+        let previous = self.recent.previous(asker);
+        let answered =
+            tokio::task::spawn_blocking(move || answering::answer_after(&snapshot, previous.as_deref(), &asked))
+                .await?;
+        if answered.answer.read_with_previous.is_some() {
+            tracing::debug!(channel = asker.0, "a follow-up, read with the member's previous question");
+        }
+        if let Some(context) = answered.context() {
+            self.recent.remember(asker, context);
+        }
+        Ok(answered)
     }
 
     /// Records a question once its reply is sent (or deliberately withheld).

@@ -105,7 +105,7 @@ async fn ask(
 
 async fn answer_slash(ctx: Context<'_>, question: String, private: Option<bool>) -> Result<(), Error> {
     let data = ctx.data();
-    let mut answered = data.answer(&question).await?;
+    let mut answered = data.answer(&question, (ctx.channel_id().get(), ctx.author().id.get())).await?;
     answered.reply.ephemeral = private.unwrap_or(false);
     send(ctx, &answered.reply).await?;
     data.record(&answered, Surface::Slash, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
@@ -129,7 +129,7 @@ async fn ask_about_message(ctx: Context<'_>, message: serenity::Message) -> Resu
 
 async fn answer_privately(ctx: Context<'_>, question: &str, message: u64) -> Result<(), Error> {
     let data = ctx.data();
-    let mut answered = data.answer(question).await?;
+    let mut answered = data.answer(question, (ctx.channel_id().get(), ctx.author().id.get())).await?;
     answered.reply.ephemeral = true;
     if answered.answer.answered {
         // First, so no limit on buttons can drop it.
