@@ -50,6 +50,47 @@ pub(crate) enum Trigger {
     All,
 }
 
+impl Trigger {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Mention => "mention",
+            Trigger::Question => "question",
+            Trigger::All => "all",
+        }
+    }
+}
+
+/// What a server's admins changed with `/settings`; unset fields follow
+/// `[discord]` in `config.toml`. Stored per server in the bot's database.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default)]
+pub(crate) struct ServerSettings {
+    pub channels: Option<Vec<u64>>,
+    pub trigger: Option<Trigger>,
+    pub cooldown_secs: Option<u64>,
+    pub suggest_when_unsure: Option<bool>,
+}
+
+/// How the bot answers messages in one server: its settings over the defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ChannelRules {
+    pub channels: Vec<u64>,
+    pub trigger: Trigger,
+    pub cooldown_secs: u64,
+    pub suggest_when_unsure: bool,
+}
+
+impl ServerSettings {
+    pub(crate) fn over(&self, defaults: &DiscordConfig) -> ChannelRules {
+        ChannelRules {
+            channels: self.channels.clone().unwrap_or_else(|| defaults.channels.clone()),
+            trigger: self.trigger.unwrap_or(defaults.trigger),
+            cooldown_secs: self.cooldown_secs.unwrap_or(defaults.cooldown_secs),
+            suggest_when_unsure: self.suggest_when_unsure.unwrap_or(defaults.suggest_when_unsure),
+        }
+    }
+}
+
 /// How many gateway shards, and which this process runs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub(crate) enum Shards {
@@ -95,6 +136,9 @@ pub(crate) struct DiscordConfig {
     pub trigger: Trigger,
     /// Seconds a member waits between channel questions.
     pub cooldown_secs: u64,
+    /// In `channels`, post the closest topics when no answer is confident
+    /// (otherwise stay silent there).
+    pub suggest_when_unsure: bool,
     /// Seconds after an answer during which the same member's short
     /// follow-up in that channel ("and phase 3?") is read with their
     /// question; 0 turns follow-ups off.
@@ -115,6 +159,7 @@ impl Default for DiscordConfig {
             channels: Vec::new(),
             trigger: Trigger::default(),
             cooldown_secs: 5,
+            suggest_when_unsure: false,
             follow_up_secs: 300,
             proxy_url: None,
             admin_users: Vec::new(),

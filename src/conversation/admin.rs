@@ -1,11 +1,86 @@
-//! Replies for admins: the outcome of a reindex and the question-log stats.
+//! Replies for admins: the outcome of a reindex, the question-log stats, and
+//! a server's settings (`/settings`: what a change does, and how it reads).
 
+use crate::config::{DiscordConfig, ServerSettings, Trigger};
 use crate::conversation::reply::{limits, truncate_text, Embed, Field, Reply};
 use crate::engine::knowledge::Diagnostic;
 use crate::ops::stats::{parse_window, QuestionCount, Stats, UnitVotes, QUESTION_WIDTH};
 use crate::ops::storage::Storage;
 use crate::serving::host::RebuildError;
 use crate::serving::reindex::Outcome;
+
+/// What one `/settings` asked to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SettingsChange {
+    pub(crate) add_channel: Option<u64>,
+    pub(crate) remove_channel: Option<u64>,
+    pub(crate) trigger: Option<Trigger>,
+    pub(crate) cooldown_secs: Option<u64>,
+    pub(crate) suggest_when_unsure: Option<bool>,
+    /// Forget every change: back to `config.toml`.
+    pub(crate) reset: bool,
+}
+
+impl SettingsChange {
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == SettingsChange::default()
+    }
+
+    /// The server's settings after this change. Adding or removing a channel
+    /// starts from the channels in effect, so the defaults are kept.
+    pub(crate) fn apply(&self, current: &ServerSettings, defaults: &DiscordConfig) -> ServerSettings {
+        let mut settings = if self.reset { ServerSettings::default() } else { current.clone() };
+        if self.add_channel.is_some() || self.remove_channel.is_some() {
+            let mut channels = settings.channels.clone().unwrap_or_else(|| defaults.channels.clone());
+            if let Some(channel) = self.add_channel.filter(|channel| !channels.contains(channel)) {
+                channels.push(channel);
+            }
+            channels.retain(|channel| Some(*channel) != self.remove_channel);
+            settings.channels = Some(channels);
+        }
+        settings.trigger = self.trigger.or(settings.trigger);
+        settings.cooldown_secs = self.cooldown_secs.or(settings.cooldown_secs);
+        settings.suggest_when_unsure = self.suggest_when_unsure.or(settings.suggest_when_unsure);
+        settings
+    }
+}
+
+/// The ephemeral `/settings` reply: each setting in effect, and whether it
+/// is this server's or the default. `reads_messages` is whether the bot
+/// has the Message Content intent, which answer channels need.
+pub(crate) fn settings_reply(settings: &ServerSettings, defaults: &DiscordConfig, reads_messages: bool) -> Reply {
+    let rules = settings.over(defaults);
+    let origin = |set: bool| if set { "this server" } else { "default" };
+    let channels = if rules.channels.is_empty() {
+        "none: mentions, /ask and the Apps menu only".to_string()
+    } else {
+        rules.channels.iter().map(|channel| format!("<#{channel}>")).collect::<Vec<_>>().join(", ")
+    };
+    let mut fields = vec![
+        Field::new(format!("Answer channels ({})", origin(settings.channels.is_some())), channels),
+        Field::new(format!("Trigger ({})", origin(settings.trigger.is_some())), rules.trigger.as_str()),
+        Field::new(
+            format!("Cooldown ({})", origin(settings.cooldown_secs.is_some())),
+            format!("{} s between a member's channel questions", rules.cooldown_secs),
+        ),
+        Field::new(
+            format!("Closest topics when unsure ({})", origin(settings.suggest_when_unsure.is_some())),
+            if rules.suggest_when_unsure { "posted" } else { "silent" },
+        ),
+    ];
+    if !rules.channels.is_empty() && rules.trigger != Trigger::Mention && !reads_messages {
+        fields.push(Field::new(
+            "Not in effect yet",
+            "Reading plain messages needs the Message Content intent: enable it on the Bot page of the \
+             Developer Portal, then restart the bot.",
+        ));
+    }
+    let description = "Change them with `/settings` options; `reset` goes back to the bot's defaults.".to_string();
+    Reply {
+        ephemeral: true,
+        ..Reply::embed(Embed { title: "Settings for this server".into(), description, fields, footer: None })
+    }
+}
 
 /// The ephemeral `/reindex` reply: what changed and how long it took, that
 /// nothing changed, or every error with its `file:line`. Warnings (such as
@@ -148,6 +223,32 @@ pub fn render_stats(stats: &Stats) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settings_change_keeps_the_defaults_it_does_not_touch() {
+        let defaults = DiscordConfig { channels: vec![1], ..DiscordConfig::default() };
+        let added =
+            SettingsChange { add_channel: Some(2), ..Default::default() }.apply(&ServerSettings::default(), &defaults);
+        assert_eq!((added.channels.as_deref(), added.trigger), (Some(&[1, 2][..]), None));
+        let removed = SettingsChange { remove_channel: Some(1), cooldown_secs: Some(0), ..Default::default() }
+            .apply(&added, &defaults);
+        assert_eq!((removed.channels.as_deref(), removed.cooldown_secs), (Some(&[2][..]), Some(0)));
+        let reset = SettingsChange { reset: true, ..Default::default() }.apply(&removed, &defaults);
+        assert_eq!(reset, ServerSettings::default());
+        assert!(SettingsChange::default().is_empty());
+    }
+
+    #[test]
+    fn the_settings_reply_says_what_is_the_servers_and_what_is_missing() {
+        let settings = ServerSettings { channels: Some(vec![42]), ..Default::default() };
+        let reply = settings_reply(&settings, &DiscordConfig::default(), false).clamp();
+        let text = reply.to_text();
+        assert!(reply.ephemeral && reply.limit_violations().is_empty());
+        assert!(text.contains("Answer channels (this server)") && text.contains("<#42>"), "{text}");
+        assert!(text.contains("Trigger (default)") && text.contains("Message Content intent"), "{text}");
+        let with_intent = settings_reply(&settings, &DiscordConfig::default(), true).to_text();
+        assert!(!with_intent.contains("Message Content intent"));
+    }
     use crate::conversation::reply::count;
 
     #[test]

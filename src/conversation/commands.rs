@@ -60,6 +60,10 @@ pub(crate) enum OptionKind {
     Number { min: i64 },
     /// Yes or no (Discord only: the terminal has no one else to hide a reply from).
     Flag,
+    /// One of a few words.
+    Choice(&'static [&'static str]),
+    /// A channel of the server (Discord only).
+    Channel,
 }
 
 /// Longest question accepted: a long help-channel message fits, an essay does not.
@@ -135,6 +139,50 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &[],
         help: "Admins: reload the knowledge base from disk now",
         options: &[],
+        admin: true,
+    },
+    CommandSpec {
+        name: "settings",
+        aliases: &[],
+        help: "Admins: how the bot answers in this server; without options, shows the settings",
+        options: &[
+            OptionSpec {
+                name: "add_channel",
+                help: "Answer plain questions in this channel too",
+                kind: OptionKind::Channel,
+                required: false,
+            },
+            OptionSpec {
+                name: "remove_channel",
+                help: "Stop answering plain questions in this channel",
+                kind: OptionKind::Channel,
+                required: false,
+            },
+            OptionSpec {
+                name: "trigger",
+                help: "In those channels: only mentions, messages that read as questions, or all",
+                kind: OptionKind::Choice(&["mention", "question", "all"]),
+                required: false,
+            },
+            OptionSpec {
+                name: "cooldown",
+                help: "Seconds a member waits between channel questions",
+                kind: OptionKind::Number { min: 0 },
+                required: false,
+            },
+            OptionSpec {
+                name: "suggest_when_unsure",
+                help: "In those channels, post the closest topics when no answer is sure",
+                kind: OptionKind::Flag,
+                required: false,
+            },
+            OptionSpec {
+                name: "reset",
+                help: "Back to the bot's defaults (config.toml)",
+                kind: OptionKind::Flag,
+                required: false,
+            },
+        ],
         admin: true,
     },
     CommandSpec {
@@ -214,6 +262,9 @@ pub fn parse_chat_line(line: &str) -> Result<Command, UserError> {
         return Err(UserError(format!("Unknown command /{name}. Type /help for the list.")));
     };
     let text = Some(argument.to_string()).filter(|a| !a.is_empty());
+    if spec.name == "settings" {
+        return Err(UserError("Server settings are changed in Discord with /settings; here, edit config.toml.".into()));
+    }
     let command = match spec.name {
         "ask" => Command::Ask(argument.to_string()),
         "phases" => Command::Phases,
@@ -546,7 +597,12 @@ mod tests {
             let argument = if spec.name == "phase" { " 1" } else { "" };
             for name in std::iter::once(spec.name).chain(spec.aliases.iter().copied()) {
                 let line = format!("/{}{argument}", name.to_uppercase());
-                assert!(parse_chat_line(&line).is_ok(), "{line}");
+                // Server settings are Discord's alone; the terminal says where to change them.
+                let parsed = parse_chat_line(&line);
+                assert!(
+                    parsed.is_ok() || spec.name == "settings" && parsed.unwrap_err().0.contains("config.toml"),
+                    "{line}"
+                );
             }
         }
         assert_eq!(parse_chat_line("/compare  testing ").unwrap(), Command::Compare(Some("testing".into())));

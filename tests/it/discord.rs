@@ -95,11 +95,14 @@ async fn commands_register_and_ask_answers() {
     let body = valid(&put);
     let mut names: Vec<&str> = body.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["Ask transition-bot", "ask", "compare", "faq", "help", "phase", "phases", "reindex", "stats"]);
+    assert_eq!(
+        names,
+        ["Ask transition-bot", "ask", "compare", "faq", "help", "phase", "phases", "reindex", "settings", "stats"]
+    );
     // Slash commands need a description; message commands have none.
     let slash = body.as_array().unwrap().iter().filter(|c| c["type"] != 3);
     assert!(
-        slash.clone().count() == 8 && slash.into_iter().all(|c| !c["description"].as_str().unwrap_or("").is_empty())
+        slash.clone().count() == 9 && slash.into_iter().all(|c| !c["description"].as_str().unwrap_or("").is_empty())
     );
     assert!(put.path.starts_with(&format!("/applications/{APPLICATION_ID}/commands")));
 
@@ -638,5 +641,86 @@ async fn a_follow_up_is_read_with_the_members_own_previous_question() {
     fake.callback_for(&marker.id, secs(10)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(posts(), before, "a stranger's follow-up without a mention is not answered");
+    check_session(&fake, &bot);
+}
+
+/// `/settings` in one server: answer channels, cooldown; another server
+/// keeps the defaults; both survive a restart, which also turns on the
+/// Message Content intent the new answer channel needs.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_settings_are_per_server_and_kept_across_a_restart() {
+    const OTHER_GUILD: u64 = 1_100_000_000_000_000_011;
+    const ANSWER_CHANNEL: u64 = 1_100_000_000_000_000_030;
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let mut bot = Bot::start(&fake, &[]);
+    let logins = fake.wait_ready(1, secs(20)).await;
+    assert_eq!(logins[0].intents & (1 << 15), 0, "no answer channels yet: no content intent");
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+
+    let settings = |guild: u64, options: Value| {
+        let mut command = slash_command("settings", options);
+        command.payload["guild_id"] = json!(guild.to_string());
+        command.payload["member"]["permissions"] = json!("32"); // MANAGE_GUILD
+        let channel = json!({"id": ANSWER_CHANNEL.to_string(), "name": "ask-here", "type": 0, "permissions": "0"});
+        command.payload["data"]["resolved"] = json!({"channels": {ANSWER_CHANNEL.to_string(): channel}});
+        command
+    };
+    let reply = |command: FakeInteraction| {
+        let fake = &fake;
+        async move {
+            fake.send_interaction(&command);
+            let answered = |r: &Recorded| {
+                r.path.contains(&command.token) && r.body.as_ref().is_some_and(|b| !embed_text(b).is_empty())
+            };
+            embed_text(valid(&fake.wait_request(answered, secs(20)).await))
+        }
+    };
+
+    let changed = reply(settings(
+        GUILD_ID,
+        json!([
+            {"name": "add_channel", "type": 7, "value": ANSWER_CHANNEL.to_string()},
+            {"name": "cooldown", "type": 4, "value": 0}
+        ]),
+    ))
+    .await;
+    assert!(
+        changed.contains(&format!("<#{ANSWER_CHANNEL}>")) && changed.contains("Cooldown (this server)"),
+        "{changed}"
+    );
+    assert!(changed.contains("Message Content intent"), "the bot says the channel needs the intent: {changed}");
+    let other = reply(settings(OTHER_GUILD, json!([]))).await;
+    assert!(other.contains("Answer channels (default)") && other.contains("none"), "{other}");
+
+    let mut denied = settings(GUILD_ID, json!([{"name": "reset", "type": 5, "value": true}]));
+    denied.payload["member"]["permissions"] = json!("0");
+    assert!(reply(denied).await.contains("Only server managers"));
+
+    bot.restart(&fake, &[]);
+    let logins = fake.wait_logins(2, secs(20)).await;
+    assert_ne!(logins.last().unwrap().intents & (1 << 15), 0, "a stored answer channel turns the content intent on");
+    fake.wait_ready(1, secs(20)).await;
+    let kept = reply(settings(GUILD_ID, json!([]))).await;
+    assert!(kept.contains(&format!("<#{ANSWER_CHANNEL}>")) && !kept.contains("Message Content intent"), "{kept}");
+
+    // A plain question in the answer channel: answered in the first server, not in the other.
+    let posts = || fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
+    let mut question = message_create("SE vs AI engineer?", &[], false);
+    question["channel_id"] = json!(ANSWER_CHANNEL.to_string());
+    fake.send_message(&question);
+    let sent = fake
+        .wait_request(|r| r.method == "POST" && r.path == format!("/channels/{ANSWER_CHANNEL}/messages"), secs(10))
+        .await;
+    assert!(embed_text(valid(&sent)).contains("Primary Focus"));
+    let before = posts();
+    let mut elsewhere = message_create("SE vs AI engineer?", &[], false);
+    elsewhere["channel_id"] = json!(ANSWER_CHANNEL.to_string());
+    elsewhere["guild_id"] = json!(OTHER_GUILD.to_string());
+    fake.send_message(&elsewhere);
+    let marker = slash_command("phases", json!([]));
+    fake.send_interaction(&marker);
+    fake.callback_for(&marker.id, secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(posts(), before, "the other server has no answer channels");
     check_session(&fake, &bot);
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
-use super::{convert, reads_channels, retry, Data, Error};
+use super::{convert, retry, Data, Error};
 use crate::config::Trigger;
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Reply};
@@ -51,12 +51,12 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
         return Ok(());
     }
     let mentioned = message.mentions.iter().any(|user| user.id == me);
-    let discord = &data.config.discord;
-    let in_channel = reads_channels(&data.config) && discord.channels.contains(&message.channel_id.get());
+    let rules = data.rules(message.guild_id.map(|id| id.get()));
+    let in_channel = rules.trigger != Trigger::Mention && rules.channels.contains(&message.channel_id.get());
     let asker = (message.channel_id.get(), message.author.id.get());
     let surface = match (mentioned, in_channel) {
         (true, _) => Surface::Mention,
-        (false, true) if discord.trigger == Trigger::All || reads_as_question(&message.content) => Surface::Channel,
+        (false, true) if rules.trigger == Trigger::All || reads_as_question(&message.content) => Surface::Channel,
         // Without a mention, outside the channels: only the member's follow-up
         // to the bot's recent answer (its text arrives with the content intent).
         (false, _) if leans_on_earlier(&message.content).is_some() && data.recent.previous(asker).is_some() => {
@@ -65,12 +65,13 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
         _ => return Ok(()),
     };
     if surface == Surface::Channel
-        && !data.cooled_down(message.author.id.get(), Duration::from_secs(discord.cooldown_secs))
+        && !data.cooled_down(message.author.id.get(), Duration::from_secs(rules.cooldown_secs))
     {
         return Ok(());
     }
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
-    answer_message(ctx, data, message, surface).instrument(telemetry::question_span(surface)).await
+    let suggest = rules.suggest_when_unsure;
+    answer_message(ctx, data, message, surface, suggest).instrument(telemetry::question_span(surface)).await
 }
 
 async fn answer_message(
@@ -78,11 +79,13 @@ async fn answer_message(
     data: &Data,
     message: &serenity::Message,
     surface: Surface,
+    suggest_when_unsure: bool,
 ) -> Result<(), Error> {
     let question = strip_discord_markup(&message.content);
     let answered = data.answer(&question, (message.channel_id.get(), message.author.id.get())).await?;
-    // In a channel nobody addressed the bot, so "I don't know" would be noise.
-    if answered.answer.answered || surface == Surface::Mention {
+    // In a channel nobody addressed the bot, so "I don't know" would be noise,
+    // unless the server asked for the closest topics.
+    if answered.answer.answered || surface == Surface::Mention || suggest_when_unsure {
         let reply = convert::message(&answered.reply).reference_message(message);
         retry::send("channel reply", || message.channel_id.send_message(&ctx.http, reply.clone())).await?;
     }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
-use crate::config::{Config, Trigger};
+use crate::config::{ChannelRules, Config, ServerSettings, Trigger};
 use crate::conversation::answering::{self, Answered, Place};
 use crate::conversation::follow_ups::{Asker, Recent};
 use crate::frontend::Services;
@@ -54,6 +54,11 @@ pub(crate) struct Data {
     seen: Mutex<lru::LruCache<u64, ()>>,
     /// Each member's last answered question per channel, for follow-ups.
     pub(crate) recent: Recent,
+    /// What each server changed with `/settings` (the database holds them;
+    /// this copy is read on every message, which never waits on the database).
+    pub(crate) servers: std::sync::RwLock<HashMap<u64, ServerSettings>>,
+    /// The bot asked for the Message Content intent: it can read plain messages.
+    pub(crate) reads_messages: bool,
 }
 
 /// How many event ids `Data::seen` remembers: far more than arrive between
@@ -104,6 +109,14 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
             anyhow::bail!(REJECTED_TOKEN);
         }
     }
+    let servers = match telemetry.storage() {
+        Some(storage) => storage.server_settings().await.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "cannot read the servers' settings; using config.toml's for every server");
+            HashMap::new()
+        }),
+        None => HashMap::new(),
+    };
+    let intents = intents(&config, servers.values());
     let in_flight = InFlight::new();
     let data = Data {
         host,
@@ -115,8 +128,10 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         cooldowns: Mutex::new(HashMap::new()),
         seen: Mutex::new(lru::LruCache::new(SEEN_EVENTS)),
         recent: Recent::new(Duration::from_secs(config.discord.follow_up_secs)),
+        servers: std::sync::RwLock::new(servers),
+        reads_messages: intents.contains(serenity::GatewayIntents::MESSAGE_CONTENT),
     };
-    let mut client = serenity::ClientBuilder::new_with_http(http, intents(&config))
+    let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework(data))
         .await
         .context("cannot create the Discord client")?;
@@ -181,6 +196,13 @@ async fn watch_shards(shard_manager: Arc<serenity::ShardManager>, health: Arc<He
 }
 
 impl Data {
+    /// How the bot answers messages in `guild` (direct messages: the defaults).
+    pub(crate) fn rules(&self, guild: Option<u64>) -> ChannelRules {
+        let servers = self.servers.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let settings = guild.and_then(|guild| servers.get(&guild)).cloned().unwrap_or_default();
+        settings.over(&self.config.discord)
+    }
+
     /// True the first time event `id` is seen; a redelivery is logged at debug.
     pub(crate) fn first_delivery(&self, id: u64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -228,19 +250,21 @@ pub(crate) fn token() -> anyhow::Result<String> {
 }
 
 /// Only what the bot uses. MESSAGE_CONTENT is privileged and needed only to
-/// read plain questions in configured channels; mentions carry their content anyway.
-pub(crate) fn intents(config: &Config) -> serenity::GatewayIntents {
+/// read plain questions in answer channels (from `config.toml` or a server's
+/// `/settings` when the bot starts); mentions carry their content anyway.
+pub(crate) fn intents<'a>(
+    config: &Config,
+    servers: impl IntoIterator<Item = &'a ServerSettings>,
+) -> serenity::GatewayIntents {
     let mut intents = serenity::GatewayIntents::GUILDS
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
-    if reads_channels(config) {
+    let answers_channels = |rules: ChannelRules| !rules.channels.is_empty() && rules.trigger != Trigger::Mention;
+    let by_default = answers_channels(ServerSettings::default().over(&config.discord));
+    if by_default || servers.into_iter().any(|server| answers_channels(server.over(&config.discord))) {
         intents |= serenity::GatewayIntents::MESSAGE_CONTENT;
     }
     intents
-}
-
-fn reads_channels(config: &Config) -> bool {
-    !config.discord.channels.is_empty() && config.discord.trigger != Trigger::Mention
 }
 
 fn framework(data: Data) -> poise::Framework<Data, Error> {

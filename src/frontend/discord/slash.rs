@@ -6,7 +6,8 @@
 use poise::serenity_prelude as serenity;
 
 use super::{convert, retry, Context, Data, Error};
-use crate::conversation::admin::{render_outcome, stats_reply};
+use crate::config::Trigger;
+use crate::conversation::admin::{render_outcome, settings_reply, stats_reply, SettingsChange};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
 use crate::conversation::commands::{self, Command, UserError, COMMANDS};
@@ -20,7 +21,7 @@ use tracing::Instrument;
 /// The handlers, described from the command table for `knowledge`, and the
 /// message menu's "Ask transition-bot".
 pub(crate) fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
-    let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), stats()];
+    let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), settings(), stats()];
     let mut commands: Vec<_> = handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect();
     commands.push(ask_about_message());
     commands
@@ -217,6 +218,79 @@ async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     ctx.defer_ephemeral().await?;
     let outcome = ctx.data().reindexer.rebuild_now().await;
     send(ctx, &render_outcome(&outcome)).await
+}
+
+/// `/settings trigger`: when the bot answers plain messages in answer channels.
+#[derive(Clone, Copy, poise::ChoiceParameter)]
+enum TriggerChoice {
+    #[name = "mention"]
+    Mention,
+    #[name = "question"]
+    Question,
+    #[name = "all"]
+    All,
+}
+
+/// Admins: how the bot answers in this server.
+#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD", ephemeral, guild_only)]
+#[allow(clippy::too_many_arguments)] // one per option, as Discord shows them
+async fn settings(
+    ctx: Context<'_>,
+    #[description = "Answer plain questions in this channel too"]
+    #[channel_types("Text", "News")]
+    add_channel: Option<serenity::ChannelId>,
+    #[description = "Stop answering plain questions in this channel"]
+    #[channel_types("Text", "News")]
+    remove_channel: Option<serenity::ChannelId>,
+    #[description = "In those channels: only mentions, messages that read as questions, or all"] trigger: Option<
+        TriggerChoice,
+    >,
+    #[description = "Seconds a member waits between channel questions"]
+    #[min = 0]
+    #[max = 86400]
+    cooldown: Option<i64>,
+    #[description = "In those channels, post the closest topics when no answer is sure"] suggest_when_unsure: Option<
+        bool,
+    >,
+    #[description = "Back to the bot's defaults (config.toml)"] reset: Option<bool>,
+) -> Result<(), Error> {
+    if !is_admin(ctx) {
+        return send(ctx, &Reply::notice("Only server managers and configured admins can change settings.")).await;
+    }
+    let Some(guild) = ctx.guild_id().map(|id| id.get()) else {
+        return send(ctx, &Reply::notice("Settings belong to a server: use /settings there.")).await;
+    };
+    let change = SettingsChange {
+        add_channel: add_channel.map(|id| id.get()),
+        remove_channel: remove_channel.map(|id| id.get()),
+        trigger: trigger.map(|choice| match choice {
+            TriggerChoice::Mention => Trigger::Mention,
+            TriggerChoice::Question => Trigger::Question,
+            TriggerChoice::All => Trigger::All,
+        }),
+        cooldown_secs: cooldown.and_then(|secs| u64::try_from(secs).ok()),
+        suggest_when_unsure,
+        reset: reset.unwrap_or(false),
+    };
+    let data = ctx.data();
+    let current = data.servers.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&guild).cloned();
+    let current = current.unwrap_or_default();
+    if change.is_empty() {
+        return send(ctx, &settings_reply(&current, &data.config.discord, data.reads_messages)).await;
+    }
+    let Some(storage) = data.telemetry.storage() else {
+        return send(ctx, &Reply::notice("Settings cannot be saved: this bot runs without a database.")).await;
+    };
+    ctx.defer_ephemeral().await?;
+    let updated = change.apply(&current, &data.config.discord);
+    if let Err(err) = storage.save_server_settings(guild, updated.clone()).await {
+        tracing::error!(guild, error = %err, "cannot save server settings");
+        return send(ctx, &Reply::notice("The settings could not be saved, so nothing changed. It has been logged."))
+            .await;
+    }
+    data.servers.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(guild, updated.clone());
+    tracing::info!(guild, "server settings changed");
+    send(ctx, &settings_reply(&updated, &data.config.discord, data.reads_messages)).await
 }
 
 /// Admins: what members asked, what went unanswered, which answers got 👎.

@@ -14,7 +14,7 @@
 //! version `i` to `i + 1`, each in its own transaction, so opening a database
 //! twice, or an old one, is safe.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,12 +24,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::StorageConfig;
+use crate::config::{ServerSettings, StorageConfig};
 use crate::ops::events::{QuestionEvent, VoteEvent};
 use crate::ops::stats::Stats;
 
 mod report;
 mod schema;
+mod settings;
 
 pub use report::read_stats;
 pub(crate) use schema::{migrate, open, prune, MIGRATIONS};
@@ -220,6 +221,22 @@ impl Storage {
         let path = self.shared.path.clone();
         let text_logged = self.shared.log_question_text;
         tokio::task::spawn_blocking(move || read_stats(&path, window, text_logged))
+            .await
+            .map_err(|_| StorageError::Stopped)?
+    }
+
+    /// Every server's stored settings, read once at start. Unlike the
+    /// question log, settings are read and written directly (an admin waits
+    /// for "saved"), on a blocking thread with a connection of their own.
+    pub(crate) async fn server_settings(&self) -> Result<HashMap<u64, ServerSettings>, StorageError> {
+        let path = self.shared.path.clone();
+        tokio::task::spawn_blocking(move || settings::read_all(&path)).await.map_err(|_| StorageError::Stopped)?
+    }
+
+    /// Stores one server's settings, replacing what it had.
+    pub(crate) async fn save_server_settings(&self, guild: u64, settings: ServerSettings) -> Result<(), StorageError> {
+        let path = self.shared.path.clone();
+        tokio::task::spawn_blocking(move || settings::write(&path, guild, &settings))
             .await
             .map_err(|_| StorageError::Stopped)?
     }
@@ -536,6 +553,28 @@ mod tests {
         assert_eq!(normalize_question("Is C++ useful…"), "is c++ useful");
         assert_eq!(normalize_question("¿Qué es un LLM?"), "¿qué es un llm");
         assert_eq!(normalize_question("???"), "");
+    }
+
+    /// The writer, `/settings` and `stats` open the database at the same time;
+    /// each must find (or leave) the schema current.
+    #[test]
+    fn connections_migrating_at_once_all_succeed() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("log.sqlite3");
+            let openers: Vec<_> = (0..4)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || {
+                        let mut c = open(&path, true).map_err(|e| format!("open {e:?}"))?;
+                        migrate(&mut c, &path).map_err(|e| format!("migrate {e:?}"))
+                    })
+                })
+                .collect();
+            for opener in openers {
+                opener.join().unwrap().unwrap();
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::{ms_since_epoch, StorageError, DAY, SCHEMA_VERSION};
 
@@ -37,7 +37,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         user_id INTEGER NOT NULL
     );
     CREATE INDEX votes_time ON votes (time);",
+    // 2: per-server settings changed with `/settings`: what differs from
+    // `config.toml`'s defaults, as JSON (`config::ServerSettings`).
+    "CREATE TABLE server_settings (
+        guild_id INTEGER PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated INTEGER NOT NULL
+    );",
 ];
+
+/// How long opening waits for another connection switching to WAL, and how often it tries.
+const WAL_SWITCH_WAIT: Duration = Duration::from_secs(2);
+const WAL_RETRY: Duration = Duration::from_millis(10);
 
 /// Opens the database, creating it (and its folder) when `create`.
 pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, StorageError> {
@@ -52,29 +63,46 @@ pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, StorageError
     }
     let connection = Connection::open_with_flags(path, flags).map_err(open_error)?;
     connection.busy_timeout(Duration::from_secs(2)).map_err(open_error)?;
-    // WAL lets `stats` read while the bot writes.
-    connection
-        .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get::<_, String>(0))
-        .map_err(open_error)?;
+    // WAL lets `stats` read while the bot writes. Switching a new database to
+    // WAL needs it alone, and a connection opening it at that moment is told
+    // "busy" at once, without the busy timeout: it tries again briefly.
+    let mut waited = Duration::ZERO;
+    loop {
+        match connection.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(rusqlite::Error::SqliteFailure(err, _))
+                if err.code == rusqlite::ErrorCode::DatabaseBusy && waited < WAL_SWITCH_WAIT =>
+            {
+                std::thread::sleep(WAL_RETRY);
+                waited += WAL_RETRY;
+            }
+            Err(err) => return Err(open_error(err)),
+        }
+    }
     connection.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
     Ok(connection)
 }
 
 /// Brings the schema up to `SCHEMA_VERSION`; a no-op when it already is.
+/// Several connections may open the database at once (the writer, server
+/// settings, `stats`): the version is read inside a write transaction, so
+/// one migrates and the others, waiting for its lock, find the schema current.
 pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
     let failed = |source| StorageError::Open { path: path.to_path_buf(), source };
-    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(failed)?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed)?;
+    let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(failed)?;
     let version = usize::try_from(version).unwrap_or(0);
     if version > SCHEMA_VERSION {
         return Err(StorageError::TooNew { path: path.to_path_buf(), found: version });
     }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        let transaction = connection.transaction().map_err(failed)?;
         transaction.execute_batch(sql).map_err(failed)?;
         transaction.pragma_update(None, "user_version", (index + 1) as i64).map_err(failed)?;
-        transaction.commit().map_err(failed)?;
     }
-    Ok(())
+    transaction.commit().map_err(failed)
 }
 
 /// Deletes rows older than `retention_days` before `now`; 0 keeps everything.

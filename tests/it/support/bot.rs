@@ -21,19 +21,14 @@ impl Bot {
     pub fn start(fake: &FakeDiscord, env: &[(&str, &str)]) -> Bot {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &dir.path().join("knowledge"));
-        let child = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
-            .arg("serve")
-            .current_dir(dir.path())
-            .env("DISCORD_TOKEN", &fake.config().token)
-            .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.path().join("out.log")).unwrap())
-            .stderr(std::fs::File::create(dir.path().join("err.log")).unwrap())
-            .spawn()
-            .unwrap();
-        Bot { child, dir }
+        Bot { child: spawn(fake, env, dir.path()), dir }
+    }
+
+    /// Stops this process and starts `serve` again in the same folder (its
+    /// knowledge and database), as after a restart.
+    pub fn restart(&mut self, fake: &FakeDiscord, env: &[(&str, &str)]) {
+        self.terminate();
+        self.child = spawn(fake, env, self.dir.path());
     }
 
     pub fn id(&self) -> u32 {
@@ -87,4 +82,20 @@ impl Drop for Bot {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `serve` in `dir`, pointed at `fake`, with output to files there.
+fn spawn(fake: &FakeDiscord, env: &[(&str, &str)], dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+        .arg("serve")
+        .current_dir(dir)
+        .env("DISCORD_TOKEN", &fake.config().token)
+        .env("TRANSITION_BOT_DISCORD__PROXY_URL", fake.base_url())
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("out.log")).unwrap())
+        .stderr(std::fs::File::create(dir.join("err.log")).unwrap())
+        .spawn()
+        .unwrap()
 }
