@@ -66,6 +66,9 @@ impl Trigger {
 #[serde(default)]
 pub(crate) struct ServerSettings {
     pub channels: Option<Vec<u64>>,
+    pub forums: Option<Vec<u64>>,
+    /// An empty name clears the default tag.
+    pub solved_tag: Option<String>,
     pub trigger: Option<Trigger>,
     pub cooldown_secs: Option<u64>,
     pub suggest_when_unsure: Option<bool>,
@@ -75,6 +78,8 @@ pub(crate) struct ServerSettings {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ChannelRules {
     pub channels: Vec<u64>,
+    pub forums: Vec<u64>,
+    pub solved_tag: Option<String>,
     pub trigger: Trigger,
     pub cooldown_secs: u64,
     pub suggest_when_unsure: bool,
@@ -84,6 +89,8 @@ impl ServerSettings {
     pub(crate) fn over(&self, defaults: &DiscordConfig) -> ChannelRules {
         ChannelRules {
             channels: self.channels.clone().unwrap_or_else(|| defaults.channels.clone()),
+            forums: self.forums.clone().unwrap_or_else(|| defaults.forums.clone()),
+            solved_tag: self.solved_tag.clone().or_else(|| defaults.solved_tag.clone()).filter(|tag| !tag.is_empty()),
             trigger: self.trigger.unwrap_or(defaults.trigger),
             cooldown_secs: self.cooldown_secs.unwrap_or(defaults.cooldown_secs),
             suggest_when_unsure: self.suggest_when_unsure.unwrap_or(defaults.suggest_when_unsure),
@@ -133,6 +140,10 @@ pub(crate) struct DiscordConfig {
     pub guild_ids: Vec<u64>,
     /// Channels where plain questions are answered without a mention.
     pub channels: Vec<u64>,
+    /// Help forums: each new post is answered in its thread when the bot is sure.
+    pub forums: Vec<u64>,
+    /// The forum tag (by name, such as "Solved") the ✅ Solved button applies.
+    pub solved_tag: Option<String>,
     pub trigger: Trigger,
     /// Seconds a member waits between channel questions.
     pub cooldown_secs: u64,
@@ -157,6 +168,8 @@ impl Default for DiscordConfig {
         DiscordConfig {
             guild_ids: Vec::new(),
             channels: Vec::new(),
+            forums: Vec::new(),
+            solved_tag: None,
             trigger: Trigger::default(),
             cooldown_secs: 5,
             suggest_when_unsure: false,

@@ -14,6 +14,10 @@ use crate::serving::reindex::Outcome;
 pub(crate) struct SettingsChange {
     pub(crate) add_channel: Option<u64>,
     pub(crate) remove_channel: Option<u64>,
+    pub(crate) add_forum: Option<u64>,
+    pub(crate) remove_forum: Option<u64>,
+    /// A tag name; empty for none.
+    pub(crate) solved_tag: Option<String>,
     pub(crate) trigger: Option<Trigger>,
     pub(crate) cooldown_secs: Option<u64>,
     pub(crate) suggest_when_unsure: Option<bool>,
@@ -38,6 +42,15 @@ impl SettingsChange {
             channels.retain(|channel| Some(*channel) != self.remove_channel);
             settings.channels = Some(channels);
         }
+        if self.add_forum.is_some() || self.remove_forum.is_some() {
+            let mut forums = settings.forums.clone().unwrap_or_else(|| defaults.forums.clone());
+            if let Some(forum) = self.add_forum.filter(|forum| !forums.contains(forum)) {
+                forums.push(forum);
+            }
+            forums.retain(|forum| Some(*forum) != self.remove_forum);
+            settings.forums = Some(forums);
+        }
+        settings.solved_tag = self.solved_tag.clone().or(settings.solved_tag);
         settings.trigger = self.trigger.or(settings.trigger);
         settings.cooldown_secs = self.cooldown_secs.or(settings.cooldown_secs);
         settings.suggest_when_unsure = self.suggest_when_unsure.or(settings.suggest_when_unsure);
@@ -60,6 +73,18 @@ pub(crate) fn settings_reply(settings: &ServerSettings, defaults: &DiscordConfig
         Field::new(format!("Answer channels ({})", origin(settings.channels.is_some())), channels),
         Field::new(format!("Trigger ({})", origin(settings.trigger.is_some())), rules.trigger.as_str()),
         Field::new(
+            format!("Help forums ({})", origin(settings.forums.is_some())),
+            if rules.forums.is_empty() {
+                "none".to_string()
+            } else {
+                rules.forums.iter().map(|forum| format!("<#{forum}>")).collect::<Vec<_>>().join(", ")
+            },
+        ),
+        Field::new(
+            format!("Solved tag ({})", origin(settings.solved_tag.is_some())),
+            rules.solved_tag.as_deref().map_or("none".to_string(), |tag| format!("“{tag}”")),
+        ),
+        Field::new(
             format!("Cooldown ({})", origin(settings.cooldown_secs.is_some())),
             format!("{} s between a member's channel questions", rules.cooldown_secs),
         ),
@@ -68,11 +93,12 @@ pub(crate) fn settings_reply(settings: &ServerSettings, defaults: &DiscordConfig
             if rules.suggest_when_unsure { "posted" } else { "silent" },
         ),
     ];
-    if !rules.channels.is_empty() && rules.trigger != Trigger::Mention && !reads_messages {
+    let reads_plain = (!rules.channels.is_empty() && rules.trigger != Trigger::Mention) || !rules.forums.is_empty();
+    if reads_plain && !reads_messages {
         fields.push(Field::new(
             "Not in effect yet",
-            "Reading plain messages needs the Message Content intent: enable it on the Bot page of the \
-             Developer Portal, then restart the bot.",
+            "Reading plain messages and forum posts needs the Message Content intent: enable it on the Bot \
+             page of the Developer Portal, then restart the bot.",
         ));
     }
     let description = "Change them with `/settings` options; `reset` goes back to the bot's defaults.".to_string();

@@ -159,6 +159,24 @@ pub const COMMANDS: &[CommandSpec] = &[
                 required: false,
             },
             OptionSpec {
+                name: "add_forum",
+                help: "Answer new posts in this help forum when sure",
+                kind: OptionKind::Channel,
+                required: false,
+            },
+            OptionSpec {
+                name: "remove_forum",
+                help: "Stop answering posts in this forum",
+                kind: OptionKind::Channel,
+                required: false,
+            },
+            OptionSpec {
+                name: "solved_tag",
+                help: "The forum tag ✅ Solved applies, e.g. Solved (\"none\" for no tag)",
+                kind: OptionKind::Text { max_length: MAX_OPTION_CHARS },
+                required: false,
+            },
+            OptionSpec {
                 name: "trigger",
                 help: "In those channels: only mentions, messages that read as questions, or all",
                 kind: OptionKind::Choice(&["mention", "question", "all"]),

@@ -83,6 +83,8 @@ pub(crate) enum Action {
     /// Post a privately shown answer in the channel, as a reply to the
     /// message (this id) it answers.
     Post { message: u64 },
+    /// Mark a forum post (opened by this member) solved.
+    Solved { owner: u64 },
 }
 
 impl Action {
@@ -92,6 +94,7 @@ impl Action {
             Action::Phase(number) => format!("tb:phase:{number}"),
             Action::Vote { helpful, unit } => format!("tb:vote:{}:{unit}", if *helpful { "up" } else { "down" }),
             Action::Post { message } => format!("tb:post:{message}"),
+            Action::Solved { owner } => format!("tb:solved:{owner}"),
         };
         truncate_chars(&id, limits::CUSTOM_ID)
     }
@@ -104,6 +107,9 @@ impl Action {
         }
         if let Some(message) = rest.strip_prefix("post:") {
             return message.parse().ok().map(|message| Action::Post { message });
+        }
+        if let Some(owner) = rest.strip_prefix("solved:") {
+            return owner.parse().ok().map(|owner| Action::Solved { owner });
         }
         let vote = rest.strip_prefix("vote:")?;
         let (direction, unit) = vote.split_once(':')?;
@@ -312,6 +318,7 @@ mod tests {
             Action::Vote { helpful: true, unit: "faq/how-long".into() },
             Action::Vote { helpful: false, unit: "article/ümlaut".into() },
             Action::Post { message: u64::MAX },
+            Action::Solved { owner: 7 },
         ] {
             assert_eq!(Action::parse(&action.custom_id()), Some(action));
         }

@@ -16,6 +16,8 @@ pub enum Surface {
     Channel,
     /// A message someone asked the bot about from its Apps menu.
     MessageMenu,
+    /// A new post in a help forum.
+    Forum,
     /// The terminal (`ask`, `chat`).
     Terminal,
 }
@@ -27,6 +29,7 @@ impl Surface {
             Surface::Mention => "mention",
             Surface::Channel => "channel",
             Surface::MessageMenu => "message_menu",
+            Surface::Forum => "forum",
             Surface::Terminal => "terminal",
         }
     }

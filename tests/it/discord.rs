@@ -724,3 +724,85 @@ async fn server_settings_are_per_server_and_kept_across_a_restart() {
     assert_eq!(posts(), before, "the other server has no answer channels");
     check_session(&fake, &bot);
 }
+
+/// A new help-forum post is answered in its thread when the bot is sure,
+/// never twice (a restart and a redelivered event included), and silently
+/// left alone when it is not. ✅ Solved is for the post's author or a
+/// moderator, and applies the forum's Solved tag.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forum_post_is_answered_once_and_only_its_author_marks_it_solved() {
+    const FORUM: u64 = 1_100_000_000_000_000_040;
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let env =
+        [("TRANSITION_BOT_DISCORD__FORUMS", "[1100000000000000040]"), ("TRANSITION_BOT_DISCORD__SOLVED_TAG", "solved")];
+    let mut bot = Bot::start(&fake, &env);
+    let logins = fake.wait_ready(1, secs(20)).await;
+    assert_ne!(logins[0].intents & (1 << 15), 0, "a forum's first messages need the content intent");
+    fake.wait_request(|r| r.method == "PUT", secs(10)).await;
+    fake.add_channel(forum(FORUM, &["Question", "Solved"]));
+    let open_post = |title: &str, body: &str| {
+        let id = next_id();
+        let post = forum_post(id, FORUM, USER_ID, title);
+        fake.add_channel(post.clone());
+        let mut starter = message_create(body, &[], false);
+        starter["id"] = json!(id.to_string());
+        starter["channel_id"] = json!(id.to_string());
+        fake.add_message(starter);
+        fake.send_dispatch(None, "THREAD_CREATE", post.clone());
+        (id, post)
+    };
+    let posted_in = |id: u64| {
+        fake.requests().iter().filter(|r| r.method == "POST" && r.path == format!("/channels/{id}/messages")).count()
+    };
+    let settle = || async {
+        let marker = slash_command("phases", json!([]));
+        fake.send_interaction(&marker);
+        fake.callback_for(&marker.id, secs(10)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+
+    let (post_id, post) = open_post("How long does the switch take?", "I work full time, is a year realistic?");
+    let answer =
+        fake.wait_request(|r| r.method == "POST" && r.path == format!("/channels/{post_id}/messages"), secs(10)).await;
+    let body = valid(&answer).clone();
+    assert!(embed_text(&body).contains("12 to 18 months"), "{body}");
+    let solved_id = format!("tb:solved:{USER_ID}");
+    assert!(custom_ids(&body).contains(&solved_id), "{body}");
+    let (vague_id, _) = open_post("anyone watching the match tonight?", "so hyped lol");
+    settle().await;
+    assert_eq!(posted_in(vague_id), 0, "a post the bot is not sure of gets no reply");
+
+    bot.restart(&fake, &env);
+    fake.wait_logins(2, secs(20)).await;
+    fake.wait_ready(1, secs(20)).await;
+    fake.send_dispatch(None, "THREAD_CREATE", post);
+    settle().await;
+    assert_eq!(posted_in(post_id), 1, "the post was answered before the restart: not again");
+
+    let mut shown = message_create("", &[], true);
+    shown["channel_id"] = json!(post_id.to_string());
+    shown["components"] = body["components"].clone();
+    let click = |clicker: u64, permissions: &str| {
+        let mut click = button_click(&solved_id, shown.clone());
+        click.payload["channel_id"] = json!(post_id.to_string());
+        click.payload["channel"]["id"] = json!(post_id.to_string());
+        click.payload["member"]["user"] = user(clicker, "member", false);
+        click.payload["member"]["permissions"] = json!(permissions);
+        click
+    };
+    let refused = click(1_100_000_000_000_000_007, "0");
+    fake.send_interaction(&refused);
+    let reply = valid(&fake.callback_for(&refused.id, secs(10)).await).clone();
+    assert!(
+        is_ephemeral(&reply) && reply["data"]["content"].as_str().unwrap().contains("Only the post's author"),
+        "{reply}"
+    );
+    assert_eq!(fake.channel(post_id).unwrap()["applied_tags"], json!([]));
+    let by_author = click(USER_ID, "0");
+    fake.send_interaction(&by_author);
+    let reply = valid(&fake.callback_for(&by_author.id, secs(10)).await).clone();
+    assert!(reply["data"]["content"].as_str().unwrap().contains("Marked as solved"), "{reply}");
+    let solved_tag = forum(FORUM, &["Question", "Solved"])["available_tags"][1]["id"].clone();
+    assert_eq!(fake.channel(post_id).unwrap()["applied_tags"], json!([solved_tag]));
+    check_session(&fake, &bot);
+}

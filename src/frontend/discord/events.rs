@@ -1,4 +1,5 @@
-//! Gateway events poise does not handle itself: channel questions and button clicks.
+//! Gateway events poise does not handle itself: channel questions, help
+//! forum posts and button clicks.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use super::{convert, retry, Data, Error};
 use crate::config::Trigger;
 use crate::conversation::commands::{self, Command};
-use crate::conversation::reply::{Action, Reply};
+use crate::conversation::reply::{Action, Button, ButtonStyle, Reply};
 use crate::engine::message::leans_on_earlier;
 use crate::engine::search::strip_discord_markup;
 use crate::engine::words::is_question_opener;
@@ -23,6 +24,7 @@ pub(crate) async fn handle(
     let data = framework.user_data;
     match event {
         serenity::FullEvent::Message { new_message } => on_message(ctx, data, new_message).await,
+        serenity::FullEvent::ThreadCreate { thread } => on_thread(ctx, data, thread).await,
         serenity::FullEvent::InteractionCreate { interaction: serenity::Interaction::Component(click) } => {
             on_click(ctx, data, click).await
         }
@@ -130,6 +132,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
     let reply = match action {
         Action::Post { message } => return post_answer(ctx, click, message).await,
+        Action::Solved { owner } => mark_solved(ctx, data, click, owner).await?,
         Action::Phase(number) => {
             let snapshot = data.host.snapshot();
             let mut reply =
@@ -156,6 +159,88 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&reply));
     retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
     Ok(())
+}
+
+/// A new post in a help forum: its title and first message are answered in
+/// its thread when the bot is sure (or, when the server asked, the closest
+/// topics are posted). A post is answered once: whether the bot already
+/// posted in the thread is read from the thread, so a restart or a
+/// redelivered event changes nothing.
+async fn on_thread(ctx: &serenity::Context, data: &Data, thread: &serenity::GuildChannel) -> Result<(), Error> {
+    let rules = data.rules(Some(thread.guild_id.get()));
+    let in_forum = thread.parent_id.is_some_and(|forum| rules.forums.contains(&forum.get()));
+    if !in_forum || !data.first_delivery(thread.id.get()) {
+        return Ok(());
+    }
+    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
+    let me = ctx.cache.current_user().id;
+    let messages = thread.id.messages(&ctx.http, serenity::GetMessages::new().limit(50)).await?;
+    if messages.iter().any(|message| message.author.id == me) {
+        tracing::debug!(thread = thread.id.get(), "forum post already answered");
+        return Ok(());
+    }
+    // The starter message of a forum post has the thread's id.
+    let first = messages.iter().find(|message| message.id.get() == thread.id.get());
+    let body = first.map(|message| strip_discord_markup(&message.content)).unwrap_or_default();
+    let question = format!("{}\n{body}", thread.name);
+    let owner = thread.owner_id.map_or(0, |id| id.get());
+    let span = telemetry::question_span(Surface::Forum);
+    async {
+        let answered = data.answer(&question, (thread.id.get(), owner)).await?;
+        if answered.answer.answered || rules.suggest_when_unsure {
+            let mut reply = answered.reply.clone();
+            if answered.answer.answered {
+                let solved =
+                    Button {
+                        action: Action::Solved { owner }, label: "✅ Solved".into(), style: ButtonStyle::Success
+                    };
+                reply.buttons.insert(0, solved);
+            }
+            let message = convert::message(&reply);
+            retry::send("forum answer", || thread.id.send_message(&ctx.http, message.clone())).await?;
+        }
+        data.record(&answered, Surface::Forum, Some(thread.guild_id.get()), thread.id.get());
+        Ok(())
+    }
+    .instrument(span)
+    .await
+}
+
+/// ✅ Solved on a forum answer: the post's author or a moderator (Manage
+/// Threads) marks it solved, which applies the server's Solved tag when the
+/// forum has one.
+async fn mark_solved(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    owner: u64,
+) -> Result<Reply, Error> {
+    let moderator = click.member.as_ref().and_then(|member| member.permissions).is_some_and(|p| p.manage_threads());
+    if click.user.id.get() != owner && !moderator {
+        return Ok(Reply::notice("Only the post's author or a moderator can mark it solved."));
+    }
+    let rules = data.rules(click.guild_id.map(|id| id.get()));
+    let Some(tag_name) = rules.solved_tag else {
+        return Ok(Reply::notice("Marked as solved. Thanks for closing the loop!"));
+    };
+    let serenity::Channel::Guild(thread) = click.channel_id.to_channel(&ctx.http).await? else {
+        return Ok(Reply::notice("Marked as solved."));
+    };
+    let forum = match thread.parent_id {
+        Some(parent) => parent.to_channel(&ctx.http).await?.guild(),
+        None => None,
+    };
+    let tag =
+        forum.and_then(|forum| forum.available_tags.into_iter().find(|tag| tag.name.eq_ignore_ascii_case(&tag_name)));
+    let Some(tag) = tag else {
+        return Ok(Reply::notice(format!("Marked as solved (this forum has no “{tag_name}” tag to apply).")));
+    };
+    if !thread.applied_tags.contains(&tag.id) {
+        let mut tags = thread.applied_tags.clone();
+        tags.push(tag.id);
+        click.channel_id.edit_thread(&ctx.http, serenity::EditThread::new().applied_tags(tags)).await?;
+    }
+    Ok(Reply::notice(format!("Marked as solved: tagged “{}”.", tag.name)))
 }
 
 /// Posts the answer shown privately on `click.message` as a reply to

@@ -259,7 +259,10 @@ pub(crate) fn intents<'a>(
     let mut intents = serenity::GatewayIntents::GUILDS
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
-    let answers_channels = |rules: ChannelRules| !rules.channels.is_empty() && rules.trigger != Trigger::Mention;
+    // A forum post's first message is a plain message too.
+    let answers_channels = |rules: ChannelRules| {
+        (!rules.channels.is_empty() && rules.trigger != Trigger::Mention) || !rules.forums.is_empty()
+    };
     let by_default = answers_channels(ServerSettings::default().over(&config.discord));
     if by_default || servers.into_iter().any(|server| answers_channels(server.over(&config.discord))) {
         intents |= serenity::GatewayIntents::MESSAGE_CONTENT;

@@ -242,6 +242,15 @@ async fn settings(
     #[description = "Stop answering plain questions in this channel"]
     #[channel_types("Text", "News")]
     remove_channel: Option<serenity::ChannelId>,
+    #[description = "Answer new posts in this help forum when sure"]
+    #[channel_types("Forum")]
+    add_forum: Option<serenity::ChannelId>,
+    #[description = "Stop answering posts in this forum"]
+    #[channel_types("Forum")]
+    remove_forum: Option<serenity::ChannelId>,
+    #[description = "The forum tag ✅ Solved applies, e.g. Solved (\"none\" for no tag)"]
+    #[max_length = 100]
+    solved_tag: Option<String>,
     #[description = "In those channels: only mentions, messages that read as questions, or all"] trigger: Option<
         TriggerChoice,
     >,
@@ -263,6 +272,15 @@ async fn settings(
     let change = SettingsChange {
         add_channel: add_channel.map(|id| id.get()),
         remove_channel: remove_channel.map(|id| id.get()),
+        add_forum: add_forum.map(|id| id.get()),
+        remove_forum: remove_forum.map(|id| id.get()),
+        solved_tag: solved_tag.map(|tag| tag.trim().to_string()).map(|tag| {
+            if tag.eq_ignore_ascii_case("none") {
+                String::new()
+            } else {
+                tag
+            }
+        }),
         trigger: trigger.map(|choice| match choice {
             TriggerChoice::Mention => Trigger::Mention,
             TriggerChoice::Question => Trigger::Question,

@@ -187,6 +187,12 @@ struct GatewayState {
     callback_delay: Duration,
     /// Connections whose heartbeats are no longer acknowledged (zombies).
     zombies: Vec<u64>,
+    /// Channels `GET /channels/{id}` answers (threads, forums), by id;
+    /// `PATCH` updates them.
+    channels: HashMap<String, Value>,
+    /// Messages in each channel, oldest first: those the test adds and those
+    /// the bot posts, for `GET /channels/{id}/messages`.
+    messages: HashMap<String, Vec<Value>>,
 }
 
 impl GatewayState {
@@ -421,6 +427,23 @@ impl FakeDiscord {
         st.zombies.extend(ids);
     }
 
+    /// A channel `GET /channels/{id}` answers from now on (a forum, a thread).
+    pub fn add_channel(&self, channel: Value) {
+        let id = channel["id"].as_str().unwrap_or_default().to_string();
+        self.shared.state().channels.insert(id, channel);
+    }
+
+    /// A channel as the bot last changed it (`PATCH /channels/{id}`).
+    pub fn channel(&self, id: u64) -> Option<Value> {
+        self.shared.state().channels.get(&id.to_string()).cloned()
+    }
+
+    /// A message already in its channel, for `GET /channels/{id}/messages`.
+    pub fn add_message(&self, message: Value) {
+        let channel = message["channel_id"].as_str().unwrap_or_default().to_string();
+        self.shared.state().messages.entry(channel).or_default().push(message);
+    }
+
     /// Interaction callbacks are answered after `delay`.
     pub fn slow_callbacks(&self, delay: Duration) {
         self.shared.state().callback_delay = delay;
@@ -499,7 +522,29 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) 
         ("POST", ["webhooks", _, _]) | ("PATCH" | "GET", ["webhooks", _, _, "messages", _]) => {
             ok(echo_message(&CHANNEL_ID.to_string(), body, true))
         }
-        ("POST", ["channels", channel, "messages"]) => ok(echo_message(channel, body, false)),
+        ("POST", ["channels", channel, "messages"]) => {
+            let message = echo_message(channel, body, false);
+            shared.state().messages.entry(channel.to_string()).or_default().push(message.clone());
+            ok(message)
+        }
+        // Newest first, as Discord lists them.
+        ("GET", ["channels", channel, "messages"]) => {
+            let state = shared.state();
+            ok(json!(state.messages.get(*channel).map(|m| m.iter().rev().cloned().collect()).unwrap_or_else(Vec::new)))
+        }
+        ("GET", ["channels", channel]) => match shared.state().channels.get(*channel) {
+            Some(found) => ok(found.clone()),
+            None => (StatusCode::NOT_FOUND, json!({"message": "Unknown Channel", "code": 10003})),
+        },
+        ("PATCH", ["channels", channel]) => match shared.state().channels.get_mut(*channel) {
+            Some(found) => {
+                for (key, value) in body.and_then(Value::as_object).into_iter().flatten() {
+                    found[key] = value.clone();
+                }
+                ok(found.clone())
+            }
+            None => (StatusCode::NOT_FOUND, json!({"message": "Unknown Channel", "code": 10003})),
+        },
         _ => (StatusCode::NOT_FOUND, json!({"message": "404: Not Found", "code": 0})),
     }
 }
@@ -727,6 +772,33 @@ pub fn autocomplete(name: &str, options: Value) -> FakeInteraction {
     interaction(4, command_data(name, options))
 }
 
+/// A forum channel with `tags` (names) as its available tags.
+pub fn forum(id: u64, tags: &[&str]) -> Value {
+    let tags: Vec<Value> = tags
+        .iter()
+        .enumerate()
+        .map(|(n, name)| json!({"id": sf(1_400_000_000_000_000_000 + n as u64), "name": name, "moderated": false, "emoji_id": null, "emoji_name": null}))
+        .collect();
+    json!({
+        "id": sf(id), "type": 15, "guild_id": sf(GUILD_ID), "name": "help", "position": 0,
+        "permission_overwrites": [], "nsfw": false, "parent_id": null, "flags": 0,
+        "available_tags": tags, "applied_tags": [],
+    })
+}
+
+/// A forum post: a public thread (type 11) in `forum`, opened by `owner`
+/// with `title`, as THREAD_CREATE and `GET /channels/{id}` carry it. Its
+/// starter message has the thread's id.
+pub fn forum_post(id: u64, forum: u64, owner: u64, title: &str) -> Value {
+    json!({
+        "id": sf(id), "type": 11, "guild_id": sf(GUILD_ID), "parent_id": sf(forum), "owner_id": sf(owner),
+        "name": title, "last_message_id": sf(id), "rate_limit_per_user": 0, "flags": 0,
+        "message_count": 0, "member_count": 1, "total_message_sent": 0, "applied_tags": [],
+        "thread_metadata": {"archived": false, "auto_archive_duration": 4320, "archive_timestamp": TIMESTAMP, "locked": false},
+        "newly_created": true,
+    })
+}
+
 /// A message context-menu command (type 2, command type 3) used on `target`
 /// (a message such as [`message_create`]), which Discord resolves in full.
 pub fn message_command(name: &str, target: &Value) -> FakeInteraction {
@@ -758,7 +830,7 @@ pub fn button_click(custom_id: &str, message: Value) -> FakeInteraction {
 // -------------------------------------------------------------- validation
 
 /// Schema definitions `validate` uses, all in the vendored subset.
-const DEFS: [&str; 9] = [
+const DEFS: [&str; 10] = [
     "PongInteractionCallbackRequest",
     "CreateMessageInteractionCallbackRequest",
     "UpdateMessageInteractionCallbackRequest",
@@ -768,6 +840,7 @@ const DEFS: [&str; 9] = [
     "route.webhook_execute",
     "route.webhook_message_edit",
     "route.global_commands_put",
+    "route.channel_update",
 ];
 
 /// Check a recorded request body as Discord would: against the route's
@@ -791,6 +864,7 @@ pub fn validate(r: &Recorded) -> Result<(), Vec<String>> {
         ("PATCH", ["webhooks", _, _, "messages", _]) => (DEFS[7], Some(&body)),
         // Global and guild command PUTs share one schema.
         ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"]) => (DEFS[8], None),
+        ("PATCH", ["channels", _]) => (DEFS[9], None),
         _ if r.body.is_none() => return Ok(()),
         _ => return Err(vec![format!("no vendored schema for {} {}", r.method, r.path)]),
     };
