@@ -530,7 +530,9 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) 
         // Newest first, as Discord lists them.
         ("GET", ["channels", channel, "messages"]) => {
             let state = shared.state();
-            ok(json!(state.messages.get(*channel).map(|m| m.iter().rev().cloned().collect()).unwrap_or_else(Vec::new)))
+            let newest_first: Vec<Value> =
+                state.messages.get(*channel).map(|m| m.iter().rev().cloned().collect()).unwrap_or_default();
+            ok(json!(newest_first))
         }
         ("GET", ["channels", channel]) => match shared.state().channels.get(*channel) {
             Some(found) => ok(found.clone()),
