@@ -557,7 +557,9 @@ pub(crate) fn render_help(knowledge: &Knowledge) -> Reply {
     }
     description.push_str(
         "\nOn Discord, to answer someone else's message: right-click it (long-press on mobile), \
-         Apps → **Ask transition-bot**. Only you see the answer until you post it.",
+         Apps → **Ask transition-bot**. Only you see the answer until you post it.\n\
+         After I answer you, a short follow-up such as \"and phase 3?\" is read with your question; \
+         in a help forum, I answer new posts when I am sure.",
     );
     description.push_str("\nWhen nothing I know answers a question, I say so instead of guessing.");
     let admin: Vec<String> =
