@@ -744,10 +744,13 @@ async fn a_forum_post_is_answered_once_and_only_its_author_marks_it_solved() {
         let id = next_id();
         let post = forum_post(id, FORUM, USER_ID, title);
         fake.add_channel(post.clone());
-        let mut starter = message_create(body, &[], false);
+        // The first message mentions the bot, and arrives before the thread event:
+        // still one answer, the forum's.
+        let mut starter = message_create(&format!("<@{BOT_USER_ID}> {body}"), &[BOT_USER_ID], false);
         starter["id"] = json!(id.to_string());
         starter["channel_id"] = json!(id.to_string());
-        fake.add_message(starter);
+        fake.add_message(starter.clone());
+        fake.send_message(&starter);
         fake.send_dispatch(None, "THREAD_CREATE", post.clone());
         (id, post)
     };

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 
-use super::{convert, retry, Data, Error};
+use super::{convert, retry, Data, Delivery, Error};
 use crate::config::Trigger;
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Button, ButtonStyle, Reply};
@@ -49,11 +49,19 @@ pub(crate) async fn handle(
 /// Answers a mention anywhere, or a question in a configured channel.
 async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Message) -> Result<(), Error> {
     let me = ctx.cache.current_user().id;
-    if message.author.bot || message.author.id == me || !data.first_delivery(message.id.get()) {
+    if message.author.bot || message.author.id == me || !data.first_delivery(Delivery::Message, message.id.get()) {
         return Ok(());
     }
     let mentioned = message.mentions.iter().any(|user| user.id == me);
     let rules = data.rules(message.guild_id.map(|id| id.get()));
+    // The first message of a forum post has the thread's id. In a help forum
+    // it is answered with the post, by `on_thread`, even when it mentions the bot.
+    if message.id.get() == message.channel_id.get() && !rules.forums.is_empty() {
+        let thread = message.channel_id.to_channel(&ctx.http).await.ok().and_then(|channel| channel.guild());
+        if thread.and_then(|thread| thread.parent_id).is_some_and(|forum| rules.forums.contains(&forum.get())) {
+            return Ok(());
+        }
+    }
     let in_channel = rules.trigger != Trigger::Mention && rules.channels.contains(&message.channel_id.get());
     let asker = (message.channel_id.get(), message.author.id.get());
     let surface = match (mentioned, in_channel) {
@@ -126,7 +134,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     let Some(action) = Action::parse(&click.data.custom_id) else {
         return Ok(());
     };
-    if !data.first_delivery(click.id.get()) {
+    if !data.first_delivery(Delivery::Interaction, click.id.get()) {
         return Ok(());
     }
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
@@ -169,7 +177,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
 async fn on_thread(ctx: &serenity::Context, data: &Data, thread: &serenity::GuildChannel) -> Result<(), Error> {
     let rules = data.rules(Some(thread.guild_id.get()));
     let in_forum = thread.parent_id.is_some_and(|forum| rules.forums.contains(&forum.get()));
-    if !in_forum || !data.first_delivery(thread.id.get()) {
+    if !in_forum || !data.first_delivery(Delivery::Thread, thread.id.get()) {
         return Ok(());
     }
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };

@@ -51,7 +51,7 @@ pub(crate) struct Data {
     cooldowns: Mutex<HashMap<u64, Instant>>,
     /// Ids of the latest events handled (messages, interactions), so an event
     /// Discord delivers twice (as around a resume) is answered once.
-    seen: Mutex<lru::LruCache<u64, ()>>,
+    seen: Mutex<lru::LruCache<(Delivery, u64), ()>>,
     /// Each member's last answered question per channel, for follow-ups.
     pub(crate) recent: Recent,
     /// What each server changed with `/settings` (the database holds them;
@@ -59,6 +59,15 @@ pub(crate) struct Data {
     pub(crate) servers: std::sync::RwLock<HashMap<u64, ServerSettings>>,
     /// The bot asked for the Message Content intent: it can read plain messages.
     pub(crate) reads_messages: bool,
+}
+
+/// What an event id names. A forum post's thread and its first message
+/// share one id, and each is handled once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Delivery {
+    Message,
+    Interaction,
+    Thread,
 }
 
 /// How many event ids `Data::seen` remembers: far more than arrive between
@@ -203,12 +212,13 @@ impl Data {
         settings.over(&self.config.discord)
     }
 
-    /// True the first time event `id` is seen; a redelivery is logged at debug.
-    pub(crate) fn first_delivery(&self, id: u64) -> bool {
+    /// True the first time event `id` of this kind is seen; a redelivery is
+    /// logged at debug.
+    pub(crate) fn first_delivery(&self, kind: Delivery, id: u64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let first = seen.put(id, ()).is_none();
+        let first = seen.put((kind, id), ()).is_none();
         if !first {
-            tracing::debug!(id, "event delivered again, ignored");
+            tracing::debug!(id, ?kind, "event delivered again, ignored");
         }
         first
     }
@@ -275,7 +285,9 @@ fn framework(data: Data) -> poise::Framework<Data, Error> {
         commands: slash::all(&data.host.snapshot().knowledge),
         on_error: |error| Box::pin(slash::on_error(error)),
         // A redelivered interaction fails this check and is dropped quietly (see `slash::on_error`).
-        command_check: Some(|ctx| Box::pin(async move { Ok(ctx.data().first_delivery(ctx.id())) })),
+        command_check: Some(|ctx| {
+            Box::pin(async move { Ok(ctx.data().first_delivery(Delivery::Interaction, ctx.id())) })
+        }),
         event_handler: |framework, event| Box::pin(events::handle(framework, event)),
         allowed_mentions: Some(no_pings()),
         // Prefix commands are not used: questions in channels are handled as events.
