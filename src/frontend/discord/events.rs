@@ -46,7 +46,8 @@ pub(crate) async fn handle(
     }
 }
 
-/// Answers a mention anywhere, or a question in a configured channel.
+/// Answers a mention anywhere, a question in an answer channel, or a
+/// member's follow-up to the bot's recent answer.
 async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Message) -> Result<(), Error> {
     let me = ctx.cache.current_user().id;
     if message.author.bot || message.author.id == me || !data.first_delivery(Delivery::Message, message.id.get()) {
@@ -129,7 +130,8 @@ impl Data {
 }
 
 /// Phase buttons show the phase; vote buttons record the vote and thank; a
-/// post button posts a privately shown answer in the channel.
+/// post button posts a privately shown answer in the channel; ✅ Solved
+/// marks a forum post solved.
 async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::ComponentInteraction) -> Result<(), Error> {
     let Some(action) = Action::parse(&click.data.custom_id) else {
         return Ok(());
