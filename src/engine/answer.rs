@@ -7,7 +7,8 @@
 //! the most probable candidate answers when it clears the decision's
 //! threshold, and another question segment whose own passage clears it too
 //! adds a second answer. A message that names a roadmap phase is answered
-//! with that phase.
+//! with that phase. `ask_after` reads a short follow-up together with the
+//! member's previous question.
 
 use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
