@@ -34,28 +34,28 @@ impl SettingsChange {
     /// starts from the channels in effect, so the defaults are kept.
     pub(crate) fn apply(&self, current: &ServerSettings, defaults: &DiscordConfig) -> ServerSettings {
         let mut settings = if self.reset { ServerSettings::default() } else { current.clone() };
-        if self.add_channel.is_some() || self.remove_channel.is_some() {
-            let mut channels = settings.channels.clone().unwrap_or_else(|| defaults.channels.clone());
-            if let Some(channel) = self.add_channel.filter(|channel| !channels.contains(channel)) {
-                channels.push(channel);
-            }
-            channels.retain(|channel| Some(*channel) != self.remove_channel);
-            settings.channels = Some(channels);
-        }
-        if self.add_forum.is_some() || self.remove_forum.is_some() {
-            let mut forums = settings.forums.clone().unwrap_or_else(|| defaults.forums.clone());
-            if let Some(forum) = self.add_forum.filter(|forum| !forums.contains(forum)) {
-                forums.push(forum);
-            }
-            forums.retain(|forum| Some(*forum) != self.remove_forum);
-            settings.forums = Some(forums);
-        }
+        settings.channels = edit_list(settings.channels, &defaults.channels, self.add_channel, self.remove_channel);
+        settings.forums = edit_list(settings.forums, &defaults.forums, self.add_forum, self.remove_forum);
         settings.solved_tag = self.solved_tag.clone().or(settings.solved_tag);
         settings.trigger = self.trigger.or(settings.trigger);
         settings.cooldown_secs = self.cooldown_secs.or(settings.cooldown_secs);
         settings.suggest_when_unsure = self.suggest_when_unsure.or(settings.suggest_when_unsure);
         settings
     }
+}
+
+/// A server's list of channels after adding and removing one: unchanged
+/// (possibly still the default) when neither is asked.
+fn edit_list(list: Option<Vec<u64>>, default: &[u64], add: Option<u64>, remove: Option<u64>) -> Option<Vec<u64>> {
+    if add.is_none() && remove.is_none() {
+        return list;
+    }
+    let mut list = list.unwrap_or_else(|| default.to_vec());
+    if let Some(id) = add.filter(|id| !list.contains(id)) {
+        list.push(id);
+    }
+    list.retain(|id| Some(*id) != remove);
+    Some(list)
 }
 
 /// The ephemeral `/settings` reply: each setting in effect, and whether it
