@@ -66,6 +66,15 @@ fn is_ephemeral(body: &Value) -> bool {
     body["data"]["flags"].as_u64().is_some_and(|flags| flags & 64 != 0)
 }
 
+/// Waits until the bot has handled everything sent so far: a marker question
+/// sent last is answered, then late replies get half a second to arrive.
+async fn settle(fake: &FakeDiscord) {
+    let marker = slash_command("phases", json!([]));
+    fake.send_interaction(&marker);
+    fake.callback_for(&marker.id, secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
 /// `serve` against a fresh fake Discord, connected.
 async fn connected() -> (FakeDiscord, Bot) {
     let fake = FakeDiscord::start(FakeConfig::default()).await;
@@ -364,11 +373,7 @@ async fn a_redelivered_event_is_answered_once() {
     fake.send_message(&mention);
     fake.wait_request(|r| r.method == "POST" && r.path.ends_with("/messages"), secs(10)).await;
     fake.send_message(&mention);
-    // A marker question sent after the redeliveries: once it is answered, they were handled.
-    let marker = slash_command("phases", json!([]));
-    fake.send_interaction(&marker);
-    fake.callback_for(&marker.id, secs(10)).await;
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    settle(&fake).await;
     assert_eq!((callbacks(&question.id), callbacks(&click.id), replies()), (1, 1, 1), "{}", bot.log());
     assert!(!bot.log().contains("ERROR") && !bot.log().contains("WARN"), "{}", bot.log());
     check_session(&fake, &bot);
@@ -636,10 +641,7 @@ async fn a_follow_up_is_read_with_the_members_own_previous_question() {
     let mut stranger = message_create("and phase 4?", &[], false);
     stranger["author"] = user(1_100_000_000_000_000_006, "stranger", false);
     fake.send_message(&stranger);
-    let marker = slash_command("phases", json!([]));
-    fake.send_interaction(&marker);
-    fake.callback_for(&marker.id, secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    settle(&fake).await;
     assert_eq!(posts(), before, "a stranger's follow-up without a mention is not answered");
     check_session(&fake, &bot);
 }
@@ -717,10 +719,7 @@ async fn server_settings_are_per_server_and_kept_across_a_restart() {
     elsewhere["channel_id"] = json!(ANSWER_CHANNEL.to_string());
     elsewhere["guild_id"] = json!(OTHER_GUILD.to_string());
     fake.send_message(&elsewhere);
-    let marker = slash_command("phases", json!([]));
-    fake.send_interaction(&marker);
-    fake.callback_for(&marker.id, secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    settle(&fake).await;
     assert_eq!(posts(), before, "the other server has no answer channels");
     check_session(&fake, &bot);
 }
@@ -757,12 +756,6 @@ async fn a_forum_post_is_answered_once_and_only_its_author_marks_it_solved() {
     let posted_in = |id: u64| {
         fake.requests().iter().filter(|r| r.method == "POST" && r.path == format!("/channels/{id}/messages")).count()
     };
-    let settle = || async {
-        let marker = slash_command("phases", json!([]));
-        fake.send_interaction(&marker);
-        fake.callback_for(&marker.id, secs(10)).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    };
 
     let (post_id, post) = open_post("How long does the switch take?", "I work full time, is a year realistic?");
     let answer =
@@ -772,14 +765,14 @@ async fn a_forum_post_is_answered_once_and_only_its_author_marks_it_solved() {
     let solved_id = format!("tb:solved:{USER_ID}");
     assert!(custom_ids(&body).contains(&solved_id), "{body}");
     let (vague_id, _) = open_post("anyone watching the match tonight?", "so hyped lol");
-    settle().await;
+    settle(&fake).await;
     assert_eq!(posted_in(vague_id), 0, "a post the bot is not sure of gets no reply");
 
     bot.restart(&fake, &env);
     fake.wait_logins(2, secs(20)).await;
     fake.wait_ready(1, secs(20)).await;
     fake.send_dispatch(None, "THREAD_CREATE", post);
-    settle().await;
+    settle(&fake).await;
     assert_eq!(posted_in(post_id), 1, "the post was answered before the restart: not again");
 
     let mut shown = message_create("", &[], true);
