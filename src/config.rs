@@ -12,6 +12,9 @@ use crate::engine::settings::AnswerSettings;
 /// Prefix of environment variables that override config keys.
 pub(crate) const ENV_PREFIX: &str = "TRANSITION_BOT_";
 
+/// PostgreSQL keeps 63 bytes of a connection's name, `transition-bot/` and this.
+pub(crate) const FLEET_NAME_MAX: usize = 48;
+
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct Config {
@@ -21,6 +24,7 @@ pub(crate) struct Config {
     pub reindex: ReindexConfig,
     pub metrics: MetricsConfig,
     pub storage: StorageConfig,
+    pub fleet: FleetConfig,
     pub log: LogConfig,
 }
 
@@ -214,8 +218,16 @@ pub(crate) struct MetricsConfig {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
-    /// SQLite database for the question log and feedback.
+    /// SQLite database for the question log, feedback and server settings
+    /// (used when `url` is unset).
     pub path: PathBuf,
+    /// `postgres://user@host:port/database`: a PostgreSQL database shared by
+    /// a fleet of processes instead of the SQLite file. A password only from
+    /// the environment (`TRANSITION_BOT_STORAGE__URL` or `PGPASSWORD`).
+    pub url: Option<DatabaseUrl>,
+    /// Rows kept in memory while the database is unavailable; beyond this
+    /// the oldest are dropped and counted.
+    pub backlog: usize,
     /// Store question text; when false only counts and outcomes are kept.
     pub log_question_text: bool,
     /// Rows older than this many days are deleted; 0 keeps everything.
@@ -226,9 +238,52 @@ impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             path: PathBuf::from("data/transition-bot.sqlite3"),
+            url: None,
+            backlog: 10_000,
             log_question_text: true,
             retention_days: 90,
         }
+    }
+}
+
+/// A PostgreSQL connection string. Its `Debug` hides any password, so
+/// printing a config never shows one.
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl DatabaseUrl {
+    /// The parsed connection settings, or what is wrong with the text.
+    pub fn parse(&self) -> Result<tokio_postgres::Config, String> {
+        let url = self.0.trim();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err("storage.url must start with postgres:// (or postgresql://)".into());
+        }
+        url.parse().map_err(|err: tokio_postgres::Error| format!("storage.url does not parse: {err}"))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.parse() {
+            Ok(config) if config.get_password().is_some() => f.write_str("DatabaseUrl(<with password>)"),
+            _ => write!(f, "DatabaseUrl({:?})", self.0),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct FleetConfig {
+    /// This process's name in `/reindex` replies; `host:pid` when unset.
+    pub name: Option<String>,
+    /// How long `/reindex` waits for the other processes' outcomes.
+    pub reindex_wait_secs: u64,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig { name: None, reindex_wait_secs: 20 }
     }
 }
 
@@ -290,6 +345,13 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let toml_error = |err: toml::de::Error| ConfigError::Rule(err.to_string().trim_end().to_string());
         let mut table: toml::Table = toml::from_str(text).map_err(toml_error)?;
+        let file_url = table.get("storage").and_then(|s| s.get("url")).and_then(|u| u.as_str());
+        if file_url.is_some_and(|url| DatabaseUrl(url.into()).parse().is_ok_and(|c| c.get_password().is_some())) {
+            return Err(ConfigError::Rule(
+                "storage.url in the config file has a password: give it in TRANSITION_BOT_STORAGE__URL or PGPASSWORD instead"
+                    .into(),
+            ));
+        }
         for (name, value) in vars {
             let Some(rest) = name.strip_prefix(ENV_PREFIX) else { continue };
             let Some((section, key)) = rest.split_once("__") else {
@@ -323,6 +385,12 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.reindex.min_pass) {
             return Err(ConfigError::Rule("reindex.min_pass must be between 0 and 1".into()));
+        }
+        if let Some(url) = &self.storage.url {
+            url.parse().map_err(ConfigError::Rule)?;
+        }
+        if self.fleet.name.as_deref().is_some_and(|name| name.trim().is_empty() || name.len() > FLEET_NAME_MAX) {
+            return Err(ConfigError::Rule(format!("fleet.name must be 1 to {FLEET_NAME_MAX} bytes")));
         }
         if let (Some([first, last]), Shards::Total(total)) = (self.discord.shard_range, &self.discord.shards) {
             if first > last || last >= *total {
@@ -386,10 +454,26 @@ mod tests {
             ("[discord]\nshards = \"many\"\n", &[], "shards"),
             ("[discord]\nshards = 2\nshard_range = [1, 2]\n", &[], "shard_range"),
             ("not toml", &[], "line 1"),
+            ("[storage]\nurl = \"mysql://db/bot\"\n", &[], "postgres://"),
+            ("[storage]\nurl = \"postgres://bot:hunter2@db/bot\"\n", &[], "TRANSITION_BOT_STORAGE__URL"),
+            ("[fleet]\nname = \" \"\n", &[], "fleet.name"),
         ];
         for (text, vars, named) in cases {
             let err = format!("{:#}", parse(text, vars).unwrap_err());
             assert!(err.contains(named), "{err} should name {named}");
         }
+    }
+
+    #[test]
+    fn a_database_password_comes_only_from_the_environment_and_is_never_shown() {
+        let vars = [("TRANSITION_BOT_STORAGE__URL", "postgres://bot:hunter2@db:5433/bot")];
+        let config = parse("[storage]\nurl = \"postgres://bot@db/bot\"\n", &vars).unwrap();
+        let url = config.storage.url.as_ref().unwrap();
+        assert_eq!(url.parse().unwrap().get_password(), Some(&b"hunter2"[..]));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("with password"), "{shown}");
+        let plain = parse("[storage]\nurl = \"postgres://bot@db/bot\"\n", &[]).unwrap();
+        assert!(format!("{plain:?}").contains("postgres://bot@db/bot"));
     }
 }

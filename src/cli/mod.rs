@@ -231,10 +231,11 @@ fn run_fit(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `transition-bot stats`: reads the configured question log and prints tables.
+/// `transition-bot stats`: reads the configured question log (SQLite, or the
+/// fleet's PostgreSQL) and prints tables.
 fn stats(config: &Config, since: Window) -> anyhow::Result<ExitCode> {
-    let storage = &config.storage;
-    let stats = crate::ops::storage::read_stats(&storage.path, since.0, storage.log_question_text)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stats = runtime.block_on(crate::ops::storage::read_stats(&config.storage, since.0))?;
     line(&stats.to_table())?;
     Ok(ExitCode::SUCCESS)
 }

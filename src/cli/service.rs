@@ -13,6 +13,7 @@ use crate::config::{Config, LogConfig};
 use crate::conversation::follow_ups::Recent;
 use crate::engine::snapshot::Snapshot;
 use crate::frontend::{discord, terminal, Services};
+use crate::ops::fleet::Fleet;
 use crate::ops::logging;
 use crate::ops::metrics::Metrics;
 use crate::ops::storage::Storage;
@@ -32,14 +33,14 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
     tracing::info!(units = snapshot.knowledge.units.len(), dir = %config.knowledge.dir.display(), "knowledge loaded");
     let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
     let metrics = Metrics::new();
-    let telemetry = Telemetry::new(Some(Storage::start(&config.storage)), Some(metrics.clone()));
+    let telemetry = Telemetry::new(Some(Storage::start(&config.storage)?), Some(metrics.clone()));
     let reindexer = Reindexer::start(host.clone(), &config.reindex)?;
     let counted = metrics.clone();
     reindexer.on_outcome(move |outcome| match outcome {
         Ok(report) => counted.reindex(true, report.duration),
         Err(_) => counted.reindex(false, Duration::ZERO),
     });
-    Ok(Services { host, reindexer, telemetry, metrics })
+    Ok(Services { host, reindexer, telemetry, metrics, fleet: None })
 }
 
 /// `transition-bot serve`: Discord until a signal stops it.
@@ -48,7 +49,10 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
     logging::init(&config.log)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
-        let services = start(&config)?;
+        let mut services = start(&config)?;
+        // With a shared database this process joins the fleet.
+        let database = services.telemetry.storage().and_then(|storage| storage.postgres()).cloned();
+        services.fleet = database.map(|database| Fleet::start(database, services.reindexer.clone(), &config.fleet));
         discord::serve(config, services).await
     })?;
     Ok(ExitCode::SUCCESS)

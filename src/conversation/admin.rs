@@ -4,10 +4,11 @@
 use crate::config::{DiscordConfig, ServerSettings, Trigger};
 use crate::conversation::reply::{limits, truncate_text, Embed, Field, Reply};
 use crate::engine::knowledge::Diagnostic;
+use crate::ops::fleet::{Fleet, FleetReindex};
 use crate::ops::stats::{parse_window, QuestionCount, Stats, UnitVotes, QUESTION_WIDTH};
 use crate::ops::storage::Storage;
 use crate::serving::host::RebuildError;
-use crate::serving::reindex::Outcome;
+use crate::serving::reindex::{Outcome, Reindexer};
 
 /// What one `/settings` asked to change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -159,6 +160,51 @@ pub fn render_outcome(outcome: &Outcome) -> Reply {
         }
     };
     Reply { ephemeral: true, ..Reply::embed(embed) }
+}
+
+/// The `/reindex` reply for any surface: this process's outcome, and in a
+/// fleet every other process's too.
+pub(crate) async fn reindex_reply(reindexer: &Reindexer, fleet: Option<&Fleet>) -> Reply {
+    match fleet {
+        Some(fleet) => render_fleet_outcome(&fleet.reindex().await),
+        None => render_outcome(&reindexer.rebuild_now().await),
+    }
+}
+
+/// This process's outcome in full, then one field per other process (as it
+/// reported it), the processes that did not answer in time, or why the
+/// others could not be asked.
+pub(crate) fn render_fleet_outcome(fleet: &FleetReindex) -> Reply {
+    let mut reply = render_outcome(&fleet.local);
+    let local_ok = fleet.local.is_ok();
+    let ok = usize::from(local_ok) + fleet.others.iter().filter(|other| other.ok).count();
+    let total = 1 + fleet.others.len() + fleet.silent.len();
+    if let Some(embed) = reply.embeds.first_mut() {
+        embed.description = format!("**{}** (this process): {}\n{}", fleet.name, embed.title, embed.description);
+        embed.title = format!("Fleet reindex: {ok} of {total} processes serving the current content");
+        for other in &fleet.others {
+            let mark = if other.ok { "✅" } else { "❌" };
+            let value = format!("{mark} {}\n{}", other.title, other.detail);
+            embed.fields.push(Field::new(&other.process, truncate_text(value.trim_end(), limits::FIELD_VALUE)));
+        }
+        if !fleet.silent.is_empty() {
+            let names: Vec<String> = fleet.silent.iter().map(|name| format!("`{name}`")).collect();
+            embed.fields.push(Field::new(
+                "No answer in time",
+                truncate_text(
+                    &format!("{}: they may still rebuild; their logs say.", names.join(", ")),
+                    limits::FIELD_VALUE,
+                ),
+            ));
+        }
+        if let Some(reason) = &fleet.unreachable {
+            embed.fields.push(Field::new(
+                "Only this process rebuilt",
+                truncate_text(&format!("The others could not be asked: {reason}"), limits::FIELD_VALUE),
+            ));
+        }
+    }
+    reply
 }
 
 /// `file:line: message` for replies, location in code style so Markdown leaves file names alone.

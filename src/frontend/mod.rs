@@ -9,6 +9,7 @@ pub(crate) mod terminal;
 
 use std::sync::Arc;
 
+use crate::ops::fleet::Fleet;
 use crate::ops::metrics::Metrics;
 use crate::ops::telemetry::Telemetry;
 use crate::serving::host::Host;
@@ -23,4 +24,6 @@ pub(crate) struct Services {
     pub(crate) reindexer: Reindexer,
     pub(crate) telemetry: Telemetry,
     pub(crate) metrics: Metrics,
+    /// The other processes sharing this one's PostgreSQL database (`serve` only).
+    pub(crate) fleet: Option<Fleet>,
 }

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Write};
 
-use crate::conversation::admin::{render_outcome, stats_reply};
+use crate::conversation::admin::{reindex_reply, stats_reply};
 use crate::conversation::answering::{self, Place};
 use crate::conversation::commands::{self, Command};
 use crate::conversation::follow_ups::Recent;
@@ -71,7 +71,7 @@ fn respond(services: &Services, runtime: &tokio::runtime::Runtime, recent: &Rece
             services.telemetry.question(answered.event(Surface::Terminal, Place::default()));
             answered.reply
         }
-        Command::Reindex => render_outcome(&runtime.block_on(services.reindexer.rebuild_now())),
+        Command::Reindex => runtime.block_on(reindex_reply(&services.reindexer, services.fleet.as_ref())),
         Command::Stats(since) => runtime.block_on(stats_reply(services.telemetry.storage(), since.as_deref())),
         other => commands::run(&snapshot, &other).unwrap_or_else(|err| Reply::notice(err.0)),
     }

@@ -42,6 +42,7 @@ pub(crate) const HEARTBEAT_LATENCY: &str = "transition_bot_gateway_heartbeat_lat
 pub(crate) const STORAGE_DROPPED: &str = "transition_bot_storage_dropped_total";
 pub(crate) const STORAGE_WRITE_FAILURES: &str = "transition_bot_storage_write_failures_total";
 pub(crate) const STORAGE_QUEUE: &str = "transition_bot_storage_queue_depth";
+pub(crate) const STORAGE_BACKLOG: &str = "transition_bot_storage_backlog_rows";
 
 /// Answer latency buckets: answers take well under a millisecond when warm,
 /// so the fine end matters; 3 s is Discord's deadline to acknowledge an interaction.
@@ -130,6 +131,7 @@ impl Metrics {
                 counter!(STORAGE_DROPPED).absolute(storage.dropped());
                 counter!(STORAGE_WRITE_FAILURES).absolute(storage.write_failures());
                 gauge!(STORAGE_QUEUE).set(storage.queue_len() as f64);
+                gauge!(STORAGE_BACKLOG).set(storage.backlog() as f64);
             }
         });
         // Upkeep publishes descriptions and drains histogram samples into buckets.
@@ -175,6 +177,11 @@ fn describe_all() {
         "Failed attempts to open or write the question log database."
     );
     describe_gauge!(STORAGE_QUEUE, Unit::Count, "Question log events waiting for the writer.");
+    describe_gauge!(
+        STORAGE_BACKLOG,
+        Unit::Count,
+        "Question log rows held in memory while the database is unavailable."
+    );
 }
 
 /// The running `/metrics` + `/healthz` server.

@@ -7,6 +7,7 @@
 //! knows Discord; a reply never waits on anything in this layer.
 
 pub mod events;
+pub(crate) mod fleet;
 pub mod health;
 pub(crate) mod logging;
 pub mod metrics;

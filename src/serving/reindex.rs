@@ -185,8 +185,18 @@ impl Reindexer {
     }
 
     /// Requests a rebuild on every SIGHUP. Needs a tokio runtime (the listener is a task on it).
-    #[cfg(unix)]
     pub(crate) fn listen_for_sighup(&self) -> Result<(), ReindexError> {
+        let shared = Arc::clone(&self.inner.shared);
+        self.on_sighup(move || {
+            tracing::info!("SIGHUP received: rebuilding the knowledge index");
+            shared.request();
+        })
+    }
+
+    /// Calls `action` on every SIGHUP instead (a fleet asks every process
+    /// to rebuild), replacing the listener set up before.
+    #[cfg(unix)]
+    pub(crate) fn on_sighup(&self, action: impl Fn() + Send + 'static) -> Result<(), ReindexError> {
         use tokio::signal::unix::{signal, SignalKind};
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| ReindexError::NoRuntime)?;
         // Registered here, not in the task, so a SIGHUP right after this returns is not lost (or fatal).
@@ -194,11 +204,9 @@ impl Reindexer {
             let _inside = runtime.enter();
             signal(SignalKind::hangup())?
         };
-        let shared = Arc::clone(&self.inner.shared);
         let task = runtime.spawn(async move {
             while hangups.recv().await.is_some() {
-                tracing::info!("SIGHUP received: rebuilding the knowledge index");
-                shared.request();
+                action();
             }
         });
         if let Some(previous) = self.inner.sighup.lock().unwrap_or_else(|p| p.into_inner()).replace(task) {
@@ -208,7 +216,7 @@ impl Reindexer {
     }
 
     #[cfg(not(unix))]
-    pub(crate) fn listen_for_sighup(&self) -> Result<(), ReindexError> {
+    pub(crate) fn on_sighup(&self, _action: impl Fn() + Send + 'static) -> Result<(), ReindexError> {
         Ok(())
     }
 }

@@ -54,7 +54,7 @@ fn vote(unit: &str, helpful: bool, user_id: u64) -> VoteEvent {
 }
 
 fn config(path: &Path) -> StorageConfig {
-    StorageConfig { path: path.to_path_buf(), log_question_text: true, retention_days: 90 }
+    StorageConfig { path: path.to_path_buf(), log_question_text: true, retention_days: 90, ..StorageConfig::default() }
 }
 
 /// Options that retry quickly, so tests about recovery do not wait a second.
@@ -75,7 +75,7 @@ fn count(path: &Path, sql: &str) -> i64 {
 async fn round_trip_questions_and_votes_then_stats_lists_the_off_topic_question_as_unanswered() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data/log.sqlite3");
-    let storage = Storage::start(&config(&path));
+    let storage = Storage::start(&config(&path)).unwrap();
     let telemetry = Telemetry::new(Some(storage.clone()), None);
     let snapshot = snapshot();
     let answered = ask(&snapshot, Surface::Slash, ON_TOPIC);
@@ -117,7 +117,7 @@ async fn reopening_the_same_database_keeps_rows_and_schema() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.sqlite3");
     for user in 0..2 {
-        let storage = Storage::start(&config(&path));
+        let storage = Storage::start(&config(&path)).unwrap();
         assert!(storage.record_vote(&vote("faq/x", true, user)));
         storage.shutdown().await.unwrap();
     }
@@ -129,7 +129,7 @@ async fn reopening_the_same_database_keeps_rows_and_schema() {
 async fn without_question_text_logging_no_text_is_stored_and_stats_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.sqlite3");
-    let storage = Storage::start(&StorageConfig { log_question_text: false, ..config(&path) });
+    let storage = Storage::start(&StorageConfig { log_question_text: false, ..config(&path) }).unwrap();
     let snapshot = snapshot();
     Telemetry::new(Some(storage.clone()), None).question(ask(&snapshot, Surface::Slash, OFF_TOPIC));
     storage.shutdown().await.unwrap();
@@ -140,7 +140,7 @@ async fn without_question_text_logging_no_text_is_stored_and_stats_says_so() {
     );
     let raw = std::fs::read(&path).unwrap();
     assert!(!String::from_utf8_lossy(&raw).to_lowercase().contains("pizza"), "text must not be anywhere in the file");
-    let stats = storage::read_stats(&path, None, false).unwrap();
+    let stats = storage::read_stats(&StorageConfig { log_question_text: false, ..config(&path) }, None).await.unwrap();
     assert_eq!((stats.questions, stats.answered), (1, 0));
     assert!(stats.to_table().contains("log_question_text = false"));
 }
@@ -149,7 +149,7 @@ async fn without_question_text_logging_no_text_is_stored_and_stats_says_so() {
 async fn retention_prunes_old_rows_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.sqlite3");
-    let storage = Storage::start(&config(&path));
+    let storage = Storage::start(&config(&path)).unwrap();
     assert!(storage.record_vote(&vote("faq/recent", true, 1)));
     storage.shutdown().await.unwrap();
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -166,7 +166,7 @@ async fn retention_prunes_old_rows_at_start() {
         .unwrap();
     drop(connection);
 
-    let storage = Storage::start(&StorageConfig { retention_days: 7, ..config(&path) });
+    let storage = Storage::start(&StorageConfig { retention_days: 7, ..config(&path) }).unwrap();
     storage.flush().await.unwrap();
     assert_eq!(count(&path, "SELECT COUNT(*) FROM questions"), 0);
     let connection = rusqlite::Connection::open(&path).unwrap();
@@ -189,7 +189,7 @@ async fn an_unopenable_database_never_blocks_recording_and_recovers_when_fixed()
     std::fs::write(&blocker, "not a folder").unwrap();
     let path = blocker.join("log.sqlite3");
     let options = StorageOptions { queue_capacity: 100, max_pending: 50, ..fast_retry() };
-    let storage = Storage::start_with(&config(&path), options);
+    let storage = Storage::start_with(&config(&path), options).unwrap();
     let telemetry = Telemetry::new(Some(storage.clone()), Some(Metrics::new()));
     let snapshot = snapshot();
     let event = ask(&snapshot, Surface::Slash, ON_TOPIC);
@@ -233,7 +233,7 @@ async fn a_full_database_mid_run_keeps_recording_instant_and_is_reported() {
     let path = dir.path().join("log.sqlite3");
     // A database capped at a few pages runs out of room like a full disk (SQLITE_FULL).
     let options = StorageOptions { max_pages: Some(12), max_pending: 200, ..fast_retry() };
-    let storage = Storage::start_with(&config(&path), options);
+    let storage = Storage::start_with(&config(&path), options).unwrap();
     let long_question = format!("{ON_TOPIC} {}", "and also about embeddings ".repeat(120));
     let snapshot = snapshot();
     let mut event = ask(&snapshot, Surface::Slash, ON_TOPIC);
@@ -265,7 +265,7 @@ async fn get(client: &reqwest::Client, url: &str) -> (u16, String) {
 #[tokio::test]
 async fn metrics_endpoint_counts_questions_and_healthz_follows_snapshot_and_gateway() {
     let dir = tempfile::tempdir().unwrap();
-    let storage = Storage::start(&config(&dir.path().join("log.sqlite3")));
+    let storage = Storage::start(&config(&dir.path().join("log.sqlite3"))).unwrap();
     let metrics = Metrics::new();
     let health = Health::new();
     let server = metrics::serve("127.0.0.1:0", metrics.clone(), health.clone(), Some(storage.clone())).await.unwrap();
@@ -331,7 +331,7 @@ async fn a_vote_clicked_before_sigterm_is_in_the_database_after_graceful_shutdow
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.sqlite3");
     let signal = ShutdownSignal::install().unwrap();
-    let telemetry = Telemetry::new(Some(Storage::start(&config(&path))), Some(Metrics::new()));
+    let telemetry = Telemetry::new(Some(Storage::start(&config(&path)).unwrap()), Some(Metrics::new()));
     let in_flight = InFlight::new();
 
     // A button click being handled when the signal arrives.
@@ -378,7 +378,7 @@ async fn stats_command_prints_tables_from_the_log_in_the_working_folder() {
     assert!(!dir.path().join("data").exists(), "stats must not create the database");
 
     // The default `[storage] path`, relative to the folder the bot runs in.
-    let storage = Storage::start(&config(&dir.path().join("data/transition-bot.sqlite3")));
+    let storage = Storage::start(&config(&dir.path().join("data/transition-bot.sqlite3"))).unwrap();
     let telemetry = Telemetry::new(Some(storage.clone()), None);
     let snapshot = snapshot();
     for question in [ON_TOPIC, ON_TOPIC, OFF_TOPIC] {

@@ -25,6 +25,7 @@ use crate::conversation::answering::{self, Answered, Place};
 use crate::conversation::follow_ups::{Asker, Recent};
 use crate::frontend::Services;
 use crate::ops::events::Surface;
+use crate::ops::fleet::Fleet;
 use crate::ops::health::Health;
 use crate::ops::metrics;
 use crate::ops::telemetry::Telemetry;
@@ -56,7 +57,9 @@ pub(crate) struct Data {
     pub(crate) recent: Recent,
     /// What each server changed with `/settings` (the database holds them;
     /// this copy is read on every message, which never waits on the database).
-    pub(crate) servers: std::sync::RwLock<HashMap<u64, ServerSettings>>,
+    /// Shared with the task that reloads a server's row when another process of the fleet changed it.
+    pub(crate) servers: Arc<std::sync::RwLock<HashMap<u64, ServerSettings>>>,
+    pub(crate) fleet: Option<Fleet>,
     /// The bot asked for the Message Content intent: it can read plain messages.
     pub(crate) reads_messages: bool,
 }
@@ -92,7 +95,7 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
     let token = token()?;
     let plan = sharding::plan(&config.discord)?;
     let config = Arc::new(config);
-    let Services { host, reindexer, telemetry, metrics } = services;
+    let Services { host, reindexer, telemetry, metrics, fleet } = services;
     let health = Health::new();
     health.set_host(host.clone());
     if let Some(ids) = plan.shard_ids() {
@@ -126,6 +129,13 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         None => HashMap::new(),
     };
     let intents = intents(&config, servers.values());
+    let servers = Arc::new(std::sync::RwLock::new(servers));
+    let reloader = match (&fleet, telemetry.storage()) {
+        (Some(fleet), Some(storage)) => {
+            Some(tokio::spawn(reload_settings(fleet.clone(), storage.clone(), servers.clone())))
+        }
+        _ => None,
+    };
     let in_flight = InFlight::new();
     let data = Data {
         host,
@@ -137,7 +147,8 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         cooldowns: Mutex::new(HashMap::new()),
         seen: Mutex::new(lru::LruCache::new(SEEN_EVENTS)),
         recent: Recent::new(Duration::from_secs(config.discord.follow_up_secs)),
-        servers: std::sync::RwLock::new(servers),
+        servers,
+        fleet,
         reads_messages: intents.contains(serenity::GatewayIntents::MESSAGE_CONTENT),
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
@@ -165,10 +176,45 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         }
     };
     watcher.abort();
+    if let Some(reloader) = reloader {
+        reloader.abort();
+    }
     if let Some(server) = server {
         server.shutdown().await;
     }
     result.map_err(|err| if rejected_token(&err) { anyhow::anyhow!(REJECTED_TOKEN) } else { err })
+}
+
+/// Keeps `servers` current when any process of the fleet (this one too)
+/// changes a server's settings: that server's row is read again.
+async fn reload_settings(
+    fleet: Fleet,
+    storage: crate::ops::storage::Storage,
+    servers: Arc<std::sync::RwLock<HashMap<u64, ServerSettings>>>,
+) {
+    let mut changes = fleet.settings_changes();
+    loop {
+        let guild = match changes.recv().await {
+            Ok(guild) => guild,
+            // Missed some: they are reloaded with the next change, or at the next start.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "fleet: settings changes came faster than they were read");
+                continue;
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        match storage.server_settings_of(guild).await {
+            Ok(settings) => {
+                let mut servers = servers.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                match settings {
+                    Some(settings) => servers.insert(guild, settings),
+                    None => servers.remove(&guild),
+                };
+                tracing::info!(guild, "server settings reloaded");
+            }
+            Err(err) => tracing::warn!(guild, error = %err, "cannot reload a server's settings"),
+        }
+    }
 }
 
 /// What to do when Discord refuses the token, at start or on a later reconnect.

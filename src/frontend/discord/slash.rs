@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 
 use super::{convert, retry, Context, Data, Error};
 use crate::config::Trigger;
-use crate::conversation::admin::{render_outcome, settings_reply, stats_reply, SettingsChange};
+use crate::conversation::admin::{reindex_reply, settings_reply, stats_reply, SettingsChange};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
 use crate::conversation::commands::{self, Command, UserError, COMMANDS};
@@ -216,8 +216,8 @@ async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     }
     let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
     ctx.defer_ephemeral().await?;
-    let outcome = ctx.data().reindexer.rebuild_now().await;
-    send(ctx, &render_outcome(&outcome)).await
+    let data = ctx.data();
+    send(ctx, &reindex_reply(&data.reindexer, data.fleet.as_ref()).await).await
 }
 
 /// `/settings trigger`: when the bot answers plain messages in answer channels.

@@ -1,18 +1,21 @@
-//! The question log and feedback votes, kept in SQLite.
+//! The question log, feedback votes and server settings, in SQLite (the
+//! embedded default) or PostgreSQL (a fleet of processes sharing one
+//! database): one `Storage` handle, two backends (`sqlite`, `postgres`),
+//! the same schema and the same rules.
 //!
 //! Recording must never slow down or break a reply. Front ends hand events to
 //! `Storage::record_*`, which only pushes onto a bounded queue and returns at
 //! once; when the queue is full the event is dropped and counted. One writer
-//! task owns the database: it batches rows into transactions on a blocking
-//! thread, and when the database cannot be opened or written (missing
-//! folder, read-only, disk full) it keeps the rows in memory (bounded too),
-//! logs at most once a minute and retries with backoff. `flush` and
-//! `shutdown` wait until everything accepted so far is written, so a
-//! graceful shutdown loses nothing.
+//! task owns the writes: it batches rows into transactions, and when the
+//! database cannot be opened or written (missing folder, read-only, disk
+//! full, server down) it keeps the rows in memory (bounded too: the oldest
+//! are dropped and counted), logs at most once a minute and retries with
+//! backoff. `flush` and `shutdown` wait until everything accepted so far is
+//! written, so a graceful shutdown loses nothing.
 //!
-//! The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[i]` takes
-//! version `i` to `i + 1`, each in its own transaction, so opening a database
-//! twice, or an old one, is safe.
+//! The schema is versioned (SQLite's `PRAGMA user_version`, a one-row table
+//! in PostgreSQL); `MIGRATIONS[i]` takes version `i` to `i + 1`, all in one
+//! transaction, so opening a database twice, or an old one, is safe.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -21,22 +24,23 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{ServerSettings, StorageConfig};
 use crate::ops::events::{QuestionEvent, VoteEvent};
 use crate::ops::stats::Stats;
 
+mod postgres;
 mod report;
-mod schema;
 mod settings;
+mod sqlite;
 
-pub use report::read_stats;
-pub(crate) use schema::{migrate, open, prune, MIGRATIONS};
+pub(crate) use postgres::{error_text, Database as Postgres, Notice, CHANNEL};
+pub(crate) use sqlite::MIGRATIONS;
 
-/// The schema version this build writes.
+/// The schema version this build writes, in either backend.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+const _: () = assert!(postgres::MIGRATIONS.len() == SCHEMA_VERSION, "both backends share one schema version");
 
 /// Rows written per transaction at most.
 const MAX_BATCH: usize = 512;
@@ -49,16 +53,20 @@ pub enum StorageError {
     Missing { path: PathBuf },
     #[error("cannot create the folder for the question log {path}: {source}")]
     Folder { path: PathBuf, source: std::io::Error },
-    #[error("cannot open the question log {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot open the question log {place}: {source}")]
+    Open { place: String, source: rusqlite::Error },
     #[error(
-        "the question log {path} has schema version {found}, newer than this build understands ({SCHEMA_VERSION})"
+        "the question log {place} has schema version {found}, newer than this build understands ({SCHEMA_VERSION})"
     )]
-    TooNew { path: PathBuf, found: usize },
-    #[error("cannot read the question log {path}: {source}")]
-    Query { path: PathBuf, source: rusqlite::Error },
-    #[error("{pending} recorded row(s) could not be written to the question log {path} yet")]
-    Unwritten { path: PathBuf, pending: usize },
+    TooNew { place: String, found: usize },
+    #[error("cannot read the question log {place}: {source}")]
+    Query { place: String, source: rusqlite::Error },
+    #[error("PostgreSQL at {place}: {message}")]
+    Postgres { place: String, message: String },
+    #[error("{message}")]
+    Config { message: String },
+    #[error("{pending} recorded row(s) could not be written to the question log {place} yet")]
+    Unwritten { place: String, pending: usize },
     #[error("the question log writer has stopped")]
     Stopped,
 }
@@ -68,14 +76,14 @@ pub enum StorageError {
 pub struct StorageOptions {
     /// Events waiting for the writer; beyond this they are dropped and counted.
     pub queue_capacity: usize,
-    /// Rows kept in memory while the database is unavailable.
+    /// Rows kept in memory while the database is unavailable (`[storage] backlog`).
     pub max_pending: usize,
     /// First wait before retrying an unavailable database; doubles up to `retry_max`.
     pub retry_min: Duration,
     pub retry_max: Duration,
     /// Least time between two "database unavailable" log lines.
     pub error_log_interval: Duration,
-    /// Caps the database size (SQLite `max_page_count`, 4 KiB pages); writes past it fail as "full".
+    /// Caps an SQLite database's size (`max_page_count`, 4 KiB pages); writes past it fail as "full".
     pub max_pages: Option<u32>,
 }
 
@@ -92,6 +100,51 @@ impl Default for StorageOptions {
     }
 }
 
+/// Where the data lives, for the reads that do not go through the writer.
+#[derive(Clone)]
+pub(crate) enum Location {
+    Sqlite(PathBuf),
+    Postgres(Postgres),
+}
+
+impl Location {
+    /// The configured backend: PostgreSQL when `url` is set. Connects nothing yet.
+    pub(crate) fn of(config: &StorageConfig) -> Result<Location, StorageError> {
+        match &config.url {
+            Some(url) => Ok(Location::Postgres(Postgres::new(url)?)),
+            None => Ok(Location::Sqlite(config.path.clone())),
+        }
+    }
+
+    /// The database's name for logs and errors (never with a password).
+    pub(crate) fn place(&self) -> String {
+        match self {
+            Location::Sqlite(path) => sqlite::place(path),
+            Location::Postgres(database) => database.place().to_string(),
+        }
+    }
+}
+
+/// Stats over the last `window` from the configured database, without a
+/// running bot (`transition-bot stats`). Never creates an SQLite file.
+pub async fn read_stats(config: &StorageConfig, window: Option<Duration>) -> Result<Stats, StorageError> {
+    Location::of(config)?.stats(window, config.log_question_text).await
+}
+
+impl Location {
+    async fn stats(&self, window: Option<Duration>, text_logged: bool) -> Result<Stats, StorageError> {
+        match self {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::read_stats(&path, window, text_logged))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::read_stats(database, window, text_logged).await,
+        }
+    }
+}
+
 /// Handle to the question log; cheap to clone and share.
 #[derive(Clone)]
 pub struct Storage {
@@ -101,7 +154,7 @@ pub struct Storage {
 struct Shared {
     sender: mpsc::Sender<Message>,
     counters: Arc<Counters>,
-    path: PathBuf,
+    location: Location,
     log_question_text: bool,
     capacity: usize,
 }
@@ -113,12 +166,14 @@ struct Counters {
     dropped: AtomicU64,
     written: AtomicU64,
     write_failures: AtomicU64,
+    /// Rows the writer holds in memory, waiting for the database.
+    backlog: AtomicU64,
 }
 
 impl fmt::Debug for Storage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Storage")
-            .field("path", &self.shared.path)
+            .field("place", &self.shared.location.place())
             .field("log_question_text", &self.shared.log_question_text)
             .field("counters", &self.shared.counters)
             .finish()
@@ -141,25 +196,27 @@ enum Message {
 }
 
 impl Storage {
-    /// Starts the writer for `config.path` with default options. Never fails:
-    /// an unavailable database is logged and retried. Needs a Tokio runtime.
-    pub fn start(config: &StorageConfig) -> Storage {
-        Storage::start_with(config, StorageOptions::default())
+    /// Starts the writer for the configured backend. Fails only on a URL
+    /// that cannot be used; an unavailable database is logged and retried.
+    /// Needs a Tokio runtime.
+    pub fn start(config: &StorageConfig) -> Result<Storage, StorageError> {
+        Storage::start_with(config, StorageOptions { max_pending: config.backlog, ..StorageOptions::default() })
     }
 
-    pub fn start_with(config: &StorageConfig, options: StorageOptions) -> Storage {
+    pub fn start_with(config: &StorageConfig, options: StorageOptions) -> Result<Storage, StorageError> {
+        let location = Location::of(config)?;
         let (sender, receiver) = mpsc::channel(options.queue_capacity.max(1));
         let counters = Arc::new(Counters::default());
-        let database = Database::new(config, options.clone(), counters.clone());
-        tokio::spawn(run_writer(database, receiver));
+        let writer = Writer::new(&location, config, options.clone(), counters.clone());
+        tokio::spawn(run_writer(writer, receiver));
         let shared = Shared {
             sender,
             counters,
-            path: config.path.clone(),
+            location,
             log_question_text: config.log_question_text,
             capacity: options.queue_capacity.max(1),
         };
-        Storage { shared: Arc::new(shared) }
+        Ok(Storage { shared: Arc::new(shared) })
     }
 
     /// Queues a question; returns false when it was dropped. Never blocks.
@@ -211,34 +268,61 @@ impl Storage {
     fn outcome(&self, pending: usize) -> Result<(), StorageError> {
         match pending {
             0 => Ok(()),
-            pending => Err(StorageError::Unwritten { path: self.shared.path.clone(), pending }),
+            pending => Err(StorageError::Unwritten { place: self.shared.location.place(), pending }),
         }
     }
 
-    /// Stats over the last `window` (everything when `None`), from a separate
-    /// read connection on a blocking thread.
+    /// Stats over the last `window` (everything when `None`), read apart
+    /// from the writer: a separate SQLite connection on a blocking thread,
+    /// or a pooled PostgreSQL one (then the whole fleet's).
     pub async fn stats(&self, window: Option<Duration>) -> Result<Stats, StorageError> {
-        let path = self.shared.path.clone();
-        let text_logged = self.shared.log_question_text;
-        tokio::task::spawn_blocking(move || read_stats(&path, window, text_logged))
-            .await
-            .map_err(|_| StorageError::Stopped)?
+        self.shared.location.stats(window, self.shared.log_question_text).await
     }
 
     /// Every server's stored settings, read once at start. Unlike the
     /// question log, settings are read and written directly (an admin waits
-    /// for "saved"), on a blocking thread with a connection of their own.
+    /// for "saved").
     pub(crate) async fn server_settings(&self) -> Result<HashMap<u64, ServerSettings>, StorageError> {
-        let path = self.shared.path.clone();
-        tokio::task::spawn_blocking(move || settings::read_all(&path)).await.map_err(|_| StorageError::Stopped)?
+        match &self.shared.location {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::read_settings(&path))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::read_settings(database).await,
+        }
     }
 
-    /// Stores one server's settings, replacing what it had.
+    /// One server's stored settings (`None`: the defaults), after another
+    /// process of the fleet changed them.
+    pub(crate) async fn server_settings_of(&self, guild: u64) -> Result<Option<ServerSettings>, StorageError> {
+        match &self.shared.location {
+            Location::Sqlite(_) => Ok(self.server_settings().await?.remove(&guild)),
+            Location::Postgres(database) => postgres::read_settings_of(database, guild).await,
+        }
+    }
+
+    /// Stores one server's settings, replacing what it had. With
+    /// PostgreSQL, every process of the fleet is told to reload them.
     pub(crate) async fn save_server_settings(&self, guild: u64, settings: ServerSettings) -> Result<(), StorageError> {
-        let path = self.shared.path.clone();
-        tokio::task::spawn_blocking(move || settings::write(&path, guild, &settings))
-            .await
-            .map_err(|_| StorageError::Stopped)?
+        match &self.shared.location {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::write_settings(&path, guild, &settings))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::write_settings(database, guild, &settings).await,
+        }
+    }
+
+    /// The shared database, when this is a fleet's.
+    pub(crate) fn postgres(&self) -> Option<&Postgres> {
+        match &self.shared.location {
+            Location::Postgres(database) => Some(database),
+            Location::Sqlite(_) => None,
+        }
     }
 
     /// Events lost so far (queue full, backlog full while the database was down, or after shutdown).
@@ -260,15 +344,27 @@ impl Storage {
     pub(crate) fn queue_len(&self) -> usize {
         self.shared.capacity - self.shared.sender.capacity()
     }
+
+    /// Rows held in memory while the database is unavailable.
+    pub(crate) fn backlog(&self) -> u64 {
+        self.shared.counters.backlog.load(Ordering::Relaxed)
+    }
 }
 
-/// The writer's state; moved onto a blocking thread for each batch and back.
-struct Database {
-    path: PathBuf,
+/// The backend the writer writes to.
+enum Backend {
+    /// Moved onto a blocking thread for each write and back (`None` meanwhile).
+    Sqlite(Option<sqlite::Writer>),
+    Postgres(postgres::Writer),
+}
+
+/// The writer task's state: the backend, the rows not yet written, and the backoff.
+struct Writer {
+    backend: Backend,
+    place: String,
     retention_days: u32,
     options: StorageOptions,
     counters: Arc<Counters>,
-    connection: Option<Connection>,
     /// Rows accepted but not yet committed, oldest first.
     pending: VecDeque<Record>,
     retry_at: Instant,
@@ -278,27 +374,21 @@ struct Database {
     suppressed_errors: u64,
 }
 
-async fn run_writer(mut database: Database, mut receiver: mpsc::Receiver<Message>) {
-    database = match blocking(database, |db| db.write(true)).await {
-        Some(database) => database,
-        None => return,
-    };
+async fn run_writer(mut writer: Writer, mut receiver: mpsc::Receiver<Message>) {
+    writer.write(true).await;
     loop {
         let wake_at =
-            if database.pending.is_empty() { database.next_prune } else { database.retry_at.min(database.next_prune) };
+            if writer.pending.is_empty() { writer.next_prune } else { writer.retry_at.min(writer.next_prune) };
         let first = tokio::select! {
             message = receiver.recv() => message,
             _ = tokio::time::sleep_until(wake_at.into()) => {
-                database = match blocking(database, |db| db.write(false)).await {
-                    Some(database) => database,
-                    None => return,
-                };
+                writer.write(false).await;
                 continue;
             }
         };
         // Every sender is gone: write what is left and stop.
         let Some(first) = first else {
-            let _ = blocking(database, |db| db.write(true)).await;
+            writer.write(true).await;
             return;
         };
         let mut waiters = Vec::new();
@@ -308,7 +398,7 @@ async fn run_writer(mut database: Database, mut receiver: mpsc::Receiver<Message
         while let Some(message) = next.take() {
             taken += 1;
             match message {
-                Message::Record(record) => database.push(record),
+                Message::Record(record) => writer.push(record),
                 Message::Flush(reply) => waiters.push(reply),
                 Message::Shutdown(reply) => {
                     waiters.push(reply);
@@ -324,50 +414,33 @@ async fn run_writer(mut database: Database, mut receiver: mpsc::Receiver<Message
             }
         }
         // Flushes try now rather than waiting out a backoff.
-        let force = !waiters.is_empty();
-        database = match blocking(database, move |db| db.write(force)).await {
-            Some(database) => database,
-            None => return,
-        };
+        writer.write(!waiters.is_empty()).await;
         for waiter in waiters {
-            let _ = waiter.send(database.pending.len());
+            let _ = waiter.send(writer.pending.len());
         }
         if stopping {
-            if !database.pending.is_empty() {
-                tracing::error!(path = %database.path.display(), lost = database.pending.len(), "question log: stopping with rows the database would not take");
+            if !writer.pending.is_empty() {
+                tracing::error!(place = %writer.place, lost = writer.pending.len(), "question log: stopping with rows the database would not take");
             }
             return;
         }
     }
 }
 
-/// Runs `work` on a blocking thread with the database and hands it back.
-async fn blocking(mut database: Database, work: impl FnOnce(&mut Database) + Send + 'static) -> Option<Database> {
-    match tokio::task::spawn_blocking(move || {
-        work(&mut database);
-        database
-    })
-    .await
-    {
-        Ok(database) => Some(database),
-        Err(err) => {
-            // Only a bug gets here; recording stops but replies go on.
-            tracing::error!(error = %err, "question log writer failed; recording stopped");
-            None
-        }
-    }
-}
-
-impl Database {
-    fn new(config: &StorageConfig, options: StorageOptions, counters: Arc<Counters>) -> Database {
+impl Writer {
+    fn new(location: &Location, config: &StorageConfig, options: StorageOptions, counters: Arc<Counters>) -> Writer {
         let now = Instant::now();
-        Database {
-            path: config.path.clone(),
+        let backend = match location {
+            Location::Sqlite(path) => Backend::Sqlite(Some(sqlite::Writer::new(path.clone(), options.max_pages))),
+            Location::Postgres(database) => Backend::Postgres(postgres::Writer::new(database.clone())),
+        };
+        Writer {
+            backend,
+            place: location.place(),
             retention_days: config.retention_days,
             backoff: options.retry_min,
             options,
             counters,
-            connection: None,
             pending: VecDeque::new(),
             retry_at: now,
             next_prune: now,
@@ -377,130 +450,81 @@ impl Database {
     }
 
     fn push(&mut self, record: Record) {
-        if self.pending.len() >= self.options.max_pending {
+        if self.pending.len() >= self.options.max_pending.max(1) {
             // Keep the newest rows: they are the ones an operator looks at first.
             self.pending.pop_front();
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.pending.push_back(record);
+        self.counters.backlog.store(self.pending.len() as u64, Ordering::Relaxed);
     }
 
-    /// Opens the database if needed, prunes when due and writes pending rows.
-    /// Unless `force`, does nothing while backing off after a failure.
-    fn write(&mut self, force: bool) {
+    fn connected(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(writer) => writer.as_ref().is_some_and(sqlite::Writer::connected),
+            Backend::Postgres(writer) => writer.connected(),
+        }
+    }
+
+    /// Connects if needed, prunes when due and writes pending rows. Unless
+    /// `force`, does nothing while backing off after a failure.
+    async fn write(&mut self, force: bool) {
         let now = Instant::now();
-        if self.connection.is_none() && !force && now < self.retry_at {
+        if !self.connected() && !force && now < self.retry_at {
             return;
         }
-        if let Err(err) = self.try_write(now) {
-            self.connection = None;
-            self.counters.write_failures.fetch_add(1, Ordering::Relaxed);
-            self.retry_at = Instant::now() + self.backoff;
-            self.backoff = (self.backoff * 2).min(self.options.retry_max);
-            self.report(&err);
-        }
-    }
-
-    fn try_write(&mut self, now: Instant) -> Result<(), StorageError> {
         let recovering = self.last_error_log.is_some();
-        if self.connection.is_none() {
-            let mut connection = open(&self.path, true)?;
-            if let Some(pages) = self.options.max_pages {
-                connection.pragma_update(None, "max_page_count", pages).map_err(|source| self.open_error(source))?;
-            }
-            migrate(&mut connection, &self.path)?;
-            self.connection = Some(connection);
-        }
-        if now >= self.next_prune {
-            self.prune()?;
-            self.next_prune = now + DAY;
-        }
-        let mut written = 0;
-        while !self.pending.is_empty() {
-            let count = self.pending.len().min(MAX_BATCH);
-            self.insert_front(count)?;
-            self.pending.drain(..count);
-            written += count;
-            self.counters.written.fetch_add(count as u64, Ordering::Relaxed);
-        }
-        if recovering {
-            tracing::info!(path = %self.path.display(), written, "question log: database available again");
-            self.last_error_log = None;
-            self.suppressed_errors = 0;
-        }
-        self.backoff = self.options.retry_min;
-        Ok(())
-    }
-
-    /// Inserts the first `count` pending rows in one transaction.
-    fn insert_front(&mut self, count: usize) -> Result<(), StorageError> {
-        let path = self.path.clone();
-        let failed = |source| StorageError::Query { path: path.clone(), source };
-        let Some(connection) = self.connection.as_mut() else {
-            return Ok(());
-        };
-        let transaction = connection.transaction().map_err(failed)?;
-        {
-            let mut insert_question = transaction
-                .prepare_cached(
-                    "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )
-                .map_err(failed)?;
-            let mut insert_vote = transaction
-                .prepare_cached("INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .map_err(failed)?;
-            for record in self.pending.iter().take(count) {
-                match record {
-                    Record::Question { time, event, key } => {
-                        let text = key.as_ref().map(|_| event.question.as_str());
-                        insert_question
-                            .execute(params![
-                                time,
-                                event.surface.as_str(),
-                                text,
-                                key,
-                                event.guild_id.map(snowflake),
-                                event.channel_id.map(snowflake),
-                                event.answered,
-                                event.top_unit,
-                                f64::from(event.score),
-                                i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX),
-                            ])
-                            .map_err(failed)?;
+        let prune = (now >= self.next_prune).then_some(self.retention_days);
+        let result = match &mut self.backend {
+            Backend::Sqlite(slot) => {
+                let Some(mut writer) = slot.take() else { return };
+                let path = writer.path.clone();
+                let mut pending = std::mem::take(&mut self.pending);
+                let counters = self.counters.clone();
+                let work = move || {
+                    let result = writer.write(&mut pending, prune, &counters.written);
+                    (writer, pending, result)
+                };
+                match tokio::task::spawn_blocking(work).await {
+                    Ok((writer, pending, result)) => {
+                        *slot = Some(writer);
+                        self.pending = pending;
+                        result
                     }
-                    Record::Vote { time, event } => {
-                        insert_vote
-                            .execute(params![
-                                time,
-                                event.unit,
-                                event.helpful,
-                                event.guild_id.map(snowflake),
-                                event.channel_id.map(snowflake),
-                                snowflake(event.user_id),
-                            ])
-                            .map_err(failed)?;
+                    Err(err) => {
+                        // Only a bug gets here; the rows it held are lost, and counted.
+                        tracing::error!(error = %err, "question log writer failed; starting a new connection");
+                        *slot = Some(sqlite::Writer::new(path, self.options.max_pages));
+                        Err(StorageError::Stopped)
                     }
                 }
             }
-        }
-        transaction.commit().map_err(failed)
-    }
-
-    fn prune(&mut self) -> Result<(), StorageError> {
-        let Some(connection) = &self.connection else {
-            return Ok(());
+            Backend::Postgres(writer) => writer.write(&mut self.pending, prune, &self.counters.written).await,
         };
-        let deleted = prune(connection, self.retention_days, SystemTime::now())
-            .map_err(|source| StorageError::Query { path: self.path.clone(), source })?;
-        if deleted > 0 {
-            tracing::info!(deleted, retention_days = self.retention_days, "question log: pruned old rows");
+        self.counters.backlog.store(self.pending.len() as u64, Ordering::Relaxed);
+        match result {
+            Ok(()) => {
+                if prune.is_some() {
+                    self.next_prune = now + DAY;
+                }
+                if recovering {
+                    tracing::info!(place = %self.place, "question log: database available again");
+                    self.last_error_log = None;
+                    self.suppressed_errors = 0;
+                }
+                self.backoff = self.options.retry_min;
+            }
+            Err(err) => {
+                match &mut self.backend {
+                    Backend::Sqlite(writer) => writer.iter_mut().for_each(sqlite::Writer::disconnect),
+                    Backend::Postgres(writer) => writer.disconnect(),
+                }
+                self.counters.write_failures.fetch_add(1, Ordering::Relaxed);
+                self.retry_at = Instant::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(self.options.retry_max);
+                self.report(&err);
+            }
         }
-        Ok(())
-    }
-
-    fn open_error(&self, source: rusqlite::Error) -> StorageError {
-        StorageError::Open { path: self.path.clone(), source }
     }
 
     /// Logs a failure, at most once per `error_log_interval`.
@@ -545,6 +569,7 @@ pub(crate) fn normalize_question(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::sqlite::{migrate, open, prune};
     use super::*;
 
     #[test]
@@ -643,7 +668,7 @@ mod tests {
     fn stats_of_a_missing_database_is_an_error_that_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nothing-here.sqlite3");
-        let err = read_stats(&path, None, true).unwrap_err();
+        let err = sqlite::read_stats(&path, None, true).unwrap_err();
         assert!(err.to_string().contains("nothing-here.sqlite3"), "{err}");
         assert!(!path.exists(), "stats must not create a database");
     }

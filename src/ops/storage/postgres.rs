@@ -1,0 +1,408 @@
+//! The PostgreSQL backend, for a fleet of processes sharing one database:
+//! a small connection pool, the same migrations as SQLite (versioned in a
+//! one-row table, run under an advisory lock so processes starting together
+//! take turns), batched writes, pruning, and the stats and settings queries.
+//!
+//! Connections are made lazily: a database that is down when the bot starts
+//! costs log lines and counts, never the start. A connection the server
+//! dropped is replaced on the next use.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use super::report::{self, Rows};
+use super::settings::{self as stored, decode, encode};
+use super::{ms_since_epoch, now_ms, snowflake, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
+use crate::config::{DatabaseUrl, ServerSettings};
+use crate::ops::stats::Stats;
+
+/// The schema, as `sqlite::MIGRATIONS` (same tables, columns and meaning) in PostgreSQL's types.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE questions (
+        id BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        surface TEXT NOT NULL,
+        question TEXT,
+        question_key TEXT,
+        guild_id BIGINT,
+        channel_id BIGINT,
+        answered INTEGER NOT NULL,
+        top_unit TEXT,
+        score DOUBLE PRECISION NOT NULL,
+        latency_us BIGINT NOT NULL
+    );
+    CREATE INDEX questions_time ON questions (time);
+    CREATE TABLE votes (
+        id BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        unit TEXT NOT NULL,
+        helpful INTEGER NOT NULL,
+        guild_id BIGINT,
+        channel_id BIGINT,
+        user_id BIGINT NOT NULL
+    );
+    CREATE INDEX votes_time ON votes (time);",
+    "CREATE TABLE server_settings (
+        guild_id BIGINT PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated BIGINT NOT NULL
+    );",
+];
+
+/// The channel fleet messages travel on (`LISTEN`/`NOTIFY`).
+pub(crate) const CHANNEL: &str = "transition_bot";
+
+/// What processes tell each other on `CHANNEL`, as JSON (well within
+/// PostgreSQL's 8,000-byte payload). Ids are strings: JSON numbers lose
+/// Discord ids' low digits in other tools.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Notice {
+    /// A server's settings changed: reload its row.
+    Settings { guild: String },
+    /// Rebuild the knowledge index and answer with `Reindexed`.
+    Reindex { request: String, from: String },
+    /// One process's outcome of `request`: a title and a few lines.
+    Reindexed { request: String, process: String, ok: bool, title: String, detail: String },
+}
+
+impl Notice {
+    pub(crate) fn to_payload(&self) -> String {
+        // A plain enum of strings always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Any fixed number: the advisory lock that makes migrations take turns.
+const MIGRATION_LOCK: i64 = 0x7472_616e_7369_7431;
+
+/// How long a caller waits for a pooled connection, or for a new one.
+const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// One shared database: a pool for queries and writes, and the settings for
+/// a connection of one's own (the fleet's listener).
+#[derive(Clone)]
+pub(crate) struct Database {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    place: String,
+}
+
+impl Database {
+    /// Prepares the pool; connects nothing yet.
+    pub(crate) fn new(url: &DatabaseUrl) -> Result<Database, StorageError> {
+        let mut config = url.parse().map_err(|message| StorageError::Config { message })?;
+        if config.get_password().is_none() {
+            if let Ok(password) = std::env::var("PGPASSWORD") {
+                config.password(password);
+            }
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_WAIT);
+        }
+        config.application_name("transition-bot");
+        let place = describe(&config);
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(4)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(POOL_WAIT))
+            .build()
+            .map_err(|err| StorageError::Config { message: err.to_string() })?;
+        Ok(Database { pool, config, place })
+    }
+
+    /// `postgres://host:port/database`, without user or password, for logs and errors.
+    pub(crate) fn place(&self) -> &str {
+        &self.place
+    }
+
+    /// Settings for a connection outside the pool.
+    pub(crate) fn config(&self) -> &tokio_postgres::Config {
+        &self.config
+    }
+
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Client, StorageError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|err| StorageError::Postgres { place: self.place.clone(), message: err.to_string() })
+    }
+
+    pub(crate) fn error(&self) -> impl Fn(tokio_postgres::Error) -> StorageError + '_ {
+        move |err| StorageError::Postgres { place: self.place.clone(), message: error_text(&err) }
+    }
+
+    /// Sends `notice` to every process listening on `CHANNEL`.
+    pub(crate) async fn notify(&self, notice: &Notice) -> Result<(), StorageError> {
+        let client = self.client().await?;
+        let payload = notice.to_payload();
+        client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await.map_err(self.error())?;
+        Ok(())
+    }
+}
+
+/// The server's message as well as the client's, which alone says only "db error".
+pub(crate) fn error_text(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{err}: {}", db.message()),
+        None => err.to_string(),
+    }
+}
+
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("postgres://{host}:{port}/{}", config.get_dbname().unwrap_or(""))
+}
+
+/// Brings the schema up to `SCHEMA_VERSION`; a no-op when it already is.
+async fn migrate(database: &Database, client: &mut deadpool_postgres::Client) -> Result<(), StorageError> {
+    let failed = database.error();
+    let transaction = client.transaction().await.map_err(&failed)?;
+    transaction.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(&failed)?;
+    transaction
+        .batch_execute("CREATE TABLE IF NOT EXISTS transition_bot_schema (version INTEGER NOT NULL)")
+        .await
+        .map_err(&failed)?;
+    let row = transaction.query_opt("SELECT version FROM transition_bot_schema", &[]).await.map_err(&failed)?;
+    let version = match row {
+        Some(row) => usize::try_from(row.get::<_, i32>(0)).unwrap_or(0),
+        None => {
+            transaction.execute("INSERT INTO transition_bot_schema VALUES (0)", &[]).await.map_err(&failed)?;
+            0
+        }
+    };
+    if version > SCHEMA_VERSION {
+        return Err(StorageError::TooNew { place: database.place.clone(), found: version });
+    }
+    for sql in MIGRATIONS.iter().skip(version) {
+        transaction.batch_execute(sql).await.map_err(&failed)?;
+    }
+    if version < SCHEMA_VERSION {
+        let version = SCHEMA_VERSION as i32;
+        transaction.execute("UPDATE transition_bot_schema SET version = $1", &[&version]).await.map_err(&failed)?;
+    }
+    transaction.commit().await.map_err(&failed)
+}
+
+/// A pooled connection with the schema current (checked once per process).
+async fn ready(database: &Database, migrated: &mut bool) -> Result<deadpool_postgres::Client, StorageError> {
+    let mut client = database.client().await?;
+    if !*migrated {
+        migrate(database, &mut client).await?;
+        *migrated = true;
+    }
+    Ok(client)
+}
+
+/// The writer's side: the pool, and whether the schema was checked.
+pub(super) struct Writer {
+    pub(super) database: Database,
+    migrated: bool,
+    /// Last outcome: false after a failure until a write succeeds (for backoff).
+    healthy: bool,
+}
+
+impl Writer {
+    pub(super) fn new(database: Database) -> Writer {
+        Writer { database, migrated: false, healthy: false }
+    }
+
+    pub(super) fn connected(&self) -> bool {
+        self.healthy
+    }
+
+    pub(super) fn disconnect(&mut self) {
+        self.healthy = false;
+    }
+
+    /// As `sqlite::Writer::write`: prune when asked, then write `pending` in
+    /// batches (one statement each), removing each batch once committed.
+    pub(super) async fn write(
+        &mut self,
+        pending: &mut VecDeque<Record>,
+        prune_days: Option<u32>,
+        written: &AtomicU64,
+    ) -> Result<(), StorageError> {
+        let client = ready(&self.database, &mut self.migrated).await?;
+        let failed = self.database.error();
+        if let Some(days) = prune_days.filter(|days| *days > 0) {
+            let cutoff = ms_since_epoch(SystemTime::now()) - i64::from(days) * DAY.as_millis() as i64;
+            let questions =
+                client.execute("DELETE FROM questions WHERE time < $1", &[&cutoff]).await.map_err(&failed)?;
+            let votes = client.execute("DELETE FROM votes WHERE time < $1", &[&cutoff]).await.map_err(&failed)?;
+            if questions + votes > 0 {
+                tracing::info!(deleted = questions + votes, retention_days = days, "question log: pruned old rows");
+            }
+        }
+        while !pending.is_empty() {
+            let count = pending.len().min(MAX_BATCH);
+            insert(&client, pending.iter().take(count)).await.map_err(&failed)?;
+            pending.drain(..count);
+            written.fetch_add(count as u64, Ordering::Relaxed);
+        }
+        self.healthy = true;
+        Ok(())
+    }
+}
+
+/// Inserts `records` with one statement per table, whole arrays at a time
+/// (`UNNEST`), so a batch costs two round trips rather than one per row.
+async fn insert<'a>(
+    client: &deadpool_postgres::Client,
+    records: impl Iterator<Item = &'a Record>,
+) -> Result<(), tokio_postgres::Error> {
+    let mut q = QuestionColumns::default();
+    let mut v = VoteColumns::default();
+    for record in records {
+        match record {
+            Record::Question { time, event, key } => {
+                q.time.push(*time);
+                q.surface.push(event.surface.as_str());
+                q.question.push(key.as_ref().map(|_| event.question.as_str()));
+                q.key.push(key.as_deref());
+                q.guild.push(event.guild_id.map(snowflake));
+                q.channel.push(event.channel_id.map(snowflake));
+                q.answered.push(i32::from(event.answered));
+                q.top_unit.push(event.top_unit.as_deref());
+                q.score.push(f64::from(event.score));
+                q.latency.push(i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX));
+            }
+            Record::Vote { time, event } => {
+                v.time.push(*time);
+                v.unit.push(event.unit.as_str());
+                v.helpful.push(i32::from(event.helpful));
+                v.guild.push(event.guild_id.map(snowflake));
+                v.channel.push(event.channel_id.map(snowflake));
+                v.user.push(snowflake(event.user_id));
+            }
+        }
+    }
+    if !q.time.is_empty() {
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
+                                      $7::INTEGER[], $8::TEXT[], $9::DOUBLE PRECISION[], $10::BIGINT[])",
+            )
+            .await?;
+        client
+            .execute(
+                &statement,
+                &[
+                    &q.time,
+                    &q.surface,
+                    &q.question,
+                    &q.key,
+                    &q.guild,
+                    &q.channel,
+                    &q.answered,
+                    &q.top_unit,
+                    &q.score,
+                    &q.latency,
+                ],
+            )
+            .await?;
+    }
+    if !v.time.is_empty() {
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::INTEGER[], $4::BIGINT[], $5::BIGINT[], $6::BIGINT[])",
+            )
+            .await?;
+        client.execute(&statement, &[&v.time, &v.unit, &v.helpful, &v.guild, &v.channel, &v.user]).await?;
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct QuestionColumns<'a> {
+    time: Vec<i64>,
+    surface: Vec<&'a str>,
+    question: Vec<Option<&'a str>>,
+    key: Vec<Option<&'a str>>,
+    guild: Vec<Option<i64>>,
+    channel: Vec<Option<i64>>,
+    answered: Vec<i32>,
+    top_unit: Vec<Option<&'a str>>,
+    score: Vec<f64>,
+    latency: Vec<i64>,
+}
+
+#[derive(Default)]
+struct VoteColumns<'a> {
+    time: Vec<i64>,
+    unit: Vec<&'a str>,
+    helpful: Vec<i32>,
+    guild: Vec<Option<i64>>,
+    channel: Vec<Option<i64>>,
+    user: Vec<i64>,
+}
+
+/// Stats over the last `window`, for the whole fleet.
+pub(super) async fn read_stats(
+    database: &Database,
+    window: Option<Duration>,
+    text_logged: bool,
+) -> Result<Stats, StorageError> {
+    let client = ready(database, &mut false).await?;
+    let failed = database.error();
+    let since = report::since(window);
+    let row = client.query_one(report::TOTALS, &[&since]).await.map_err(&failed)?;
+    let totals = (row.get(0), row.get(1), row.get(2));
+    let mut lists: [Vec<report::Triple>; 4] = Default::default();
+    for (sql, list) in report::list_queries().iter().zip(lists.iter_mut()) {
+        let rows = client.query(sql.as_str(), &[&since]).await.map_err(&failed)?;
+        *list = rows.iter().map(|row| (row.get(0), row.get(1), row.get(2))).collect();
+    }
+    Ok(report::assemble(Rows { totals, lists }, window, text_logged))
+}
+
+/// Every server's settings.
+pub(super) async fn read_settings(database: &Database) -> Result<HashMap<u64, ServerSettings>, StorageError> {
+    let client = ready(database, &mut false).await?;
+    let rows = client.query(stored::SELECT_ALL, &[]).await.map_err(database.error())?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let guild: i64 = row.get(0);
+            decode(guild, row.get(1)).map(|settings| (guild as u64, settings))
+        })
+        .collect())
+}
+
+/// One server's settings; `None` when it has none stored (or they do not parse).
+pub(super) async fn read_settings_of(database: &Database, guild: u64) -> Result<Option<ServerSettings>, StorageError> {
+    let client = ready(database, &mut false).await?;
+    let row = client.query_opt(stored::SELECT_ONE, &[&snowflake(guild)]).await.map_err(database.error())?;
+    Ok(row.and_then(|row| decode(snowflake(guild), row.get(0))))
+}
+
+/// Stores one server's settings and tells the fleet, in one transaction:
+/// every process (this one too) reloads that server's row.
+pub(super) async fn write_settings(
+    database: &Database,
+    guild: u64,
+    settings: &ServerSettings,
+) -> Result<(), StorageError> {
+    let mut client = ready(database, &mut false).await?;
+    let failed = database.error();
+    let transaction = client.transaction().await.map_err(&failed)?;
+    transaction.execute(stored::UPSERT, &[&snowflake(guild), &encode(settings), &now_ms()]).await.map_err(&failed)?;
+    let payload = Notice::Settings { guild: guild.to_string() }.to_payload();
+    transaction.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await.map_err(&failed)?;
+    transaction.commit().await.map_err(&failed)
+}

@@ -1,0 +1,285 @@
+//! The SQLite backend, the embedded default: opening the file, versioned
+//! migrations (`PRAGMA user_version`), writing batches, pruning, and the
+//! stats and settings queries. Everything here blocks: callers run it on a
+//! blocking thread.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+
+use super::report::{self, Rows};
+use super::settings::{self as stored, decode, encode};
+use super::{ms_since_epoch, now_ms, snowflake, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
+use crate::config::ServerSettings;
+use crate::ops::stats::Stats;
+
+/// Schema migrations; the database's `user_version` is how many have run.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the question log and votes. `time` is Unix milliseconds. `question_key`
+    // is the normalized text that stats group by; both are NULL when question
+    // text logging is off.
+    "CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        surface TEXT NOT NULL,
+        question TEXT,
+        question_key TEXT,
+        guild_id INTEGER,
+        channel_id INTEGER,
+        answered INTEGER NOT NULL,
+        top_unit TEXT,
+        score REAL NOT NULL,
+        latency_us INTEGER NOT NULL
+    );
+    CREATE INDEX questions_time ON questions (time);
+    CREATE TABLE votes (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        helpful INTEGER NOT NULL,
+        guild_id INTEGER,
+        channel_id INTEGER,
+        user_id INTEGER NOT NULL
+    );
+    CREATE INDEX votes_time ON votes (time);",
+    // 2: per-server settings changed with `/settings`: what differs from
+    // `config.toml`'s defaults, as JSON (`config::ServerSettings`).
+    "CREATE TABLE server_settings (
+        guild_id INTEGER PRIMARY KEY,
+        settings TEXT NOT NULL,
+        updated INTEGER NOT NULL
+    );",
+];
+
+/// How long opening waits for another connection switching to WAL, and how often it tries.
+const WAL_SWITCH_WAIT: Duration = Duration::from_secs(2);
+const WAL_RETRY: Duration = Duration::from_millis(10);
+
+/// Opens the database, creating it (and its folder) when `create`.
+pub(crate) fn open(path: &Path, create: bool) -> Result<Connection, StorageError> {
+    let open_error = |source| StorageError::Open { place: place(path), source };
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| StorageError::Folder { path: path.to_path_buf(), source })?;
+        }
+    }
+    let connection = Connection::open_with_flags(path, flags).map_err(open_error)?;
+    connection.busy_timeout(Duration::from_secs(2)).map_err(open_error)?;
+    // WAL lets `stats` read while the bot writes. Switching a new database to
+    // WAL needs it alone, and a connection opening it at that moment is told
+    // "busy" at once, without the busy timeout: it tries again briefly.
+    let mut waited = Duration::ZERO;
+    loop {
+        match connection.pragma_update_and_check(None, "journal_mode", "wal", |row| row.get::<_, String>(0)) {
+            Ok(_) => break,
+            Err(rusqlite::Error::SqliteFailure(err, _))
+                if err.code == rusqlite::ErrorCode::DatabaseBusy && waited < WAL_SWITCH_WAIT =>
+            {
+                std::thread::sleep(WAL_RETRY);
+                waited += WAL_RETRY;
+            }
+            Err(err) => return Err(open_error(err)),
+        }
+    }
+    connection.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
+    Ok(connection)
+}
+
+/// Brings the schema up to `SCHEMA_VERSION`; a no-op when it already is.
+/// Several connections may open the database at once (the writer, server
+/// settings, `stats`): the version is read inside a write transaction, so
+/// one migrates and the others, waiting for its lock, find the schema current.
+pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StorageError> {
+    let failed = |source| StorageError::Open { place: place(path), source };
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(failed)?;
+    let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(failed)?;
+    let version = usize::try_from(version).unwrap_or(0);
+    if version > SCHEMA_VERSION {
+        return Err(StorageError::TooNew { place: place(path), found: version });
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        transaction.execute_batch(sql).map_err(failed)?;
+        transaction.pragma_update(None, "user_version", (index + 1) as i64).map_err(failed)?;
+    }
+    transaction.commit().map_err(failed)
+}
+
+/// Deletes rows older than `retention_days` before `now`; 0 keeps everything.
+pub(crate) fn prune(connection: &Connection, retention_days: u32, now: SystemTime) -> rusqlite::Result<usize> {
+    if retention_days == 0 {
+        return Ok(0);
+    }
+    let cutoff = ms_since_epoch(now) - i64::from(retention_days) * DAY.as_millis() as i64;
+    let questions = connection.execute("DELETE FROM questions WHERE time < ?1", [cutoff])?;
+    let votes = connection.execute("DELETE FROM votes WHERE time < ?1", [cutoff])?;
+    Ok(questions + votes)
+}
+
+/// How errors name the database.
+pub(super) fn place(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn query_error(path: &Path) -> impl Fn(rusqlite::Error) -> StorageError + '_ {
+    move |source| StorageError::Query { place: place(path), source }
+}
+
+/// The writer's connection, opened on first use and dropped after a failure.
+pub(super) struct Writer {
+    pub(super) path: PathBuf,
+    max_pages: Option<u32>,
+    connection: Option<Connection>,
+}
+
+impl Writer {
+    pub(super) fn new(path: PathBuf, max_pages: Option<u32>) -> Writer {
+        Writer { path, max_pages, connection: None }
+    }
+
+    pub(super) fn connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    pub(super) fn disconnect(&mut self) {
+        self.connection = None;
+    }
+
+    /// Opens the database if needed, prunes rows older than `prune` days
+    /// when given, then writes `pending` in batches, removing each batch
+    /// once committed.
+    pub(super) fn write(
+        &mut self,
+        pending: &mut VecDeque<Record>,
+        prune_days: Option<u32>,
+        written: &AtomicU64,
+    ) -> Result<(), StorageError> {
+        if self.connection.is_none() {
+            let mut connection = open(&self.path, true)?;
+            if let Some(pages) = self.max_pages {
+                connection
+                    .pragma_update(None, "max_page_count", pages)
+                    .map_err(|source| StorageError::Open { place: place(&self.path), source })?;
+            }
+            migrate(&mut connection, &self.path)?;
+            self.connection = Some(connection);
+        }
+        let Some(connection) = self.connection.as_mut() else { return Ok(()) };
+        if let Some(days) = prune_days {
+            let deleted = prune(connection, days, SystemTime::now()).map_err(query_error(&self.path))?;
+            if deleted > 0 {
+                tracing::info!(deleted, retention_days = days, "question log: pruned old rows");
+            }
+        }
+        while !pending.is_empty() {
+            let count = pending.len().min(MAX_BATCH);
+            insert(connection, pending.iter().take(count)).map_err(query_error(&self.path))?;
+            pending.drain(..count);
+            written.fetch_add(count as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// Inserts `records` in one transaction.
+fn insert<'a>(connection: &mut Connection, records: impl Iterator<Item = &'a Record>) -> rusqlite::Result<()> {
+    let transaction = connection.transaction()?;
+    {
+        let mut insert_question = transaction.prepare_cached(
+            "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let mut insert_vote = transaction.prepare_cached(
+            "INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for record in records {
+            match record {
+                Record::Question { time, event, key } => {
+                    let text = key.as_ref().map(|_| event.question.as_str());
+                    insert_question.execute(params![
+                        time,
+                        event.surface.as_str(),
+                        text,
+                        key,
+                        event.guild_id.map(snowflake),
+                        event.channel_id.map(snowflake),
+                        event.answered,
+                        event.top_unit,
+                        f64::from(event.score),
+                        i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX),
+                    ])?;
+                }
+                Record::Vote { time, event } => {
+                    insert_vote.execute(params![
+                        time,
+                        event.unit,
+                        event.helpful,
+                        event.guild_id.map(snowflake),
+                        event.channel_id.map(snowflake),
+                        snowflake(event.user_id),
+                    ])?;
+                }
+            }
+        }
+    }
+    transaction.commit()
+}
+
+/// Reads stats over the last `window` (all time when `None`) from the database at `path`.
+/// Never creates a database: a missing file is an error that says so.
+pub fn read_stats(path: &Path, window: Option<Duration>, text_logged: bool) -> Result<Stats, StorageError> {
+    if !path.exists() {
+        return Err(StorageError::Missing { path: path.to_path_buf() });
+    }
+    let mut connection = open(path, false)?;
+    migrate(&mut connection, path)?;
+    let since = report::since(window);
+    let rows = query_rows(&connection, since).map_err(query_error(path))?;
+    Ok(report::assemble(rows, window, text_logged))
+}
+
+fn query_rows(connection: &Connection, since: i64) -> rusqlite::Result<Rows> {
+    let totals = connection.query_row(report::TOTALS, [since], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    let list = |sql: &str| -> rusqlite::Result<Vec<report::Triple>> {
+        let mut statement = connection.prepare(sql)?;
+        let rows = statement.query_map([since], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        rows.collect()
+    };
+    let [a, b, c, d] = report::list_queries();
+    Ok(Rows { totals, lists: [list(&a)?, list(&b)?, list(&c)?, list(&d)?] })
+}
+
+/// Every server's settings.
+pub(super) fn read_settings(path: &Path) -> Result<HashMap<u64, ServerSettings>, StorageError> {
+    let mut connection = open(path, true)?;
+    migrate(&mut connection, path)?;
+    let query = query_error(path);
+    let mut statement = connection.prepare(stored::SELECT_ALL).map_err(&query)?;
+    let rows = statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))).map_err(&query)?;
+    let mut all = HashMap::new();
+    for row in rows {
+        let (guild, json) = row.map_err(&query)?;
+        if let Some(settings) = decode(guild, &json) {
+            all.insert(guild as u64, settings);
+        }
+    }
+    Ok(all)
+}
+
+/// Stores one server's settings, replacing its row.
+pub(super) fn write_settings(path: &Path, guild: u64, settings: &ServerSettings) -> Result<(), StorageError> {
+    let mut connection = open(path, true)?;
+    migrate(&mut connection, path)?;
+    connection
+        .execute(stored::UPSERT, params![snowflake(guild), encode(settings), now_ms()])
+        .map_err(query_error(path))?;
+    Ok(())
+}
