@@ -12,7 +12,7 @@ use bot::Bot;
 use fake_discord::*;
 use serde_json::{json, Value};
 
-fn valid(request: &Recorded) -> &Value {
+pub(crate) fn valid(request: &Recorded) -> &Value {
     if let Err(errors) = validate(request) {
         panic!(
             "{} {} is not what Discord accepts: {errors:?}\n{:#}",
@@ -34,7 +34,7 @@ fn string_option(name: &str, value: &str) -> Value {
     json!([{"name": name, "type": 3, "value": value}])
 }
 
-fn embed_text(body: &Value) -> String {
+pub(crate) fn embed_text(body: &Value) -> String {
     let data = if body.get("data").is_some() { &body["data"] } else { body };
     let mut text = data["content"].as_str().unwrap_or_default().to_string();
     for embed in data["embeds"].as_array().into_iter().flatten() {

@@ -6,6 +6,7 @@
 //! - `quality`: floors over the question sets, with and without the hand-written vocabulary.
 //! - `reindex`, `ops`: live rebuilds; metrics, health, the question log, shutdown.
 //! - `discord`, `serve_operations`, `load`, `soak`: `serve` against the fake Discord in `support`.
+//! - `fleet`: PostgreSQL (a real server, `support::postgres`): both backends, two `serve` processes, a restart.
 //! - `fake_discord_selftest`: the fake itself, checked with serenity's own types.
 //! - `tidy`: the layers' import rules and module docs.
 
@@ -13,6 +14,7 @@ mod bench_cli;
 mod cli;
 mod discord;
 mod fake_discord_selftest;
+mod fleet;
 mod hostile;
 mod load;
 mod ops;

@@ -93,7 +93,7 @@ impl Default for StorageOptions {
             queue_capacity: 10_000,
             max_pending: 10_000,
             retry_min: Duration::from_secs(1),
-            retry_max: Duration::from_secs(60),
+            retry_max: Duration::from_secs(10),
             error_log_interval: Duration::from_secs(60),
             max_pages: None,
         }

@@ -88,7 +88,7 @@ const POOL_WAIT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub(crate) struct Database {
     pool: Pool,
-    config: tokio_postgres::Config,
+    config: std::sync::Arc<tokio_postgres::Config>,
     place: String,
 }
 
@@ -115,7 +115,7 @@ impl Database {
             .create_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|err| StorageError::Config { message: err.to_string() })?;
-        Ok(Database { pool, config, place })
+        Ok(Database { pool, config: config.into(), place })
     }
 
     /// `postgres://host:port/database`, without user or password, for logs and errors.

@@ -1,8 +1,9 @@
 //! What the integration tests share: the fake Discord, the `serve` launcher,
-//! and small file helpers.
+//! a throwaway PostgreSQL, and small file helpers.
 
 pub mod bot;
 pub mod fake_discord;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 
