@@ -672,4 +672,26 @@ mod tests {
         assert!(err.to_string().contains("nothing-here.sqlite3"), "{err}");
         assert!(!path.exists(), "stats must not create a database");
     }
+
+    #[tokio::test]
+    async fn settings_are_kept_per_server_and_replaced_whole() {
+        use crate::config::Trigger;
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig { path: dir.path().join("bot.sqlite3"), ..StorageConfig::default() };
+        let storage = Storage::start(&config).unwrap();
+        let first = ServerSettings { channels: Some(vec![7, 8]), trigger: Some(Trigger::All), ..Default::default() };
+        storage.save_server_settings(1, first.clone()).await.unwrap();
+        storage
+            .save_server_settings(2, ServerSettings { cooldown_secs: Some(30), ..Default::default() })
+            .await
+            .unwrap();
+        let replaced = ServerSettings { suggest_when_unsure: Some(true), ..first };
+        storage.save_server_settings(1, replaced.clone()).await.unwrap();
+        let all = storage.server_settings().await.unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[&1], replaced);
+        assert_eq!(all[&2].cooldown_secs, Some(30));
+        assert_eq!(storage.server_settings_of(2).await.unwrap().and_then(|s| s.channels), None);
+        assert_eq!(storage.server_settings_of(3).await.unwrap(), None);
+    }
 }
