@@ -204,6 +204,17 @@ async fn two_processes_share_stats_settings_and_reindex() {
     assert!(reindexed.contains("**alpha** (this process): Nothing changed"), "{reindexed}");
     assert!(reindexed.contains("beta\n✅ Reindexed") && reindexed.contains("1 added"), "{reindexed}");
     assert!(b.log().contains("asked_by=alpha"), "beta logs who asked:\n{}", b.log());
+
+    // SIGHUP on beta rebuilds alpha, whose content changed now; beta logs alpha's outcome.
+    std::fs::write(a.path("knowledge").join("fleet-note.md"), "# Fleet note\n\nAlpha's own note, about fleets.\n")
+        .unwrap();
+    assert!(Command::new("kill").args(["-HUP", &b.id().to_string()]).status().unwrap().success());
+    let deadline = Instant::now() + secs(20);
+    while !(a.log().contains("asked_by=beta") && b.log().contains("process=alpha ok=true")) {
+        assert!(Instant::now() < deadline, "SIGHUP on beta rebuilds alpha:\n{}\n{}", a.log(), b.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(b.log().contains("1 added"), "{}", b.log());
     for bot in [&a, &b] {
         assert!(!bot.log().contains(&fake.config().token));
     }
