@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::config::{FleetConfig, FLEET_NAME_MAX};
+use crate::engine::text::truncate_text;
 use crate::ops::storage::{error_text, Notice, Postgres, CHANNEL};
 use crate::serving::host::RebuildError;
 use crate::serving::reindex::{Outcome, Reindexer};
@@ -32,6 +33,9 @@ const _: () = assert!(MEMBER_PREFIX.len() + FLEET_NAME_MAX <= 63);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Lines of errors a process reports back (the rest: `transition-bot check`).
 const DETAIL_LINES: usize = 5;
+/// Characters of detail a process reports back: one Discord embed field,
+/// well within PostgreSQL's 8,000-byte `NOTIFY` payload.
+const DETAIL_CHARS: usize = 1_000;
 
 /// A process's part in the fleet. Cheap to clone.
 #[derive(Clone)]
@@ -185,6 +189,7 @@ impl Inner {
                 tokio::spawn(async move {
                     let outcome = inner.reindexer.rebuild_now().await;
                     let (ok, title, detail) = summarize(&outcome);
+                    let detail = truncate_text(&detail, DETAIL_CHARS);
                     let answer = Notice::Reindexed { request, process: inner.name.clone(), ok, title, detail };
                     if let Err(err) = inner.database.notify(&answer).await {
                         tracing::warn!(error = %err, "fleet: could not report a rebuild's outcome");
