@@ -123,15 +123,6 @@ impl Location {
             Location::Postgres(database) => database.place().to_string(),
         }
     }
-}
-
-/// Stats over the last `window` from the configured database, without a
-/// running bot (`transition-bot stats`). Never creates an SQLite file.
-pub async fn read_stats(config: &StorageConfig, window: Option<Duration>) -> Result<Stats, StorageError> {
-    Location::of(config)?.stats(window, config.log_question_text).await
-}
-
-impl Location {
     async fn stats(&self, window: Option<Duration>, text_logged: bool) -> Result<Stats, StorageError> {
         match self {
             Location::Sqlite(path) => {
@@ -143,6 +134,12 @@ impl Location {
             Location::Postgres(database) => postgres::read_stats(database, window, text_logged).await,
         }
     }
+}
+
+/// Stats over the last `window` from the configured database, without a
+/// running bot (`transition-bot stats`). Never creates an SQLite file.
+pub async fn read_stats(config: &StorageConfig, window: Option<Duration>) -> Result<Stats, StorageError> {
+    Location::of(config)?.stats(window, config.log_question_text).await
 }
 
 /// Handle to the question log; cheap to clone and share.

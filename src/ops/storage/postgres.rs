@@ -90,6 +90,8 @@ pub(crate) struct Database {
     pool: Pool,
     config: std::sync::Arc<tokio_postgres::Config>,
     place: String,
+    /// The schema was found current: once per process is enough.
+    migrated: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Database {
@@ -115,7 +117,7 @@ impl Database {
             .create_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|err| StorageError::Config { message: err.to_string() })?;
-        Ok(Database { pool, config: config.into(), place })
+        Ok(Database { pool, config: config.into(), place, migrated: Default::default() })
     }
 
     /// `postgres://host:port/database`, without user or password, for logs and errors.
@@ -137,6 +139,16 @@ impl Database {
 
     pub(crate) fn error(&self) -> impl Fn(tokio_postgres::Error) -> StorageError + '_ {
         move |err| StorageError::Postgres { place: self.place.clone(), message: error_text(&err) }
+    }
+
+    /// A pooled connection with the schema current.
+    async fn ready(&self) -> Result<deadpool_postgres::Client, StorageError> {
+        let mut client = self.client().await?;
+        if !self.migrated.load(Ordering::Relaxed) {
+            migrate(self, &mut client).await?;
+            self.migrated.store(true, Ordering::Relaxed);
+        }
+        Ok(client)
     }
 
     /// Sends `notice` to every process listening on `CHANNEL`.
@@ -197,27 +209,16 @@ async fn migrate(database: &Database, client: &mut deadpool_postgres::Client) ->
     transaction.commit().await.map_err(&failed)
 }
 
-/// A pooled connection with the schema current (checked once per process).
-async fn ready(database: &Database, migrated: &mut bool) -> Result<deadpool_postgres::Client, StorageError> {
-    let mut client = database.client().await?;
-    if !*migrated {
-        migrate(database, &mut client).await?;
-        *migrated = true;
-    }
-    Ok(client)
-}
-
-/// The writer's side: the pool, and whether the schema was checked.
+/// The writer's side of the pool.
 pub(super) struct Writer {
     pub(super) database: Database,
-    migrated: bool,
     /// Last outcome: false after a failure until a write succeeds (for backoff).
     healthy: bool,
 }
 
 impl Writer {
     pub(super) fn new(database: Database) -> Writer {
-        Writer { database, migrated: false, healthy: false }
+        Writer { database, healthy: false }
     }
 
     pub(super) fn connected(&self) -> bool {
@@ -236,7 +237,7 @@ impl Writer {
         prune_days: Option<u32>,
         written: &AtomicU64,
     ) -> Result<(), StorageError> {
-        let client = ready(&self.database, &mut self.migrated).await?;
+        let client = self.database.ready().await?;
         let failed = self.database.error();
         if let Some(days) = prune_days.filter(|days| *days > 0) {
             let cutoff = ms_since_epoch(SystemTime::now()) - i64::from(days) * DAY.as_millis() as i64;
@@ -358,7 +359,7 @@ pub(super) async fn read_stats(
     window: Option<Duration>,
     text_logged: bool,
 ) -> Result<Stats, StorageError> {
-    let client = ready(database, &mut false).await?;
+    let client = database.ready().await?;
     let failed = database.error();
     let since = report::since(window);
     let row = client.query_one(report::TOTALS, &[&since]).await.map_err(&failed)?;
@@ -373,7 +374,7 @@ pub(super) async fn read_stats(
 
 /// Every server's settings.
 pub(super) async fn read_settings(database: &Database) -> Result<HashMap<u64, ServerSettings>, StorageError> {
-    let client = ready(database, &mut false).await?;
+    let client = database.ready().await?;
     let rows = client.query(stored::SELECT_ALL, &[]).await.map_err(database.error())?;
     Ok(rows
         .iter()
@@ -386,7 +387,7 @@ pub(super) async fn read_settings(database: &Database) -> Result<HashMap<u64, Se
 
 /// One server's settings; `None` when it has none stored (or they do not parse).
 pub(super) async fn read_settings_of(database: &Database, guild: u64) -> Result<Option<ServerSettings>, StorageError> {
-    let client = ready(database, &mut false).await?;
+    let client = database.ready().await?;
     let row = client.query_opt(stored::SELECT_ONE, &[&snowflake(guild)]).await.map_err(database.error())?;
     Ok(row.and_then(|row| decode(snowflake(guild), row.get(0))))
 }
@@ -398,7 +399,7 @@ pub(super) async fn write_settings(
     guild: u64,
     settings: &ServerSettings,
 ) -> Result<(), StorageError> {
-    let mut client = ready(database, &mut false).await?;
+    let mut client = database.ready().await?;
     let failed = database.error();
     let transaction = client.transaction().await.map_err(&failed)?;
     transaction.execute(stored::UPSERT, &[&snowflake(guild), &encode(settings), &now_ms()]).await.map_err(&failed)?;
