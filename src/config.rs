@@ -78,26 +78,18 @@ pub(crate) struct ServerSettings {
     pub suggest_when_unsure: Option<bool>,
 }
 
-/// How the bot answers messages in one server: its settings over the defaults.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ChannelRules {
-    pub channels: Vec<u64>,
-    pub forums: Vec<u64>,
-    pub solved_tag: Option<String>,
-    pub trigger: Trigger,
-    pub cooldown_secs: u64,
-    pub suggest_when_unsure: bool,
-}
-
 impl ServerSettings {
-    pub(crate) fn over(&self, defaults: &DiscordConfig) -> ChannelRules {
-        ChannelRules {
+    /// How the bot answers messages in one server: `[discord]` with this
+    /// server's changes applied.
+    pub(crate) fn over(&self, defaults: &DiscordConfig) -> DiscordConfig {
+        DiscordConfig {
             channels: self.channels.clone().unwrap_or_else(|| defaults.channels.clone()),
             forums: self.forums.clone().unwrap_or_else(|| defaults.forums.clone()),
             solved_tag: self.solved_tag.clone().or_else(|| defaults.solved_tag.clone()).filter(|tag| !tag.is_empty()),
             trigger: self.trigger.unwrap_or(defaults.trigger),
             cooldown_secs: self.cooldown_secs.unwrap_or(defaults.cooldown_secs),
             suggest_when_unsure: self.suggest_when_unsure.unwrap_or(defaults.suggest_when_unsure),
+            ..defaults.clone()
         }
     }
 }

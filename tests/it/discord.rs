@@ -75,6 +75,15 @@ async fn settle(fake: &FakeDiscord) {
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
+/// Sends `message` and asserts that the bot posts no message in reply.
+async fn assert_no_post(fake: &FakeDiscord, message: &Value, why: &str) {
+    let posts = || fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
+    let before = posts();
+    fake.send_message(message);
+    settle(fake).await;
+    assert_eq!(posts(), before, "{why}");
+}
+
 /// `serve` against a fresh fake Discord, connected.
 async fn connected() -> (FakeDiscord, Bot) {
     let fake = FakeDiscord::start(FakeConfig::default()).await;
@@ -636,13 +645,9 @@ async fn a_follow_up_is_read_with_the_members_own_previous_question() {
     // No mention: the first member's follow-up is answered, the other's (no recent answer here) is not.
     let unasked = say("and phase 4?", USER_ID);
     assert!(reply_to(unasked).await.contains("Production Constraints and Real Users"));
-    let posts = || fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
-    let before = posts();
     let mut stranger = message_create("and phase 4?", &[], false);
     stranger["author"] = user(1_100_000_000_000_000_006, "stranger", false);
-    fake.send_message(&stranger);
-    settle(&fake).await;
-    assert_eq!(posts(), before, "a stranger's follow-up without a mention is not answered");
+    assert_no_post(&fake, &stranger, "a stranger's follow-up without a mention is not answered").await;
     check_session(&fake, &bot);
 }
 
@@ -706,7 +711,6 @@ async fn server_settings_are_per_server_and_kept_across_a_restart() {
     assert!(kept.contains(&format!("<#{ANSWER_CHANNEL}>")) && !kept.contains("Message Content intent"), "{kept}");
 
     // A plain question in the answer channel: answered in the first server, not in the other.
-    let posts = || fake.requests().iter().filter(|r| r.method == "POST" && r.path.ends_with("/messages")).count();
     let mut question = message_create("SE vs AI engineer?", &[], false);
     question["channel_id"] = json!(ANSWER_CHANNEL.to_string());
     fake.send_message(&question);
@@ -714,13 +718,10 @@ async fn server_settings_are_per_server_and_kept_across_a_restart() {
         .wait_request(|r| r.method == "POST" && r.path == format!("/channels/{ANSWER_CHANNEL}/messages"), secs(10))
         .await;
     assert!(embed_text(valid(&sent)).contains("Primary Focus"));
-    let before = posts();
     let mut elsewhere = message_create("SE vs AI engineer?", &[], false);
     elsewhere["channel_id"] = json!(ANSWER_CHANNEL.to_string());
     elsewhere["guild_id"] = json!(OTHER_GUILD.to_string());
-    fake.send_message(&elsewhere);
-    settle(&fake).await;
-    assert_eq!(posts(), before, "the other server has no answer channels");
+    assert_no_post(&fake, &elsewhere, "the other server has no answer channels").await;
     check_session(&fake, &bot);
 }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
-use crate::config::{ChannelRules, Config, ServerSettings, Trigger};
+use crate::config::{Config, DiscordConfig, ServerSettings, Trigger};
 use crate::conversation::answering::{self, Answered, Place};
 use crate::conversation::follow_ups::{Asker, Recent};
 use crate::frontend::Services;
@@ -252,7 +252,7 @@ async fn watch_shards(shard_manager: Arc<serenity::ShardManager>, health: Arc<He
 
 impl Data {
     /// How the bot answers messages in `guild` (direct messages: the defaults).
-    pub(crate) fn rules(&self, guild: Option<u64>) -> ChannelRules {
+    pub(crate) fn rules(&self, guild: Option<u64>) -> DiscordConfig {
         let servers = self.servers.read().unwrap_or_else(|poisoned| poisoned.into_inner());
         let settings = guild.and_then(|guild| servers.get(&guild)).cloned().unwrap_or_default();
         settings.over(&self.config.discord)
@@ -316,7 +316,7 @@ pub(crate) fn intents<'a>(
         | serenity::GatewayIntents::GUILD_MESSAGES
         | serenity::GatewayIntents::DIRECT_MESSAGES;
     // A forum post's first message is a plain message too.
-    let answers_channels = |rules: ChannelRules| {
+    let answers_channels = |rules: DiscordConfig| {
         (!rules.channels.is_empty() && rules.trigger != Trigger::Mention) || !rules.forums.is_empty()
     };
     let by_default = answers_channels(ServerSettings::default().over(&config.discord));
