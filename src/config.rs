@@ -217,6 +217,9 @@ pub struct StorageConfig {
     /// a fleet of processes instead of the SQLite file. A password only from
     /// the environment (`TRANSITION_BOT_STORAGE__URL` or `PGPASSWORD`).
     pub url: Option<DatabaseUrl>,
+    /// With `sslmode=require` in `url`: a PEM file of the certificates that
+    /// sign the server's (a private CA); unset: Mozilla's roots.
+    pub ca_file: Option<PathBuf>,
     /// Rows kept in memory while the database is unavailable; beyond this
     /// the oldest are dropped and counted.
     pub backlog: usize,
@@ -231,6 +234,7 @@ impl Default for StorageConfig {
         StorageConfig {
             path: PathBuf::from("data/transition-bot.sqlite3"),
             url: None,
+            ca_file: None,
             backlog: 10_000,
             log_question_text: true,
             retention_days: 90,

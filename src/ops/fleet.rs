@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{broadcast, mpsc};
-use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::config::{FleetConfig, FLEET_NAME_MAX};
 use crate::engine::text::truncate_text;
@@ -227,29 +226,14 @@ async fn listen(inner: Arc<Inner>) {
 
 /// Listens until the connection ends; returns why it did.
 async fn listen_once(inner: &Arc<Inner>) -> String {
-    let mut config = inner.database.config().clone();
-    config.application_name(format!("{MEMBER_PREFIX}{}", inner.name));
-    config.keepalives_idle(Duration::from_secs(30));
-    let (client, mut connection) = match config.connect(NoTls).await {
-        Ok(pair) => pair,
-        Err(err) => return error_text(&err),
-    };
     let (sender, mut notices) = mpsc::unbounded_channel();
-    // The connection delivers notifications only while it is polled.
-    let driver = tokio::spawn(async move {
-        loop {
-            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(AsyncMessage::Notification(notification))) => {
-                    let _ = sender.send(notification.payload().to_string());
-                }
-                Some(Ok(_)) => {}
-                Some(Err(err)) => return error_text(&err),
-                None => return "the database closed the connection".to_string(),
-            }
-        }
-    });
+    let name = format!("{MEMBER_PREFIX}{}", inner.name);
+    let (client, connection) = match inner.database.listener(&name, sender).await {
+        Ok(pair) => pair,
+        Err(err) => return err,
+    };
     if let Err(err) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
-        driver.abort();
+        connection.abort();
         return error_text(&err);
     }
     tracing::info!(name = %inner.name, database = %inner.database.place(), "fleet: listening");
@@ -257,7 +241,7 @@ async fn listen_once(inner: &Arc<Inner>) -> String {
         inner.handle(&payload);
     }
     drop(client);
-    driver.await.unwrap_or_else(|err| err.to_string())
+    connection.await.unwrap_or_else(|err| err.to_string())
 }
 
 impl FleetReindex {

@@ -15,7 +15,7 @@ use crate::support::fake_discord::*;
 use crate::support::postgres::Postgres;
 use transition_bot::config::{DatabaseUrl, StorageConfig};
 use transition_bot::ops::events::{QuestionEvent, Surface, VoteEvent};
-use transition_bot::ops::storage::{self, Storage};
+use transition_bot::ops::storage::{self, Storage, StorageError, StorageOptions};
 
 /// A guild on the other shard of two (Discord routes by `(id >> 22) % shards`).
 const OTHER_GUILD: u64 = GUILD_ID + (1 << 22);
@@ -309,4 +309,41 @@ async fn a_database_restart_costs_counted_rows_never_answers() {
     assert_eq!(metric(&text, "transition_bot_storage_backlog_rows"), Some(0.0), "{text}");
     assert_eq!(metric(&text, "transition_bot_storage_dropped_total"), Some(10.0), "{text}");
     assert!(bot.log().contains("database available again"), "{}", bot.log());
+}
+
+/// `sslmode=require`: every connection is TLS, and the server's certificate
+/// is checked (against `ca_file`; Mozilla's roots do not know the test CA).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_required_tls_connection_is_encrypted_and_checked() {
+    let postgres = Postgres::start_with_tls();
+    let url = format!("{}?sslmode=require", postgres.url());
+    let trusted =
+        StorageConfig { url: Some(DatabaseUrl(url)), ca_file: Some(postgres.ca_file()), ..StorageConfig::default() };
+    let storage = Storage::start(&trusted).unwrap();
+    assert!(storage.record_question(&question("How long does it take?", Surface::Slash, true)));
+    storage.flush().await.unwrap();
+    assert_eq!(storage.stats(None).await.unwrap().questions, 1);
+    let (client, connection) = tokio_postgres::connect(&postgres.url(), tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let encrypted: Vec<bool> = client
+        .query(
+            "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'transition-bot'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(!encrypted.is_empty() && encrypted.iter().all(|&ssl| ssl), "the bot's connections: {encrypted:?}");
+
+    let options = StorageOptions { retry_min: Duration::from_millis(10), ..StorageOptions::default() };
+    let untrusted = Storage::start_with(&StorageConfig { ca_file: None, ..trusted.clone() }, options).unwrap();
+    assert!(untrusted.record_question(&question("How long does it take?", Surface::Slash, true)));
+    assert!(matches!(untrusted.flush().await, Err(StorageError::Unwritten { pending: 1, .. })));
+    assert!(untrusted.write_failures() >= 1);
+
+    let missing = StorageConfig { ca_file: Some("/nonexistent/ca.pem".into()), ..trusted };
+    let err = Storage::start(&missing).unwrap_err().to_string();
+    assert!(err.contains("/nonexistent/ca.pem"), "{err}");
 }

@@ -111,7 +111,7 @@ impl Location {
     /// The configured backend: PostgreSQL when `url` is set. Connects nothing yet.
     pub(crate) fn of(config: &StorageConfig) -> Result<Location, StorageError> {
         match &config.url {
-            Some(url) => Ok(Location::Postgres(Postgres::new(url)?)),
+            Some(url) => Ok(Location::Postgres(Postgres::new(url, config.ca_file.as_deref())?)),
             None => Ok(Location::Sqlite(config.path.clone())),
         }
     }

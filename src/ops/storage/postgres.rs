@@ -8,11 +8,14 @@
 //! dropped is replaced on the next use.
 
 use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
@@ -90,13 +93,16 @@ pub(crate) struct Database {
     pool: Pool,
     config: std::sync::Arc<tokio_postgres::Config>,
     place: String,
+    /// TLS for every connection, when the URL says `sslmode=require`.
+    tls: Option<MakeRustlsConnect>,
     /// The schema was found current: once per process is enough.
     migrated: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Database {
-    /// Prepares the pool; connects nothing yet.
-    pub(crate) fn new(url: &DatabaseUrl) -> Result<Database, StorageError> {
+    /// Prepares the pool; connects nothing yet. `ca_file` is read now, so a
+    /// missing certificate file stops the start with its name.
+    pub(crate) fn new(url: &DatabaseUrl, ca_file: Option<&Path>) -> Result<Database, StorageError> {
         let mut config = url.parse().map_err(|message| StorageError::Config { message })?;
         if config.get_password().is_none() {
             if let Ok(password) = std::env::var("PGPASSWORD") {
@@ -108,8 +114,17 @@ impl Database {
         }
         config.application_name("transition-bot");
         let place = describe(&config);
-        let manager =
-            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        // libpq's "prefer" takes TLS without checking the certificate; rather
+        // than that, TLS is used (and checked) exactly when required.
+        let tls = match config.get_ssl_mode() {
+            SslMode::Require => Some(tls_connector(ca_file)?),
+            _ => None,
+        };
+        let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match &tls {
+            Some(tls) => Manager::from_config(config.clone(), tls.clone(), manager_config),
+            None => Manager::from_config(config.clone(), NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(4)
             .runtime(Runtime::Tokio1)
@@ -117,7 +132,7 @@ impl Database {
             .create_timeout(Some(POOL_WAIT))
             .build()
             .map_err(|err| StorageError::Config { message: err.to_string() })?;
-        Ok(Database { pool, config: config.into(), place, migrated: Default::default() })
+        Ok(Database { pool, config: config.into(), place, tls, migrated: Default::default() })
     }
 
     /// `postgres://host:port/database`, without user or password, for logs and errors.
@@ -125,9 +140,27 @@ impl Database {
         &self.place
     }
 
-    /// Settings for a connection outside the pool.
-    pub(crate) fn config(&self) -> &tokio_postgres::Config {
-        &self.config
+    /// A connection of its own outside the pool, named `application_name`,
+    /// with every notification it receives sent to `notices` while it lasts.
+    /// Returns the client and a task that ends, saying why, with the connection.
+    pub(crate) async fn listener(
+        &self,
+        application_name: &str,
+        notices: tokio::sync::mpsc::UnboundedSender<String>,
+    ) -> Result<(Client, tokio::task::JoinHandle<String>), String> {
+        let mut config = (*self.config).clone();
+        config.application_name(application_name);
+        config.keepalives_idle(Duration::from_secs(30));
+        match &self.tls {
+            Some(tls) => {
+                let (client, connection) = config.connect(tls.clone()).await.map_err(|err| error_text(&err))?;
+                Ok((client, tokio::spawn(deliver(connection, notices))))
+            }
+            None => {
+                let (client, connection) = config.connect(NoTls).await.map_err(|err| error_text(&err))?;
+                Ok((client, tokio::spawn(deliver(connection, notices))))
+            }
+        }
     }
 
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Client, StorageError> {
@@ -158,6 +191,53 @@ impl Database {
         client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await.map_err(self.error())?;
         Ok(())
     }
+}
+
+/// Polls `connection` (it delivers notifications only while polled) until it ends.
+async fn deliver<T>(
+    mut connection: tokio_postgres::Connection<Socket, T>,
+    notices: tokio::sync::mpsc::UnboundedSender<String>,
+) -> String
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    loop {
+        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(AsyncMessage::Notification(notification))) => {
+                let _ = notices.send(notification.payload().to_string());
+            }
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return error_text(&err),
+            None => return "the database closed the connection".to_string(),
+        }
+    }
+}
+
+/// Rustls with the certificates of `ca_file`, or Mozilla's roots.
+fn tls_connector(ca_file: Option<&Path>) -> Result<MakeRustlsConnect, StorageError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let failed = |message: String| StorageError::Config { message };
+    let mut roots = rustls::RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let certificates = CertificateDer::pem_file_iter(path)
+                .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+                .map_err(|err| failed(format!("storage.ca_file {}: {err}", path.display())))?;
+            let (added, _) = roots.add_parsable_certificates(certificates);
+            if added == 0 {
+                return Err(failed(format!("storage.ca_file {} holds no certificate", path.display())));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| failed(format!("TLS: {err}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// The server's message as well as the client's, which alone says only "db error".

@@ -15,6 +15,8 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     port: u16,
+    /// TLS is on, with a certificate for 127.0.0.1 signed by `ca.crt`.
+    tls: bool,
     /// The user the server runs as, when the tests run as root.
     run_as: Option<&'static str>,
 }
@@ -23,6 +25,21 @@ impl Postgres {
     /// Creates and starts a cluster; panics, saying what to install, when
     /// PostgreSQL's server programs are missing.
     pub fn start() -> Postgres {
+        Postgres::create(false)
+    }
+
+    /// Like `start`, with TLS on: the server's certificate, for 127.0.0.1, is
+    /// signed by a test CA made here with `openssl` (whose file `ca_file` names).
+    pub fn start_with_tls() -> Postgres {
+        Postgres::create(true)
+    }
+
+    /// The test CA's certificate (PEM).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.crt")
+    }
+
+    fn create(tls: bool) -> Postgres {
         let bin = server_bin().unwrap_or_else(|| {
             panic!(
                 "PostgreSQL's server programs (initdb, pg_ctl) were not found: install them \
@@ -32,15 +49,21 @@ impl Postgres {
         let dir = tempfile::Builder::new().prefix("tb-pg-").tempdir().unwrap();
         // SAFETY: geteuid has no preconditions.
         let run_as = (unsafe { libc::geteuid() } == 0).then_some("postgres");
+        if tls {
+            make_certificates(dir.path());
+        }
         if let Some(user) = run_as {
             let id = |flag: &str| -> u32 {
                 let out = Command::new("id").args([flag, user]).output().unwrap();
                 String::from_utf8_lossy(&out.stdout).trim().parse().expect("the postgres user exists")
             };
+            for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+                std::os::unix::fs::chown(entry.path(), Some(id("-u")), Some(id("-g"))).unwrap();
+            }
             std::os::unix::fs::chown(dir.path(), Some(id("-u")), Some(id("-g"))).unwrap();
         }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let postgres = Postgres { dir, bin, port, run_as };
+        let postgres = Postgres { dir, bin, port, tls, run_as };
         let data = postgres.data();
         postgres
             .run("initdb", &["-D", &data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]);
@@ -60,11 +83,16 @@ impl Postgres {
 
     /// Starts the server again on the same port, with the same data.
     pub fn start_server(&self) {
-        let options = format!(
+        let mut options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             self.port,
             self.dir.path().display()
         );
+        if self.tls {
+            let file = |name: &str| self.dir.path().join(name).display().to_string();
+            options +=
+                &format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", file("server.crt"), file("server.key"));
+        }
         let log = self.dir.path().join("server.log").display().to_string();
         self.run("pg_ctl", &["-D", &self.data(), "-l", &log, "-o", &options, "-w", "start"]);
     }
@@ -105,6 +133,64 @@ impl Drop for Postgres {
             None => Command::new(&program).args(args).output(),
         };
     }
+}
+
+/// A test CA, and a certificate for 127.0.0.1 it signs, in `dir` (with `openssl`,
+/// which Debian's `postgresql` package brings along).
+fn make_certificates(dir: &Path) {
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=transition-bot test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.crt",
+        ],
+    ];
+    for args in steps {
+        let output = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+        assert!(output.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    // PostgreSQL refuses a key others can read.
+    std::fs::set_permissions(dir.join("server.key"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 }
 
 /// `PG_BIN`, else the newest `/usr/lib/postgresql/<version>/bin`, else `initdb` on the `PATH`.
