@@ -8,6 +8,9 @@
 //!
 //! `cargo test` runs it for 20 s. Longer, in release mode:
 //! `SOAK_SECS=3600 cargo test --release --test it soak -- --nocapture`.
+//! With `SOAK_STORAGE=postgres` the bot logs to a throwaway PostgreSQL
+//! instead of SQLite, and is a (one-process) fleet: `/reindex` goes
+//! through `LISTEN`/`NOTIFY`.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,6 +19,7 @@ use serde_json::json;
 
 use crate::support::bot::Bot;
 use crate::support::fake_discord::*;
+use crate::support::postgres::Postgres;
 
 /// A channel the bot answers every confident question in (besides mentions anywhere).
 const QUESTION_CHANNEL: u64 = 1_100_000_000_000_000_021;
@@ -125,14 +129,17 @@ async fn serve_loses_and_doubles_nothing_under_traffic_faults_and_reindexes() {
 
     let fake = FakeDiscord::start(FakeConfig::default()).await;
     let channels = format!("[{QUESTION_CHANNEL}]");
-    let bot = Bot::start(
-        &fake,
-        &[
-            ("TRANSITION_BOT_DISCORD__CHANNELS", &channels),
-            ("TRANSITION_BOT_DISCORD__COOLDOWN_SECS", "0"),
-            ("RUST_LOG", "warn"),
-        ],
-    );
+    let postgres = (std::env::var("SOAK_STORAGE").as_deref() == Ok("postgres")).then(Postgres::start);
+    let url = postgres.as_ref().map(Postgres::url).unwrap_or_default();
+    let mut env = vec![
+        ("TRANSITION_BOT_DISCORD__CHANNELS", channels.as_str()),
+        ("TRANSITION_BOT_DISCORD__COOLDOWN_SECS", "0"),
+        ("RUST_LOG", "warn"),
+    ];
+    if postgres.is_some() {
+        env.push(("TRANSITION_BOT_STORAGE__URL", &url));
+    }
+    let bot = Bot::start(&fake, &env);
     fake.wait_ready(1, secs(20)).await;
     fake.wait_request(|r| r.method == "PUT", secs(10)).await;
 
@@ -209,9 +216,10 @@ async fn serve_loses_and_doubles_nothing_under_traffic_faults_and_reindexes() {
     latencies.sort_unstable();
     let growth = memory_at_end as f64 / memory_at_start.max(1) as f64 - 1.0;
     println!(
-        "soak {seconds} s: {} events sent, {} answered, {} lost, {doubled} answered twice; \
+        "soak {seconds} s ({}): {} events sent, {} answered, {} lost, {doubled} answered twice; \
          answer latency p50 {:?}, p99 {:?}; {} faults ({}), {reindexes} reindexes; \
          resident memory {} KiB at start, {} KiB at end ({:+.1}%)",
+        if postgres.is_some() { "PostgreSQL" } else { "SQLite" },
         sent.len(),
         sent.len() - lost.len(),
         lost.len(),
