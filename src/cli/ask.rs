@@ -51,6 +51,16 @@ pub(crate) struct CandidateJson {
     pub(crate) probability: f32,
     pub(crate) top: Option<String>,
     pub(crate) coverage: f32,
+    /// What the search found for this reading, best first.
+    pub(crate) hits: Vec<CandidateHitJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CandidateHitJson {
+    pub(crate) id: String,
+    pub(crate) score: f32,
+    pub(crate) coverage: f32,
+    pub(crate) text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,6 +108,16 @@ impl AskJson {
             .map(|candidate| CandidateJson {
                 top: candidate.hits.first().map(|hit| units[hit.unit].id.clone()),
                 coverage: candidate.features.coverage,
+                hits: candidate
+                    .hits
+                    .iter()
+                    .map(|hit| CandidateHitJson {
+                        id: units[hit.unit].id.clone(),
+                        score: hit.score,
+                        coverage: hit.coverage,
+                        text: units[hit.unit].text.clone(),
+                    })
+                    .collect(),
                 probability: candidate.probability,
                 text: candidate.text.clone(),
             })

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use tantivy::collector::TopDocs;
 use tantivy::columnar::Column;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
 use tantivy::tokenizer::{RawTokenizer, Stemmer, TextAnalyzer};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term};
@@ -50,6 +50,12 @@ const MIN_SIMILARITY: f32 = 0.6;
 
 /// Most indexed words one unknown word stands for.
 const NEIGHBOURS: usize = 2;
+
+/// Weight of a pair of neighbouring question words found together, relative to one word.
+const PHRASE_BOOST: f32 = 1.0;
+
+/// Most words allowed between such a pair in a passage.
+const PHRASE_SLOP: u32 = 2;
 
 /// How many candidates BM25 hands to the coverage re-ranking.
 const CANDIDATES: usize = 12;
@@ -213,6 +219,18 @@ impl SearchIndex {
                     let query = TermQuery::new(Term::from_field_text(*field, stem), IndexRecordOption::WithFreqs);
                     clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
                 }
+            }
+        }
+        // Two of the member's words side by side in a passage ("new models",
+        // "audit trail") say more than the same words apart: each neighbouring
+        // pair is also a phrase query that allows a few words in between.
+        for pair in terms.windows(2).filter(|pair| pair[0].known && pair[1].known) {
+            let (Some(first), Some(second)) = (pair[0].stems.first(), pair[1].stems.first()) else { continue };
+            for (field, boost) in self.fields.iter().zip(boosts) {
+                let phrase = vec![Term::from_field_text(*field, first), Term::from_field_text(*field, second)];
+                let mut query = PhraseQuery::new(phrase);
+                query.set_slop(PHRASE_SLOP);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost * PHRASE_BOOST))));
             }
         }
         if clauses.is_empty() || total_weight <= 0.0 || limit == 0 {
