@@ -9,6 +9,7 @@ use crate::cli::service;
 use crate::config::Config;
 use crate::conversation::answering::{self, Place};
 use crate::engine::answer::Answer;
+use crate::engine::decision::FEATURE_NAMES;
 use crate::engine::snapshot::Snapshot;
 use crate::ops::events::Surface;
 use crate::ops::telemetry::Telemetry;
@@ -51,6 +52,8 @@ pub(crate) struct CandidateJson {
     pub(crate) probability: f32,
     pub(crate) top: Option<String>,
     pub(crate) coverage: f32,
+    /// The decision's inputs, by name.
+    pub(crate) features: std::collections::BTreeMap<&'static str, f32>,
     /// What the search found for this reading, best first.
     pub(crate) hits: Vec<CandidateHitJson>,
 }
@@ -108,6 +111,7 @@ impl AskJson {
             .map(|candidate| CandidateJson {
                 top: candidate.hits.first().map(|hit| units[hit.unit].id.clone()),
                 coverage: candidate.features.coverage,
+                features: FEATURE_NAMES.iter().copied().zip(candidate.features.values()).collect(),
                 hits: candidate
                     .hits
                     .iter()

@@ -222,11 +222,13 @@ impl SearchIndex {
             }
         }
         // Two of the member's words side by side in a passage ("new models",
-        // "audit trail") say more than the same words apart: each neighbouring
-        // pair is also a phrase query that allows a few words in between.
+        // "models as services") say more than the same words apart: each neighbouring
+        // pair is also a phrase query that allows a few words in between. Not
+        // in `asked`: the questions a passage asks itself weigh too little
+        // for a phrase there to change a ranking, and each query costs time.
         for pair in terms.windows(2).filter(|pair| pair[0].known && pair[1].known) {
             let (Some(first), Some(second)) = (pair[0].stems.first(), pair[1].stems.first()) else { continue };
-            for (field, boost) in self.fields.iter().zip(boosts) {
+            for (field, boost) in self.fields.iter().zip(boosts).filter(|(field, _)| **field != self.fields[3]) {
                 let phrase = vec![Term::from_field_text(*field, first), Term::from_field_text(*field, second)];
                 let mut query = PhraseQuery::new(phrase);
                 query.set_slop(PHRASE_SLOP);
