@@ -59,6 +59,23 @@ fn answers_on_its_own(candidate: &Candidate, threshold: f32) -> bool {
             && candidate.features.coverage >= SECOND_QUESTION_COVERAGE)
 }
 
+/// Whether the whole message's own search backs a question segment's passage:
+/// it is among the whole message's best few hits, and contains a good part
+/// of the segment's weight. A short second question ("and where do i
+/// start?") scores low alone, but once the message is answered, agreement
+/// between the two readings is enough to answer it too.
+fn corroborated(candidate: &Candidate, whole: &Candidate) -> bool {
+    let Some(top) = candidate.hits.first() else { return false };
+    candidate.features.coverage >= CORROBORATED_COVERAGE
+        && whole.hits.iter().take(CORROBORATING_HITS).any(|hit| hit.unit == top.unit)
+}
+
+/// How many of the whole message's hits may back a question segment's passage.
+const CORROBORATING_HITS: usize = 3;
+
+/// Least coverage of a second question by a passage the whole message backs.
+const CORROBORATED_COVERAGE: f32 = 0.4;
+
 /// How much less sure the decision may be of a second question than of the first.
 const SECOND_QUESTION_SLACK: f32 = 0.1;
 
@@ -151,7 +168,11 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
         let more: Vec<Part> = candidates
             .iter()
             .enumerate()
-            .filter(|&(at, candidate)| Some(at) != best_at && at > 0 && answers_on_its_own(candidate, threshold))
+            .filter(|&(at, candidate)| {
+                Some(at) != best_at
+                    && at > 0
+                    && (answers_on_its_own(candidate, threshold) || corroborated(candidate, &candidates[0]))
+            })
             .filter_map(|(_, candidate)| candidate.hits.first().copied())
             .filter(|hit| &units[hit.unit].title != main_title)
             .take(1)

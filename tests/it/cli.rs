@@ -64,6 +64,20 @@ fn ask_json_has_the_documented_shape() {
 }
 
 #[test]
+fn a_short_second_question_backed_by_the_whole_message_is_answered_too() {
+    // Alone, "where do i even start" is too short to be sure of; the whole
+    // message's own search ranks the same phase among its best hits.
+    let value = ask_json("do i need to quit my job to do this properly? and where do i even start");
+    assert_eq!(value["answered"], true);
+    assert_eq!(value["hits"][0]["id"], "article/time-and-cost-reality-check", "{value}");
+    assert_eq!(value["more"], serde_json::json!(["roadmap/phase-1"]), "{value}");
+    let candidates = value["candidates"].as_array().unwrap();
+    assert!(candidates[2]["probability"].as_f64().unwrap() < 0.5, "{value}");
+    // Every reading explains itself: its features and its hits.
+    assert!(candidates[0]["features"]["coverage"].is_number() && candidates[0]["hits"][0]["id"].is_string());
+}
+
+#[test]
 fn off_topic_questions_get_an_honest_no_with_suggestions() {
     let value = ask_json("What is the weather like in Lisbon today?");
     assert_eq!(value["answered"], false);
