@@ -141,6 +141,9 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     if segmented && !candidates[1..].iter().any(|candidate| answers_on_its_own(candidate, threshold)) {
         name_phase(snapshot, &mut candidates[0], threshold);
     }
+    for candidate in candidates.iter_mut().filter(|candidate| !candidate.names_phase) {
+        prefer_titled_phase(snapshot, candidate);
+    }
     // The whole message is always a candidate, so there is a best one. But
     // when several of its questions are each answered by a passage of their
     // own, those passages answer, not one passage that half fits the whole.
@@ -230,6 +233,23 @@ fn name_phase(snapshot: &Snapshot, candidate: &mut Candidate, threshold: f32) {
     hits.insert(0, Hit { score, ..hit });
     candidate.probability = candidate.probability.max(threshold);
     candidate.names_phase = true;
+}
+
+/// "The applied phase" points to the phase titled "Applied Projects": when
+/// the search found that phase for the reading at all, it comes first. Not
+/// surely enough to answer on that alone ("the integration stage of our CI"),
+/// so the probability stays the decision's.
+fn prefer_titled_phase(snapshot: &Snapshot, candidate: &mut Candidate) {
+    let knowledge = &snapshot.knowledge;
+    let Some(phase) = phases::titled_phase(&candidate.text, knowledge).and_then(|n| knowledge.phase(n)) else {
+        return;
+    };
+    let hits = &mut candidate.hits;
+    if let Some(at) = hits.iter().position(|hit| hit.unit == phase.unit) {
+        let hit = hits.remove(at);
+        let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
+        hits.insert(0, Hit { score, ..hit });
+    }
 }
 
 /// The phases an answer points to: a phase itself, or what its content declares.

@@ -2,11 +2,14 @@
 //! ("phase 3", "stage 2"), by ordinal ("the second phase", "2nd phase"), by
 //! position ("the opening stretch", "the end of the plan", "the final
 //! phase") or by month ("around month 14"), from the roadmap's own phases
-//! and month ranges, so any roadmap works.
+//! and month ranges, so any roadmap works. A word of one phase's title
+//! before a word for a part ("the applied phase", "the orchestration
+//! stage") points to that phase less surely (`titled_phase`): "stage" and
+//! "integration" are CI words too.
 
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::words;
-use crate::engine::words::{ordinal_number, plan_position};
+use crate::engine::words::{is_stop_word, ordinal_number, plan_position};
 
 /// Words for a phase itself, after a number or an ordinal.
 const PHASE_WORDS: [&str; 3] = ["phase", "stage", "step"];
@@ -75,6 +78,41 @@ pub(crate) fn named_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
     None
 }
 
+/// How many words before a word for a part may name the phase: "the small projects phase".
+const TITLE_WORDS_BEFORE: usize = 3;
+
+/// Letters two words must share at their start to count as one ("project", "projects").
+const SHARED_PREFIX: usize = 5;
+
+/// The phase `question` names by a word of its title, before a word for a
+/// part: "the applied phase" is "Applied Projects". Only a title word that
+/// no other phase's title shares counts.
+pub(crate) fn titled_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
+    let phases: Vec<_> = knowledge.roadmap.iter().flat_map(|roadmap| &roadmap.phases).collect();
+    let key = |word: &str| word.chars().take(SHARED_PREFIX).collect::<String>();
+    let title_keys: Vec<Vec<String>> = phases
+        .iter()
+        .map(|phase| words(&phase.title).filter(|w| w.len() >= 4 && !is_stop_word(w)).map(|w| key(&w)).collect())
+        .collect();
+    let words: Vec<String> = words(question).collect();
+    for (at, word) in words.iter().enumerate() {
+        if !PART_WORDS.contains(&word.as_str()) || word == "months" {
+            continue;
+        }
+        for before in words[at.saturating_sub(TITLE_WORDS_BEFORE)..at].iter().rev() {
+            if before.len() < 4 || is_stop_word(before) {
+                continue;
+            }
+            let wanted = key(before);
+            let mut naming = title_keys.iter().enumerate().filter(|(_, keys)| keys.contains(&wanted));
+            if let (Some((only, _)), None) = (naming.next(), naming.next()) {
+                return Some(phases[only].number);
+            }
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +157,25 @@ mod tests {
         ];
         for (question, expected) in cases {
             assert_eq!(named_phase(question, &knowledge), expected, "{question}");
+        }
+    }
+
+    #[test]
+    fn phases_are_pointed_to_by_their_title_words() {
+        let roadmap = "+++\nkind = \"roadmap\"\n+++\n# Plan\nIntro.\n## Phase 1: Foundations and Context\nRead.\n\
+                       ## Phase 2: Applied Projects\nBuild.\n## Phase 3: Production Projects\nShip.\n";
+        let knowledge = parse_sources(&[("roadmap.md".to_string(), roadmap.to_string())]).0;
+        let cases = [
+            ("what projects fit the applied phase?", Some(2)),
+            ("the foundation stage, what do i read", Some(1)),
+            ("is this for the production part", Some(3)),
+            // "projects" is in two titles: it names neither.
+            ("the projects phase", None),
+            ("applied math is hard", None),
+            ("the applied months", None),
+        ];
+        for (question, expected) in cases {
+            assert_eq!(titled_phase(question, &knowledge), expected, "{question}");
         }
     }
 }
