@@ -74,6 +74,8 @@ fn config(watch: bool, poll: bool) -> ReindexConfig {
 const SKILLS_SENTENCE: &str = "Much of the confusion around AI careers comes from an overemphasis on tools.";
 
 /// True when the host serves a unit containing `marker` and a question about it is answered with that unit.
+/// Markers are two words ("quokkafish tooling"): the decision does not answer
+/// a question of one word found in one passage ("what about quokkafish?").
 fn serves(host: &Host, marker: &str) -> bool {
     let snapshot = host.snapshot();
     let answer = answer::ask(&snapshot, &format!("what about {marker}?"));
@@ -101,7 +103,7 @@ fn assert_edit_served_within_two_seconds(poll: bool) {
     let workspace = Workspace::new();
     let host = workspace.host();
     let _reindexer = Reindexer::start(Arc::clone(&host), &config(true, poll)).expect("reindexer starts");
-    assert!(!serves(&host, "quokkafish"));
+    assert!(!serves(&host, "quokkafish tooling"));
     // Let the watcher establish its watch; the deadline below starts at the write.
     assert!(eventually(Duration::from_secs(5), || _reindexer.status().watching), "the watcher never started");
     workspace.edit(
@@ -109,12 +111,12 @@ fn assert_edit_served_within_two_seconds(poll: bool) {
         SKILLS_SENTENCE,
         "Quokkafish tooling is what the confusion about AI careers is about.",
     );
-    let served = eventually(Duration::from_secs(2), || serves(&host, "quokkafish"));
+    let served = eventually(Duration::from_secs(2), || serves(&host, "quokkafish tooling"));
     assert!(served, "the edit was not served within 2 s of the write (poll = {poll})");
     // A second save right after the first, usually within the same second of modification
     // time (a formatter rewriting on save), is served too: notify's poller alone misses it.
     workspace.edit("article.md", "Quokkafish tooling", "Platypoid tooling");
-    let served = eventually(Duration::from_secs(2), || serves(&host, "platypoid"));
+    let served = eventually(Duration::from_secs(2), || serves(&host, "platypoid tooling"));
     assert!(served, "a quick second save was not served within 2 s (poll = {poll})");
 }
 
@@ -150,7 +152,10 @@ fn assert_reading_rebuilds_nothing(poll: bool) {
         SKILLS_SENTENCE,
         "Quokkafish tooling is what the confusion about AI careers is about.",
     );
-    assert!(eventually(Duration::from_secs(2), || serves(&host, "quokkafish")), "an edit after reading was missed");
+    assert!(
+        eventually(Duration::from_secs(2), || serves(&host, "quokkafish tooling")),
+        "an edit after reading was missed"
+    );
 }
 
 #[test]
@@ -338,7 +343,7 @@ async fn the_report_lists_what_changed() {
     assert_eq!(report.added, vec!["extra/a-new-section".to_string()]);
     assert_eq!(report.changed.len(), 1, "{:?}", report.changed);
     assert!(report.changed[0].starts_with("article/the-practical-skill-stack"), "{:?}", report.changed);
-    assert!(serves(&host, "wombat"));
+    assert!(serves(&host, "wombat pipelines"));
     let text = render_outcome(&Ok(report)).to_text();
     assert!(
         text.contains("Added (1)") && text.contains("`extra/a-new-section`") && text.contains("Changed (1)"),
@@ -444,11 +449,17 @@ fn deleting_the_folder_keeps_the_old_snapshot_and_a_new_folder_is_picked_up() {
     // The folder comes back (as after a deploy that replaces it), with an edit: it is watched and served again.
     copy_dir(saved.path(), &workspace.dir);
     workspace.edit("article.md", SKILLS_SENTENCE, "Quokkafish tooling is what the confusion is about.");
-    assert!(eventually(Duration::from_secs(5), || serves(&host, "quokkafish")), "the recreated folder was not indexed");
+    assert!(
+        eventually(Duration::from_secs(5), || serves(&host, "quokkafish tooling")),
+        "the recreated folder was not indexed"
+    );
     assert!(eventually(Duration::from_secs(5), || reindexer.status().watching));
     // And later edits in the new folder are seen through the new watch.
     workspace.write("extra.md", "# Extra\n\n## Wombats\n\nA brand new passage about wombat pipelines.\n");
-    assert!(eventually(Duration::from_secs(5), || serves(&host, "wombat")), "edits after recreation were missed");
+    assert!(
+        eventually(Duration::from_secs(5), || serves(&host, "wombat pipelines")),
+        "edits after recreation were missed"
+    );
 }
 
 /// A folder replaced the ways deploys replace one is watched again and
@@ -466,14 +477,14 @@ fn assert_replacement_is_served(how: &str, replace: impl FnOnce(&Path, &Path)) {
     assert!(eventually(Duration::from_secs(5), || reindexer.status().watching), "the watcher never started");
     replace(temp.path(), &release);
     assert!(
-        eventually(Duration::from_secs(5), || serves(&host, "quokkafish")),
+        eventually(Duration::from_secs(5), || serves(&host, "quokkafish tooling")),
         "{how}: the new content was not served"
     );
     assert!(eventually(Duration::from_secs(5), || reindexer.status().watching), "{how}: no longer watching");
     // Later edits reach the bot through the new watch.
     std::fs::write(dir.join("extra.md"), "# Extra\n\n## Wombats\n\nA brand new passage about wombat pipelines.\n")
         .expect("write");
-    assert!(eventually(Duration::from_secs(5), || serves(&host, "wombat")), "{how}: a later edit was missed");
+    assert!(eventually(Duration::from_secs(5), || serves(&host, "wombat pipelines")), "{how}: a later edit was missed");
 }
 
 /// Replaces the skills sentence in `dir/article.md`.
@@ -606,7 +617,10 @@ async fn triggers_during_a_rebuild_lead_to_exactly_one_more() {
 
     tokio::time::timeout(Duration::from_secs(30), reindexer.settled()).await.expect("rebuilds settle");
     assert_eq!(reindexer.status().rebuilds, 2, "50 triggers during one rebuild must give exactly one more");
-    assert!(serves(&host, "quokkafish") && serves(&host, "wombat"), "the extra rebuild saw the later change");
+    assert!(
+        serves(&host, "quokkafish tooling") && serves(&host, "wombat pipelines"),
+        "the extra rebuild saw the later change"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let status = reindexer.status();
     assert_eq!((status.rebuilds, status.rebuilding, status.pending), (2, false, false));
@@ -621,7 +635,7 @@ async fn rebuild_now_waits_for_a_rebuild_that_saw_its_edit() {
     reindexer.trigger();
     workspace.edit("article.md", SKILLS_SENTENCE, "Quokkafish tooling is what the confusion is about.");
     let report = reindexer.rebuild_now().await.expect("rebuild");
-    assert!(serves(&host, "quokkafish"), "rebuild_now returned before a rebuild that saw the edit: {report:?}");
+    assert!(serves(&host, "quokkafish tooling"), "rebuild_now returned before a rebuild that saw the edit: {report:?}");
 }
 
 /// The real binary, run in `dir` with no config file and no `TRANSITION_BOT_*` settings from the caller.
@@ -722,14 +736,14 @@ fn chat_rebuilds_on_sighup() {
 
     workspace.edit("article.md", SKILLS_SENTENCE, "Quokkafish tooling is what the confusion is about.");
     // Watching is off, so without the signal the edit is never served.
-    writeln!(stdin, "what about quokkafish?").expect("write question");
+    writeln!(stdin, "what about quokkafish tooling?").expect("write question");
     assert!(!saw("quokkafish tooling", Duration::from_millis(1500)), "served without a SIGHUP: is watching off?");
     let status = std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().expect("run kill");
     assert!(status.success());
     let start = Instant::now();
     let mut served = false;
     while !served && start.elapsed() < Duration::from_secs(10) {
-        writeln!(stdin, "what about quokkafish?").expect("write question");
+        writeln!(stdin, "what about quokkafish tooling?").expect("write question");
         served = saw("quokkafish tooling", Duration::from_millis(300));
     }
     assert!(served, "the edit was not served after SIGHUP");
