@@ -1,5 +1,6 @@
 //! `transition-bot ask`: one question, as text or as the `--json` object.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -53,7 +54,7 @@ pub(crate) struct CandidateJson {
     pub(crate) top: Option<String>,
     pub(crate) coverage: f32,
     /// The decision's inputs, by name.
-    pub(crate) features: std::collections::BTreeMap<&'static str, f32>,
+    pub(crate) features: BTreeMap<&'static str, f32>,
     /// What the search found for this reading, best first.
     pub(crate) hits: Vec<CandidateHitJson>,
 }

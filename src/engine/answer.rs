@@ -226,11 +226,8 @@ fn name_phase(snapshot: &Snapshot, candidate: &mut Candidate, threshold: f32) {
     let Some(phase) = phases::named_phase(&candidate.text, knowledge).and_then(|n| knowledge.phase(n)) else {
         return;
     };
-    let hits = &mut candidate.hits;
-    let position = hits.iter().position(|hit| hit.unit == phase.unit);
-    let hit = position.map(|at| hits.remove(at)).unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 });
-    let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
-    hits.insert(0, Hit { score, ..hit });
+    let found = candidate.hits.iter().find(|hit| hit.unit == phase.unit).copied();
+    put_first(&mut candidate.hits, found.unwrap_or(Hit { unit: phase.unit, score: 0.0, coverage: 1.0 }));
     candidate.probability = candidate.probability.max(threshold);
     candidate.names_phase = true;
 }
@@ -244,12 +241,16 @@ fn prefer_titled_phase(snapshot: &Snapshot, candidate: &mut Candidate) {
     let Some(phase) = phases::titled_phase(&candidate.text, knowledge).and_then(|n| knowledge.phase(n)) else {
         return;
     };
-    let hits = &mut candidate.hits;
-    if let Some(at) = hits.iter().position(|hit| hit.unit == phase.unit) {
-        let hit = hits.remove(at);
-        let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
-        hits.insert(0, Hit { score, ..hit });
+    if let Some(hit) = candidate.hits.iter().find(|hit| hit.unit == phase.unit).copied() {
+        put_first(&mut candidate.hits, hit);
     }
+}
+
+/// Puts `hit` first in `hits` (once), scored at least as the first was.
+fn put_first(hits: &mut Vec<Hit>, hit: Hit) {
+    hits.retain(|other| other.unit != hit.unit);
+    let score = hits.first().map_or(hit.score, |top| top.score.max(hit.score));
+    hits.insert(0, Hit { score, ..hit });
 }
 
 /// The phases an answer points to: a phase itself, or what its content declares.

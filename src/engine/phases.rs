@@ -88,18 +88,23 @@ const SHARED_PREFIX: usize = 5;
 /// part: "the applied phase" is "Applied Projects". Only a title word that
 /// no other phase's title shares counts.
 pub(crate) fn titled_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
+    let asked: Vec<String> = words(question).collect();
+    let is_part = |word: &String| PART_WORDS.contains(&word.as_str()) && word != "months";
+    // Most messages name no part of a plan: the titles are read only for those that do.
+    if !asked.iter().any(is_part) {
+        return None;
+    }
     let phases: Vec<_> = knowledge.roadmap.iter().flat_map(|roadmap| &roadmap.phases).collect();
     let key = |word: &str| word.chars().take(SHARED_PREFIX).collect::<String>();
     let title_keys: Vec<Vec<String>> = phases
         .iter()
         .map(|phase| words(&phase.title).filter(|w| w.len() >= 4 && !is_stop_word(w)).map(|w| key(&w)).collect())
         .collect();
-    let words: Vec<String> = words(question).collect();
-    for (at, word) in words.iter().enumerate() {
-        if !PART_WORDS.contains(&word.as_str()) || word == "months" {
+    for (at, word) in asked.iter().enumerate() {
+        if !is_part(word) {
             continue;
         }
-        for before in words[at.saturating_sub(TITLE_WORDS_BEFORE)..at].iter().rev() {
+        for before in asked[at.saturating_sub(TITLE_WORDS_BEFORE)..at].iter().rev() {
             if before.len() < 4 || is_stop_word(before) {
                 continue;
             }
