@@ -211,6 +211,9 @@ impl SearchIndex {
     /// The best units for analyzed `terms`, best first, at most `limit`.
     pub(crate) fn search_terms(&self, terms: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let total_weight: f32 = terms.iter().map(|term| term.weight).sum();
+        if total_weight <= 0.0 || limit == 0 {
+            return Vec::new();
+        }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let boosts = [self.boosts.title, self.boosts.keywords, self.boosts.body, self.boosts.asked];
         for term in terms {
@@ -228,14 +231,15 @@ impl SearchIndex {
         // for a phrase there to change a ranking, and each query costs time.
         for pair in terms.windows(2).filter(|pair| pair[0].known && pair[1].known) {
             let (Some(first), Some(second)) = (pair[0].stems.first(), pair[1].stems.first()) else { continue };
-            for (field, boost) in self.fields.iter().zip(boosts).filter(|(field, _)| **field != self.fields[3]) {
+            // `fields` and `boosts` end with `asked`.
+            for (field, boost) in self.fields[..3].iter().zip(boosts) {
                 let phrase = vec![Term::from_field_text(*field, first), Term::from_field_text(*field, second)];
                 let mut query = PhraseQuery::new(phrase);
                 query.set_slop(PHRASE_SLOP);
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost * PHRASE_BOOST))));
             }
         }
-        if clauses.is_empty() || total_weight <= 0.0 || limit == 0 {
+        if clauses.is_empty() {
             return Vec::new();
         }
         let query = BooleanQuery::new(clauses);
