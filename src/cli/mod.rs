@@ -90,6 +90,11 @@ pub(crate) enum CliCommand {
         /// without its hand-written vocabulary: scripts/strip_vocabulary.py).
         #[arg(long, value_name = "DIR")]
         variant: Vec<PathBuf>,
+        /// Keep the shipped decision's weights and choose only its operating
+        /// point (threshold and `uncurated` shift) again: for an edit that moves
+        /// the scores, not what separates them.
+        #[arg(long)]
+        keep_weights: bool,
     },
     /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
     Stats {
@@ -160,8 +165,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Serve => return service::serve(config),
         CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
         CliCommand::Check => return check::run(&config),
-        CliCommand::Fit { files, max_off_topic, out, variant } => {
-            return run_fit(&config, &files, &variant, max_off_topic, out);
+        CliCommand::Fit { files, max_off_topic, out, variant, keep_weights } => {
+            return run_fit(&config, &files, &variant, fit::Options { max_off_topic, keep_weights }, out);
         }
         CliCommand::Stats { since } => return stats(&config, since),
         CliCommand::Bench { questions, iterations, json, dump_units } => {
@@ -204,7 +209,7 @@ fn run_fit(
     config: &Config,
     files: &[PathBuf],
     variants: &[PathBuf],
-    max_off_topic: f64,
+    options: fit::Options,
     out: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let sets = files
@@ -217,10 +222,10 @@ fn run_fit(
         variant.knowledge.dir = dir.clone();
         snapshots.push(service::load_snapshot(&variant)?);
     }
-    let fitted = fit::fit(&snapshots, &sets, max_off_topic);
+    let fitted = fit::fit(&snapshots, &sets, options);
     let names: Vec<String> = sets.iter().map(|(name, _)| name.clone()).collect();
     let variant_names: Vec<String> = variants.iter().map(|dir| dir.display().to_string()).collect();
-    let text = fit::decision_file(&fitted, &names, &variant_names, max_off_topic);
+    let text = fit::decision_file(&fitted, &names, &variant_names, options);
     match out {
         Some(path) => {
             std::fs::write(&path, &text).map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;

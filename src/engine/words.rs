@@ -75,6 +75,15 @@ pub(crate) fn points_back(word: &str) -> bool {
     follow_up_lists()[1].contains(word)
 }
 
+/// Chat shorthand and abbreviations with their written forms ("ppl" is
+/// "people", "k8s" is "kubernetes"): how members write, whatever the docs
+/// are about. A knowledge base's own synonyms replace an entry word by word.
+pub(crate) fn shorthand() -> impl Iterator<Item = (&'static str, impl Iterator<Item = &'static str>)> {
+    entries(include_str!("words/shorthand.txt"))
+        .filter_map(|line| line.split_once('='))
+        .map(|(word, expansions)| (word.trim(), expansions.split(',').map(str::trim)))
+}
+
 /// The (ordinal, cardinal) words by position, parsed once.
 fn numbers() -> &'static [(&'static str, &'static str)] {
     static LIST: OnceLock<Vec<(&'static str, &'static str)>> = OnceLock::new();
@@ -105,6 +114,9 @@ mod tests {
         assert_eq!((ordinal_number("tenth"), ordinal_number("phase")), (Some(10), None));
         assert!(opens_follow_up("and", None) && opens_follow_up("what", Some("about")));
         assert!(!opens_follow_up("what", Some("is")) && points_back("that") && !points_back("phase"));
+        let ppl: Vec<Vec<&str>> =
+            shorthand().filter(|(word, _)| *word == "ppl").map(|(_, expansions)| expansions.collect()).collect();
+        assert_eq!(ppl, [["people"]]);
     }
 
     #[test]
@@ -115,9 +127,10 @@ mod tests {
             include_str!("words/ordinals.txt"),
             include_str!("words/openers.txt"),
             include_str!("words/follow_ups.txt"),
+            include_str!("words/shorthand.txt"),
         ] {
             let mut seen = HashSet::new();
-            for word in entries(list) {
+            for word in entries(list).map(|line| line.split_once('=').map_or(line, |(word, _)| word.trim())) {
                 assert!(seen.insert(word), "{word} is listed twice");
             }
         }

@@ -11,8 +11,11 @@
 //! `uncurated`, which shifts the decision for plainer docs, is the largest
 //! at which every variant still answers at most `max_off_topic` of its
 //! off-topic cases. The shipped knowledge's decision barely moves; plain
-//! docs stop being declined for scoring lower by nature. The result is the
-//! text of a decision file, with its figures in the header.
+//! docs stop being declined for scoring lower by nature. With `keep_weights`
+//! the first stage keeps the shipped weights and only chooses the threshold
+//! again: a change that moves every score (new synonyms, say) need not
+//! relearn what separates right from wrong. The result is the text of a
+//! decision file, with its figures in the header.
 
 use std::fmt::Write as _;
 
@@ -30,6 +33,15 @@ const LEARNING_RATE: f64 = 0.5;
 const SHIFT_STEP: f32 = 0.1;
 const MAX_SHIFT: f32 = 4.0;
 
+/// How `fit` chooses the decision.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    /// Largest share of the sets' off-topic cases that may get an answer.
+    pub(crate) max_off_topic: f64,
+    /// Keep the shipped weights; choose only the threshold and the `uncurated` shift.
+    pub(crate) keep_weights: bool,
+}
+
 /// A fitted decision and how it did on the sets it was fitted on.
 pub(crate) struct Fitted {
     pub(crate) decision: Decision,
@@ -40,7 +52,7 @@ pub(crate) struct Fitted {
 /// Fits a decision on `sets` (named for the file header): the first of
 /// `snapshots` is the knowledge as shipped, the others variants of it that
 /// the decision must serve as well (see the module docs).
-pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], max_off_topic: f64) -> Fitted {
+pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], options: Options) -> Fitted {
     let (main, variants) = snapshots.split_at(snapshots.len().min(1));
     let probe = Decision::shipped();
     let mut samples: Vec<([f64; FEATURES], f64)> = Vec::new();
@@ -62,13 +74,23 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], max_of
             }
         }
     }
-    let (bias, weights) = logistic_regression(&samples);
-    let mut decision = Decision {
-        threshold: 0.5,
-        bias: bias as f32,
-        weights: FEATURE_NAMES.iter().zip(weights).map(|(name, weight)| (name.to_string(), weight as f32)).collect(),
+    let mut decision = if options.keep_weights {
+        let mut kept = probe.clone();
+        kept.weights.insert(FEATURE_NAMES[UNCURATED].to_string(), 0.0);
+        kept
+    } else {
+        let (bias, weights) = logistic_regression(&samples);
+        Decision {
+            threshold: 0.5,
+            bias: bias as f32,
+            weights: FEATURE_NAMES
+                .iter()
+                .zip(weights)
+                .map(|(name, weight)| (name.to_string(), weight as f32))
+                .collect(),
+        }
     };
-    let allowed = (max_off_topic * off_topic_cases(sets) as f64).floor() as usize;
+    let allowed = (options.max_off_topic * off_topic_cases(sets) as f64).floor() as usize;
     let within = |snapshots: &[Snapshot], decision: &Decision| {
         snapshots.iter().all(|snapshot| confusion(snapshot, sets, decision).off_topic_answered <= allowed)
     };
@@ -140,12 +162,18 @@ fn logistic_regression(samples: &[([f64; FEATURES], f64)]) -> (f64, [f64; FEATUR
 }
 
 /// The decision file for `fitted`, recording how and on what it was fitted.
-pub(crate) fn decision_file(fitted: &Fitted, files: &[String], variants: &[String], max_off_topic: f64) -> String {
+pub(crate) fn decision_file(fitted: &Fitted, files: &[String], variants: &[String], options: Options) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# The answer decision (src/engine/decision.rs): a logistic regression over");
     let _ = writeln!(out, "# the features below, written by:");
     let variants: String = variants.iter().map(|dir| format!(" --variant {dir}")).collect();
-    let _ = writeln!(out, "#   transition-bot fit --max-off-topic {max_off_topic}{variants} {}", files.join(" "));
+    let keep = if options.keep_weights { " --keep-weights" } else { "" };
+    let _ = writeln!(
+        out,
+        "#   transition-bot fit --max-off-topic {}{keep}{variants} {}",
+        options.max_off_topic,
+        files.join(" ")
+    );
     let _ = writeln!(out, "# {} candidates; on those sets (and variants, added up) at this threshold:", fitted.samples);
     let _ = writeln!(out, "# {}", fitted.confusion.summary());
     let decision = &fitted.decision;

@@ -59,8 +59,8 @@ fn without_vocabulary(dir: &Path) {
 #[test]
 fn chatty_messages_stay_above_their_floor_with_the_shipped_knowledge() {
     let dev = confusion(&knowledge_dir(), "tests/corpus/chatty-dev.toml");
-    assert!(count(&dev, "right") >= 79, "{dev}");
-    assert!(count(&dev, "off_topic_answered") <= 3, "{dev}");
+    assert!(count(&dev, "right") >= 85, "{dev}");
+    assert!(count(&dev, "off_topic_answered") <= 2, "{dev}");
 }
 
 #[test]
@@ -73,6 +73,6 @@ fn without_hand_written_vocabulary_the_bot_still_answers_and_stays_honest() {
     assert!(count(&public, "right") >= 16, "{public}");
     assert_eq!(count(&public, "off_topic_answered"), 0, "{public}");
     let dev = confusion(dir.path(), "tests/corpus/chatty-dev.toml");
-    assert!(count(&dev, "right") >= 37, "{dev}");
+    assert!(count(&dev, "right") >= 57, "{dev}");
     assert!(count(&dev, "off_topic_answered") <= 2, "{dev}");
 }

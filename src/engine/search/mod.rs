@@ -2,7 +2,7 @@
 //!
 //! The index lives in RAM and is rebuilt from the units. Questions are never
 //! handed to tantivy's query parser: they are cleaned (Discord mentions,
-//! emoji, URLs), split into words, stripped of stop words, expanded with the
+//! emoji, URLs), split into words, stripped of stop words, expanded with chat shorthand ("ppl", "k8s") and the
 //! knowledge base's synonyms, corrected against the indexed vocabulary when a
 //! word is unknown (typos), stemmed, and turned into a boolean query of term
 //! queries with per-field boosts. No input can make a search fail.
@@ -28,7 +28,7 @@ use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDoc
 use crate::engine::knowledge::{Knowledge, UnitKind};
 use crate::engine::settings::FieldBoosts;
 use crate::engine::vectors;
-use crate::engine::words::{is_common_english, is_stop_word};
+use crate::engine::words::{is_common_english, is_stop_word, shorthand};
 
 mod analysis;
 mod statistics;
@@ -141,8 +141,10 @@ impl SearchIndex {
         let neighbours = if word_vectors { bridgeable_words(&statistics) } else { Vec::new() };
         let plain = knowledge.units.iter().filter(|unit| unit.keywords.is_empty() && unit.aliases.is_empty()).count();
         let uncurated = plain as f32 / knowledge.units.len().max(1) as f32;
-        let synonyms =
-            knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())).collect();
+        let mut synonyms: HashMap<String, Vec<String>> = shorthand()
+            .map(|(word, expansions)| (word.to_string(), expansions.map(str::to_string).collect()))
+            .collect();
+        synonyms.extend(knowledge.synonyms.iter().map(|(word, expansions)| (word.to_lowercase(), expansions.clone())));
         Ok(SearchIndex {
             searcher,
             fields: [title, keywords, body, asked],
@@ -361,6 +363,25 @@ fn index_units(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_shorthand_expands_unless_the_knowledge_base_says_otherwise() {
+        let notes =
+            "# Notes\n\n## Learning\n\nPlan ten hours a week.\n\n## Hiring\n\nHiring managers read portfolios.\n";
+        let stems_of = |sources: &[(&str, &str)], word: &str| {
+            let sources: Vec<(String, String)> =
+                sources.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
+            let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
+            assert!(diagnostics.is_empty(), "{diagnostics:?}");
+            let index = SearchIndex::build(&knowledge, FieldBoosts::default(), false).expect("index builds");
+            index.analyze(word).into_iter().flat_map(|term| term.stems).collect::<Vec<_>>()
+        };
+        let expanded = stems_of(&[("kb.md", notes)], "hrs");
+        assert!(expanded.contains(&"hour".to_string()), "{expanded:?}");
+        let synonyms = "+++\nkind = \"synonyms\"\n+++\n- hrs = hiring\n";
+        let replaced = stems_of(&[("kb.md", notes), ("syn.md", synonyms)], "hrs");
+        assert!(replaced.contains(&"hire".to_string()) && !replaced.contains(&"hour".to_string()), "{replaced:?}");
+    }
     #[test]
     fn typo_correction_finds_the_closest_most_common_word() {
         let sources = vec![(
