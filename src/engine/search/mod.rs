@@ -192,6 +192,9 @@ impl SearchIndex {
                     }
                 }
             }
+            // An expansion no unit uses ("artificial intelligence" for "ai")
+            // cannot match: querying it would only cost time.
+            stems.retain(|stem| self.statistics.doc_freq(stem).is_some());
             let weight = stems
                 .iter()
                 .filter_map(|stem| self.statistics.doc_freq(stem))
