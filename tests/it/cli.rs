@@ -226,3 +226,29 @@ fn independently_written_paraphrases_stay_above_their_floor() {
     assert!(total >= 150.0, "the set is complete");
     assert!(passed / total >= 0.90, "{passed} of {total} passed: {}", stderr(&output));
 }
+
+#[test]
+fn fit_keep_weights_chooses_only_the_operating_point() {
+    let shipped: toml::Table = include_str!("../../src/engine/decision.toml").parse().unwrap();
+    let fit = |extra: &[&str]| {
+        let mut args = vec!["fit", "--max-off-topic", "0.04", "tests/public-questions.toml"];
+        args.extend(extra);
+        let output = bot(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = stdout(&output);
+        (text.parse::<toml::Table>().unwrap_or_else(|err| panic!("{err}: {text}")), text)
+    };
+    let (kept, text) = fit(&["--keep-weights"]);
+    assert!(text.contains("fit --max-off-topic 0.04 --keep-weights"), "{text}");
+    let threshold = kept["threshold"].as_float().unwrap();
+    assert!((0.0..1.0).contains(&threshold), "{threshold}");
+    assert_eq!(kept["bias"], shipped["bias"]);
+    let (kept_weights, shipped_weights) = (kept["weights"].as_table().unwrap(), shipped["weights"].as_table().unwrap());
+    for (name, weight) in shipped_weights {
+        // Without a variant there is nothing to shift `uncurated` for.
+        let expected = if name == "uncurated" { 0.0 } else { weight.as_float().unwrap() };
+        assert_eq!(kept_weights[name].as_float(), Some(expected), "{name}");
+    }
+    let (refitted, _) = fit(&[]);
+    assert_ne!(refitted["bias"], shipped["bias"], "a full fit learns its own weights");
+}
