@@ -75,8 +75,8 @@ pub(crate) fn points_back(word: &str) -> bool {
     follow_up_lists()[1].contains(word)
 }
 
-/// Chat shorthand and abbreviations with their written forms ("ppl" is
-/// "people", "k8s" is "kubernetes"): how members write, whatever the docs
+/// Chat shorthand and abbreviations with their written forms ("yrs" is
+/// "years", "k8s" is "kubernetes"): how members write, whatever the docs
 /// are about. A knowledge base's own synonyms replace an entry word by word.
 pub(crate) fn shorthand() -> impl Iterator<Item = (&'static str, impl Iterator<Item = &'static str>)> {
     entries(include_str!("words/shorthand.txt"))

@@ -2,10 +2,11 @@
 //!
 //! The index lives in RAM and is rebuilt from the units. Questions are never
 //! handed to tantivy's query parser: they are cleaned (Discord mentions,
-//! emoji, URLs), split into words, stripped of stop words, expanded with chat shorthand ("ppl", "k8s") and the
-//! knowledge base's synonyms, corrected against the indexed vocabulary when a
-//! word is unknown (typos), stemmed, and turned into a boolean query of term
-//! queries with per-field boosts. No input can make a search fail.
+//! emoji, URLs), split into words, stripped of stop words, expanded with
+//! chat shorthand ("yrs", "k8s") and the knowledge base's synonyms, corrected
+//! against the indexed vocabulary when a word is unknown (typos), stemmed,
+//! and turned into a boolean query of term queries with per-field boosts. No
+//! input can make a search fail.
 //!
 //! The pieces live beside this file: `analysis` (words, stems, markup),
 //! `typos` (correction), `statistics` (document frequencies, unit stems).
@@ -164,8 +165,13 @@ impl SearchIndex {
     pub(crate) fn analyze(&self, question: &str) -> Vec<QueryTerm> {
         let mut stemmer = self.stemmer.clone();
         let mut terms: Vec<QueryTerm> = Vec::new();
+        // Shorthand for filler ("ppl" is "people") is filler too.
+        let filler = |expansions: &Vec<String>| expansions.iter().all(|e| words(e).all(|w| is_stop_word(&w)));
         for word in words(&strip_discord_markup(question)) {
-            if is_stop_word(&word) || terms.iter().any(|term| term.word == word) {
+            if is_stop_word(&word)
+                || terms.iter().any(|term| term.word == word)
+                || self.synonyms.get(&word).is_some_and(filler)
+            {
                 continue;
             }
             let mut stems = Vec::new();
@@ -371,14 +377,19 @@ mod tests {
     fn chat_shorthand_expands_unless_the_knowledge_base_says_otherwise() {
         let notes =
             "# Notes\n\n## Learning\n\nPlan ten hours a week.\n\n## Hiring\n\nHiring managers read portfolios.\n";
-        let stems_of = |sources: &[(&str, &str)], word: &str| {
+        let terms_of = |sources: &[(&str, &str)], word: &str| {
             let sources: Vec<(String, String)> =
                 sources.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
             let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
             assert!(diagnostics.is_empty(), "{diagnostics:?}");
             let index = SearchIndex::build(&knowledge, FieldBoosts::default(), false).expect("index builds");
-            index.analyze(word).into_iter().flat_map(|term| term.stems).collect::<Vec<_>>()
+            index.analyze(word)
         };
+        let stems_of = |sources: &[(&str, &str)], word: &str| {
+            terms_of(sources, word).into_iter().flat_map(|term| term.stems).collect::<Vec<_>>()
+        };
+        // "ppl" is "people", a stop word: it is not an unknown word of the question.
+        assert_eq!(terms_of(&[("kb.md", notes)], "ppl"), []);
         let expanded = stems_of(&[("kb.md", notes)], "hrs");
         assert!(expanded.contains(&"hour".to_string()), "{expanded:?}");
         let synonyms = "+++\nkind = \"synonyms\"\n+++\n- hrs = hiring\n";
