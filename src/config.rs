@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::decision::Decision;
 use crate::engine::settings::AnswerSettings;
 
 /// Prefix of environment variables that override config keys.
@@ -362,8 +363,14 @@ impl Config {
             };
             section_table.insert(key, env_value(&value));
         }
-        let config: Config = toml::Value::Table(table).try_into().map_err(toml_error)?;
+        let mut config: Config = toml::Value::Table(table).try_into().map_err(toml_error)?;
         config.validate()?;
+        if let Some(path) = &config.answer.decision {
+            let problem = |what: String| ConfigError::Rule(format!("answer.decision: {}: {what}", path.display()));
+            let text = std::fs::read_to_string(path).map_err(|err| problem(err.to_string()))?;
+            let decision = Decision::parse(&text).map_err(|err| problem(err.to_string()))?;
+            config.answer.fitted = Some(std::sync::Arc::new(decision));
+        }
         Ok(config)
     }
 

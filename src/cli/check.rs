@@ -55,7 +55,7 @@ pub(crate) fn check(config: &Config) -> CheckReport {
     let mut gate = None;
     if !diagnostics.iter().any(Diagnostic::is_error) {
         // Indexing can fail too, and the gate needs the index: build the snapshot a rebuild would.
-        match Snapshot::load(dir, config.answer) {
+        match Snapshot::load(dir, config.answer.clone()) {
             Ok(snapshot) => gate = QualityGate::from_config(&config.reindex).map(|gate| gate.judge(&snapshot)),
             Err(SnapshotError::Invalid(found)) => diagnostics = found,
             Err(SnapshotError::Index(message)) => gate = Some(Err(format!("cannot build the search index: {message}"))),

@@ -264,7 +264,7 @@ fn run_bench(
     let questions = bench::load_questions(&questions_path)?;
     let dir = &config.knowledge.dir;
     if let Some(path) = dump {
-        let snapshot = bench::load(dir, config.answer)?;
+        let snapshot = bench::load(dir, config.answer.clone())?;
         let write = || -> std::io::Result<()> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
             bench::dump_units(&snapshot, &mut out)?;
@@ -272,7 +272,7 @@ fn run_bench(
         };
         write().map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
     }
-    let report = bench::run(dir, config.answer, &questions, iterations)?;
+    let report = bench::run(dir, config.answer.clone(), &questions, iterations)?;
     if json {
         line(&serde_json::to_string(&report)?)?;
     } else {

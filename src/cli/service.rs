@@ -24,7 +24,8 @@ use crate::serving::reindex::Reindexer;
 /// Loads the configured knowledge folder, failing with every error found.
 pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
     let dir = &config.knowledge.dir;
-    Snapshot::load(dir, config.answer).map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
+    Snapshot::load(dir, config.answer.clone())
+        .map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
 }
 
 /// Starts the services; inside a tokio runtime (the reindexer listens for SIGHUP on it).

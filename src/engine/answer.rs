@@ -121,9 +121,9 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
         .collect()
 }
 
-/// Answers `question` from `snapshot` with the shipped decision.
+/// Answers `question` from `snapshot` with the configured decision (`AnswerSettings::decision`).
 pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
-    ask_with(snapshot, question, Decision::shipped())
+    ask_with(snapshot, question, snapshot.settings.decision())
 }
 
 /// Answers `question` with `decision`.

@@ -1,10 +1,15 @@
 //! How answers are chosen: the `[answer]` section of the config, owned by
 //! the engine so that the config layer depends on it and not the reverse.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
+use crate::engine::decision::Decision;
+
 /// How answers are chosen; the `[answer]` section of the config.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AnswerSettings {
     /// Least decision confidence (0 to 1) to answer rather than say the bot
@@ -19,6 +24,19 @@ pub struct AnswerSettings {
     /// meaning (static word vectors). Off by default: on the project's
     /// corpus it did not measurably help and it doubles the p99 latency.
     pub word_vectors: bool,
+    /// A decision file written by `fit` (for an operator's own docs and
+    /// questions); unset, the one shipped with the bot. The config layer
+    /// reads it into `fitted`.
+    pub decision: Option<PathBuf>,
+    #[serde(skip)]
+    pub fitted: Option<Arc<Decision>>,
+}
+
+impl AnswerSettings {
+    /// The decision answers are chosen by: the configured file's, or the shipped one.
+    pub fn decision(&self) -> &Decision {
+        self.fitted.as_deref().unwrap_or_else(|| Decision::shipped())
+    }
 }
 
 impl Default for AnswerSettings {
@@ -29,6 +47,8 @@ impl Default for AnswerSettings {
             suggestions: 3,
             boosts: FieldBoosts::default(),
             word_vectors: false,
+            decision: None,
+            fitted: None,
         }
     }
 }

@@ -79,7 +79,7 @@ fn build_timed(dir: &Path, settings: AnswerSettings) -> Result<(Snapshot, Vec<Du
     let mut times = Vec::new();
     loop {
         let started = Instant::now();
-        let snapshot = load(dir, settings)?;
+        let snapshot = load(dir, settings.clone())?;
         let elapsed = started.elapsed();
         times.push(elapsed);
         if elapsed >= REPEAT_BUILDS_UNDER || times.len() == 5 {

@@ -12,7 +12,7 @@
 //! at which every variant still answers at most `max_off_topic` of its
 //! off-topic cases. The shipped knowledge's decision barely moves; plain
 //! docs stop being declined for scoring lower by nature. With `keep_weights`
-//! the first stage keeps the shipped weights and only chooses the threshold
+//! the first stage keeps the weights of the decision in use and only chooses the threshold
 //! again: a change that moves every score (new synonyms, say) need not
 //! relearn what separates right from wrong. The result is the text of a
 //! decision file, with its figures in the header.
@@ -54,7 +54,12 @@ pub(crate) struct Fitted {
 /// the decision must serve as well (see the module docs).
 pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], options: Options) -> Fitted {
     let (main, variants) = snapshots.split_at(snapshots.len().min(1));
-    let probe = Decision::shipped();
+    // The decision in use (a configured file's, or the shipped one): its
+    // weights are kept with `keep_weights`, and features do not depend on it.
+    let probe: &Decision = match main.first() {
+        Some(snapshot) => snapshot.settings.decision(),
+        None => Decision::shipped(),
+    };
     let mut samples: Vec<([f64; FEATURES], f64)> = Vec::new();
     for snapshot in main {
         for (_, set) in sets {

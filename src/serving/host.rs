@@ -77,7 +77,7 @@ pub struct Host {
 
 impl Host {
     pub fn new(snapshot: Snapshot, dir: PathBuf) -> Host {
-        let settings = snapshot.settings;
+        let settings = snapshot.settings.clone();
         Host { current: ArcSwap::from_pointee(snapshot), dir, settings, rebuilding: Mutex::new(()) }
     }
 
@@ -99,7 +99,7 @@ impl Host {
     ) -> Result<RebuildReport, RebuildError> {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let started = Instant::now();
-        let next = Snapshot::load(&self.dir, self.settings)?;
+        let next = Snapshot::load(&self.dir, self.settings.clone())?;
         let previous = self.snapshot();
         let unchanged = previous.content_hash == next.content_hash;
         // Unchanged content is what is already being served, so the gate has nothing to decide.

@@ -252,3 +252,27 @@ fn fit_keep_weights_chooses_only_the_operating_point() {
     let (refitted, _) = fit(&[]);
     assert_ne!(refitted["bias"], shipped["bias"], "a full fit learns its own weights");
 }
+
+#[test]
+fn a_configured_decision_file_replaces_the_shipped_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let strict = dir.path().join("strict.toml");
+    std::fs::write(&strict, "threshold = 0.99\nbias = -20.0\n[weights]\ncoverage = 1.0\n").unwrap();
+    let answered = |env: &[(&str, &str)]| {
+        let output = bot_with(&["ask", "--json", "how long does the transition take?"], env, None);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let reply: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        reply["answered"].as_bool().unwrap()
+    };
+    assert!(answered(&[]), "the shipped decision answers a tidy question");
+    let strict_path = strict.to_str().unwrap();
+    assert!(!answered(&[("TRANSITION_BOT_ANSWER__DECISION", strict_path)]), "the configured one declines everything");
+
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "threshold = 0.5\nbias = 0.0\n[weights]\nvibes = 1.0\n").unwrap();
+    for path in [broken.to_str().unwrap(), "no/such/decision.toml"] {
+        let output = bot_with(&["phases"], &[("TRANSITION_BOT_ANSWER__DECISION", path)], None);
+        assert!(!output.status.success(), "{}", stdout(&output));
+        assert!(stderr(&output).contains("answer.decision"), "{}", stderr(&output));
+    }
+}
