@@ -14,8 +14,9 @@ use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
 use crate::engine::message::{leans_on_earlier, segments, Leaning, Segment};
 use crate::engine::phases;
-use crate::engine::search::Hit;
+use crate::engine::search::{Hit, QueryTerm, SearchIndex};
 use crate::engine::snapshot::Snapshot;
+use crate::engine::words::is_common_english;
 
 /// Least coverage for a passage to be listed as related under an answer.
 const RELATED_COVERAGE: f32 = 0.4;
@@ -119,6 +120,34 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
             Candidate { text: reading.text, hits, features, probability, names_phase: false }
         })
         .collect()
+}
+
+// Computed here rather than beside the model (`decision`), so that the
+// model depends on nothing the settings depend on.
+impl Features {
+    /// The features of a search for `terms` that returned `hits`.
+    pub(crate) fn of(terms: &[QueryTerm], hits: &[Hit], index: &SearchIndex, asks: bool, segment: bool) -> Features {
+        let max_idf = index.max_idf().max(f32::EPSILON);
+        let total: f32 = terms.iter().map(|term| term.weight).sum();
+        let unknown: f32 = terms.iter().filter(|term| !term.known).map(|term| term.weight).sum();
+        let rare = terms.iter().filter(|term| !term.known && !is_common_english(&term.word)).count();
+        // No hit reads as a hit that explains nothing: every hit feature 0.
+        let top = hits.first().copied().unwrap_or(Hit { unit: 0, score: 0.0, coverage: 0.0 });
+        let second = hits.get(1).map_or(0.0, |hit| hit.score);
+        Features {
+            coverage: top.coverage,
+            score: (top.score.max(0.0) / max_idf).ln_1p(),
+            margin: if top.score > 0.0 { ((top.score - second) / top.score).clamp(0.0, 1.0) } else { 0.0 },
+            matched: (top.coverage * total / max_idf).max(0.0).ln_1p(),
+            unknown: if total > 0.0 { unknown / total } else { 1.0 },
+            words: (terms.len() as f32).ln_1p(),
+            asks: f32::from(u8::from(asks)),
+            segment: f32::from(u8::from(segment)),
+            known_coverage: if total > unknown { (top.coverage * total / (total - unknown)).min(1.0) } else { 0.0 },
+            rare_unknown: (rare as f32).ln_1p(),
+            uncurated: index.uncurated(),
+        }
+    }
 }
 
 /// Answers `question` from `snapshot` with the configured decision (`AnswerSettings::decision`).

@@ -10,9 +10,6 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::engine::search::{Hit, QueryTerm, SearchIndex};
-use crate::engine::words::is_common_english;
-
 /// What the decision looks at, for one candidate query and its hits.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Features {
@@ -68,30 +65,6 @@ pub const FEATURES: usize = 11;
 pub const UNCURATED: usize = 10;
 
 impl Features {
-    /// The features of a search for `terms` that returned `hits`.
-    pub(crate) fn of(terms: &[QueryTerm], hits: &[Hit], index: &SearchIndex, asks: bool, segment: bool) -> Features {
-        let max_idf = index.max_idf().max(f32::EPSILON);
-        let total: f32 = terms.iter().map(|term| term.weight).sum();
-        let unknown: f32 = terms.iter().filter(|term| !term.known).map(|term| term.weight).sum();
-        let rare = terms.iter().filter(|term| !term.known && !is_common_english(&term.word)).count();
-        // No hit reads as a hit that explains nothing: every hit feature 0.
-        let top = hits.first().copied().unwrap_or(Hit { unit: 0, score: 0.0, coverage: 0.0 });
-        let second = hits.get(1).map_or(0.0, |hit| hit.score);
-        Features {
-            coverage: top.coverage,
-            score: (top.score.max(0.0) / max_idf).ln_1p(),
-            margin: if top.score > 0.0 { ((top.score - second) / top.score).clamp(0.0, 1.0) } else { 0.0 },
-            matched: (top.coverage * total / max_idf).max(0.0).ln_1p(),
-            unknown: if total > 0.0 { unknown / total } else { 1.0 },
-            words: (terms.len() as f32).ln_1p(),
-            asks: f32::from(u8::from(asks)),
-            segment: f32::from(u8::from(segment)),
-            known_coverage: if total > unknown { (top.coverage * total / (total - unknown)).min(1.0) } else { 0.0 },
-            rare_unknown: (rare as f32).ln_1p(),
-            uncurated: index.uncurated(),
-        }
-    }
-
     pub fn values(&self) -> [f32; FEATURES] {
         [
             self.coverage,
