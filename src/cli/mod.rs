@@ -90,9 +90,10 @@ pub(crate) enum CliCommand {
         /// without its hand-written vocabulary: scripts/strip_vocabulary.py).
         #[arg(long, value_name = "DIR")]
         variant: Vec<PathBuf>,
-        /// Keep the shipped decision's weights and choose only its operating
-        /// point (threshold and `uncurated` shift) again: for an edit that moves
-        /// the scores, not what separates them.
+        /// Keep the weights of the decision in use (`answer.decision`, else
+        /// the shipped one) and choose only its operating point (threshold and
+        /// `uncurated` shift) again: for an edit that moves the scores, not
+        /// what separates them.
         #[arg(long)]
         keep_weights: bool,
     },

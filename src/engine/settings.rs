@@ -27,9 +27,10 @@ pub struct AnswerSettings {
     /// A decision file written by `fit` (for an operator's own docs and
     /// questions); unset, the one shipped with the bot. The config layer
     /// reads it into `fitted`.
-    pub decision: Option<PathBuf>,
+    pub(crate) decision: Option<PathBuf>,
+    /// The parsed `decision` file, once the config layer has read it.
     #[serde(skip)]
-    pub fitted: Option<Arc<Decision>>,
+    pub(crate) fitted: Option<Arc<Decision>>,
 }
 
 impl AnswerSettings {
