@@ -128,6 +128,13 @@ mod tests {
         parse_sources(&[("roadmap.md".to_string(), roadmap.to_string())]).0
     }
 
+    /// Asserts that `find` gives each question its expected phase.
+    fn check(cases: &[(&str, Option<u8>)], find: impl Fn(&str) -> Option<u8>) {
+        for &(question, expected) in cases {
+            assert_eq!(find(question), expected, "{question}");
+        }
+    }
+
     #[test]
     fn phases_are_named_by_number_or_ordinal() {
         let cases = [
@@ -140,10 +147,7 @@ mod tests {
             ("how many phases are there", None),
             ("first things first", None),
         ];
-        for (question, expected) in cases {
-            let words: Vec<String> = words(question).collect();
-            assert_eq!(numbered_phase(&words), expected, "{question}");
-        }
+        check(&cases, |question| numbered_phase(&words(question).collect::<Vec<_>>()));
     }
 
     #[test]
@@ -160,9 +164,7 @@ mod tests {
             ("i am at the end of my rope", None),
             ("how long does it take, 12 months?", None),
         ];
-        for (question, expected) in cases {
-            assert_eq!(named_phase(question, &knowledge), expected, "{question}");
-        }
+        check(&cases, |question| named_phase(question, &knowledge));
     }
 
     #[test]
@@ -179,8 +181,6 @@ mod tests {
             ("applied math is hard", None),
             ("the applied months", None),
         ];
-        for (question, expected) in cases {
-            assert_eq!(titled_phase(question, &knowledge), expected, "{question}");
-        }
+        check(&cases, |question| titled_phase(question, &knowledge));
     }
 }
