@@ -5,7 +5,9 @@
 //! and month ranges, so any roadmap works. A word of one phase's title
 //! before a word for a part ("the applied phase", "the orchestration
 //! stage") points to that phase less surely (`titled_phase`): "stage" and
-//! "integration" are CI words too.
+//! "integration" are CI words too. "After" just before any of these
+//! ("what comes after phase 2", "after the small projects phase") names
+//! the phase after it.
 
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::words;
@@ -20,6 +22,25 @@ const PART_WORDS: [&str; 8] = ["phase", "stage", "stretch", "part", "months", "l
 /// Words for the plan as a whole, in "the end of the plan".
 const PLAN_WORDS: [&str; 7] = ["plan", "roadmap", "arc", "program", "months", "journey", "path"];
 
+/// Words that, just before a reference to a phase, name the phase after it.
+const AFTER_WORDS: [&str; 3] = ["after", "past", "beyond"];
+
+/// The phase `number`, or the one after it when `words[at]` is where an
+/// "after" would stand before the reference (`reach` words back, at most
+/// `content` of the words in between not stop words: "after the small
+/// projects phase"). None when it asks for the phase after the last.
+fn maybe_after(words: &[String], at: usize, reach: usize, content: usize, number: u8, numbers: &[u8]) -> Option<u8> {
+    let after = (at.saturating_sub(reach)..at).any(|from| {
+        AFTER_WORDS.contains(&words[from].as_str())
+            && words[from + 1..at].iter().filter(|word| !is_stop_word(word)).count() <= content
+    });
+    if after {
+        numbers.iter().copied().filter(|&next| next > number).min()
+    } else {
+        Some(number)
+    }
+}
+
 /// The number of an ordinal: "third", "3rd".
 fn ordinal(word: &str) -> Option<u8> {
     ordinal_number(word).or_else(|| {
@@ -32,24 +53,30 @@ fn ordinal(word: &str) -> Option<u8> {
     })
 }
 
-/// The phase `words` name by number or ordinal: "phase 3", "the second phase".
-fn numbered_phase(words: &[String]) -> Option<u8> {
-    words.windows(2).find_map(|pair| {
+/// The phase `words` name by number or ordinal ("phase 3", "the second
+/// phase"), and where that reference starts.
+fn numbered_phase(words: &[String]) -> Option<(u8, usize)> {
+    words.windows(2).enumerate().find_map(|(at, pair)| {
         let (first, second) = (pair[0].as_str(), pair[1].as_str());
-        if PHASE_WORDS.contains(&first) {
-            return second.parse::<u8>().ok().filter(|n| *n > 0);
-        }
-        ordinal(first).filter(|_| PHASE_WORDS.contains(&second))
+        let number = if PHASE_WORDS.contains(&first) {
+            second.parse::<u8>().ok().filter(|n| *n > 0)
+        } else {
+            ordinal(first).filter(|_| PHASE_WORDS.contains(&second))
+        };
+        number.map(|number| (number, at))
     })
 }
+
+/// How far back an "after" may stand before a number, ordinal or position ("after the second phase").
+const AFTER_REACH: usize = 2;
 
 /// The phase `question` names in the roadmap of `knowledge`, if it names one.
 pub(crate) fn named_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
     let numbers = knowledge.phase_numbers();
     let (first, last) = (*numbers.first()?, *numbers.last()?);
     let words: Vec<String> = words(question).collect();
-    if let Some(number) = numbered_phase(&words).filter(|n| numbers.contains(n)) {
-        return Some(number);
+    if let Some((number, at)) = numbered_phase(&words).filter(|(n, _)| numbers.contains(n)) {
+        return maybe_after(&words, at, AFTER_REACH, 0, number, &numbers);
     }
     let word = |at: usize| words.get(at).map_or("", String::as_str);
     for at in 0..words.len() {
@@ -59,7 +86,7 @@ pub(crate) fn named_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
             let of_plan = word(at + 1) == "of"
                 && (at + 2..at + 6).take_while(|&next| next < words.len()).any(|next| PLAN_WORDS.contains(&word(next)));
             if part || of_plan {
-                return Some(if at_start { first } else { last });
+                return maybe_after(&words, at, AFTER_REACH, 0, if at_start { first } else { last }, &numbers);
             }
         }
         if word(at) == "month" {
@@ -111,7 +138,9 @@ pub(crate) fn titled_phase(question: &str, knowledge: &Knowledge) -> Option<u8> 
             let wanted = key(before);
             let mut naming = title_keys.iter().enumerate().filter(|(_, keys)| keys.contains(&wanted));
             if let (Some((only, _)), None) = (naming.next(), naming.next()) {
-                return Some(phases[only].number);
+                // "after the small projects phase": the title word and one more may stand between.
+                let numbers = knowledge.phase_numbers();
+                return maybe_after(&asked, at, TITLE_WORDS_BEFORE + 1, 2, phases[only].number, &numbers);
             }
         }
     }
@@ -147,7 +176,7 @@ mod tests {
             ("how many phases are there", None),
             ("first things first", None),
         ];
-        check(&cases, |question| numbered_phase(&words(question).collect::<Vec<_>>()));
+        check(&cases, |question| numbered_phase(&words(question).collect::<Vec<_>>()).map(|(number, _)| number));
     }
 
     #[test]
@@ -163,6 +192,11 @@ mod tests {
             ("month 40", None),
             ("i am at the end of my rope", None),
             ("how long does it take, 12 months?", None),
+            ("what comes after phase 2?", Some(3)),
+            ("and after the first stage", Some(2)),
+            ("past the opening stretch, what then", Some(2)),
+            ("what comes after phase 3?", None),
+            ("i study after work, phase 2 stuff mostly", Some(2)),
         ];
         check(&cases, |question| named_phase(question, &knowledge));
     }
@@ -180,6 +214,8 @@ mod tests {
             ("the projects phase", None),
             ("applied math is hard", None),
             ("the applied months", None),
+            ("whats the next step up after the small applied phase?", Some(3)),
+            ("after work on the applied phase", Some(2)),
         ];
         check(&cases, |question| titled_phase(question, &knowledge));
     }
