@@ -25,10 +25,13 @@ const PLAN_WORDS: [&str; 7] = ["plan", "roadmap", "arc", "program", "months", "j
 /// Words that, just before a reference to a phase, name the phase after it.
 const AFTER_WORDS: [&str; 3] = ["after", "past", "beyond"];
 
-/// The phase `number`, or the one after it when `words[at]` is where an
-/// "after" would stand before the reference (`reach` words back, at most
-/// `content` of the words in between not stop words: "after the small
-/// projects phase"). None when it asks for the phase after the last.
+/// How far back an "after" may stand before a number, ordinal or position ("after the second phase").
+const AFTER_REACH: usize = 2;
+
+/// The phase `number`, or the one after it when an "after" stands at most
+/// `reach` words before `words[at]`, with at most `content` words other than
+/// stop words in between ("after the small projects phase"). None when it
+/// asks for the phase after the last.
 fn maybe_after(words: &[String], at: usize, reach: usize, content: usize, number: u8, numbers: &[u8]) -> Option<u8> {
     let after = (at.saturating_sub(reach)..at).any(|from| {
         AFTER_WORDS.contains(&words[from].as_str())
@@ -66,9 +69,6 @@ fn numbered_phase(words: &[String]) -> Option<(u8, usize)> {
         number.map(|number| (number, at))
     })
 }
-
-/// How far back an "after" may stand before a number, ordinal or position ("after the second phase").
-const AFTER_REACH: usize = 2;
 
 /// The phase `question` names in the roadmap of `knowledge`, if it names one.
 pub(crate) fn named_phase(question: &str, knowledge: &Knowledge) -> Option<u8> {
