@@ -371,6 +371,10 @@ impl Config {
             let decision = Decision::parse(&text).map_err(|err| problem(err.to_string()))?;
             config.answer.fitted = Some(std::sync::Arc::new(decision));
         }
+        if config.answer.embedding_cache.is_none() {
+            // Next to the database: both are the bot's state, in one folder an operator backs up or not.
+            config.answer.embedding_cache = Some(config.storage.path.with_file_name("embeddings.cache"));
+        }
         Ok(config)
     }
 

@@ -55,8 +55,18 @@ pub(crate) struct CandidateJson {
     pub(crate) coverage: f32,
     /// The decision's inputs, by name.
     pub(crate) features: BTreeMap<&'static str, f32>,
-    /// What the search found for this reading, best first.
+    /// What the search found for this reading, fused with the matcher's ranking, best first.
     pub(crate) hits: Vec<CandidateHitJson>,
+    /// The semantic matcher's best passages for this reading (empty without one).
+    pub(crate) matched: Vec<MatchedJson>,
+    /// The matcher's probability that nothing here answers (0 without one).
+    pub(crate) off_topic: f32,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct MatchedJson {
+    pub(crate) id: String,
+    pub(crate) probability: f32,
 }
 
 #[derive(Debug, Serialize)]
@@ -123,6 +133,12 @@ impl AskJson {
                         text: units[hit.unit].text.clone(),
                     })
                     .collect(),
+                matched: candidate
+                    .matched
+                    .iter()
+                    .map(|&(unit, probability)| MatchedJson { id: units[unit].id.clone(), probability })
+                    .collect(),
+                off_topic: candidate.features.off_topic,
                 probability: candidate.probability,
                 text: candidate.text.clone(),
             })

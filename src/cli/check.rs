@@ -21,6 +21,9 @@ pub(crate) struct CheckReport {
     pub(crate) diagnostics: Vec<Diagnostic>,
     /// The gate's verdict line(s): `Ok` passed, `Err` failed; `None` when no gate is configured or errors came first.
     pub(crate) gate: Option<Result<String, String>>,
+    /// The semantic matcher: what it trained on, or why there is none
+    /// though the knowledge has examples (a warning: the bot still answers, lexically).
+    pub(crate) matcher: Option<Result<String, String>>,
 }
 
 impl CheckReport {
@@ -29,7 +32,7 @@ impl CheckReport {
     }
 
     pub(crate) fn warnings(&self) -> usize {
-        self.diagnostics.len() - self.errors()
+        self.diagnostics.len() - self.errors() + usize::from(matches!(self.matcher, Some(Err(_))))
     }
 
     /// True when a running bot would publish this folder.
@@ -53,15 +56,35 @@ pub(crate) fn check(config: &Config) -> CheckReport {
     let (knowledge, mut diagnostics) = knowledge::load(dir);
     let units = knowledge.units.len();
     let mut gate = None;
+    let mut matcher = None;
     if !diagnostics.iter().any(Diagnostic::is_error) {
         // Indexing can fail too, and the gate needs the index: build the snapshot a rebuild would.
         match Snapshot::load(dir, config.answer.clone()) {
-            Ok(snapshot) => gate = QualityGate::from_config(&config.reindex).map(|gate| gate.judge(&snapshot)),
+            Ok(snapshot) => {
+                matcher = matcher_line(&snapshot);
+                gate = QualityGate::from_config(&config.reindex).map(|gate| gate.judge(&snapshot));
+            }
             Err(SnapshotError::Invalid(found)) => diagnostics = found,
             Err(SnapshotError::Index(message)) => gate = Some(Err(format!("cannot build the search index: {message}"))),
         }
     }
-    CheckReport { units, diagnostics, gate }
+    CheckReport { units, diagnostics, gate, matcher }
+}
+
+/// What `check` says of the matcher: trained on what, or why it is off.
+fn matcher_line(snapshot: &Snapshot) -> Option<Result<String, String>> {
+    if let Some(problem) = &snapshot.matcher_problem {
+        return Some(Err(format!("warning: {problem}")));
+    }
+    let matcher = snapshot.matcher()?;
+    let report = matcher.report;
+    Some(Ok(format!(
+        "semantic matcher: {} classes trained on {} texts ({} embedded now, the rest cached), model {}",
+        report.classes,
+        report.texts,
+        report.embedded,
+        matcher.model_dir().display()
+    )))
 }
 
 pub(crate) fn run(config: &Config) -> anyhow::Result<ExitCode> {
@@ -69,6 +92,9 @@ pub(crate) fn run(config: &Config) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     for diagnostic in &report.diagnostics {
         writeln!(out, "{diagnostic}")?;
+    }
+    if let Some(Ok(line) | Err(line)) = &report.matcher {
+        writeln!(out, "{line}")?;
     }
     match &report.gate {
         Some(Ok(summary)) => writeln!(out, "{summary}")?,

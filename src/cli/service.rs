@@ -32,6 +32,16 @@ pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
 pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
     let snapshot = load_snapshot(config)?;
     tracing::info!(units = snapshot.knowledge.units.len(), dir = %config.knowledge.dir.display(), "knowledge loaded");
+    match (&snapshot.matcher_problem, snapshot.matcher()) {
+        (Some(problem), _) => tracing::warn!("{problem}"),
+        (None, Some(matcher)) => tracing::info!(
+            classes = matcher.report.classes,
+            texts = matcher.report.texts,
+            embedded = matcher.report.embedded,
+            "semantic matcher trained"
+        ),
+        (None, None) => {}
+    }
     let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
     let metrics = Metrics::new();
     let telemetry = Telemetry::new(Some(Storage::start(&config.storage)?), Some(metrics.clone()));

@@ -12,6 +12,7 @@
 
 use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
+use crate::engine::matcher::Reading;
 use crate::engine::message::{leans_on_earlier, segments, Leaning, Segment};
 use crate::engine::phases;
 use crate::engine::search::{Hit, QueryTerm, SearchIndex};
@@ -93,6 +94,38 @@ pub struct Candidate {
     pub probability: f32,
     /// The reading names a roadmap phase, which answers it.
     pub names_phase: bool,
+    /// The matcher's best passages for this reading, with their
+    /// probabilities (empty without a matcher).
+    pub matched: Vec<(usize, f32)>,
+}
+
+/// Lexical hits considered for fusion with the matcher's ranking.
+const FUSION_POOL: usize = 10;
+
+/// The matcher's best passages that join the lexical ones in fusion.
+const MATCHED: usize = 3;
+
+/// How much the lexical score (relative to the best hit's) adds to the
+/// matcher's probability when the two rankings are fused.
+const LEXICAL_SHARE: f32 = 0.5;
+
+/// The two rankings as one: each passage scores the matcher's probability
+/// plus `LEXICAL_SHARE` of its lexical score relative to the best lexical
+/// hit. A passage only the matcher found keeps no lexical evidence
+/// (score and coverage 0), so the decision sees that.
+fn fuse(lexical: Vec<Hit>, reading: &Reading, matched: &[(usize, f32)], limit: usize) -> Vec<Hit> {
+    let best = lexical.first().map_or(0.0, |hit| hit.score).max(f32::EPSILON);
+    let mut pool = lexical;
+    for &(unit, _) in matched {
+        if !pool.iter().any(|hit| hit.unit == unit) {
+            pool.push(Hit { unit, score: 0.0, coverage: 0.0 });
+        }
+    }
+    let fused = |hit: &Hit| reading.by_unit[hit.unit] + LEXICAL_SHARE * (hit.score.max(0.0) / best);
+    // Stable: ties keep the lexical order.
+    pool.sort_by(|a, b| fused(b).total_cmp(&fused(a)));
+    pool.truncate(limit);
+    pool
 }
 
 /// Every reading of `question` the decision weighs: the whole message first,
@@ -109,15 +142,35 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
         readings.extend(parts.into_iter().filter(|segment| segment.asks));
     }
     let segmented = readings.len() > 1;
+    let semantic: Option<Vec<Reading>> = snapshot.matcher.as_ref().and_then(|matcher| {
+        let texts: Vec<&str> = readings.iter().map(|reading| reading.text.as_str()).collect();
+        matcher
+            .read(&texts)
+            .map_err(|err| tracing::warn!("the matcher failed on a message, answering lexically: {err}"))
+            .ok()
+    });
     readings
         .into_iter()
         .enumerate()
         .map(|(position, reading)| {
             let terms = snapshot.index.analyze(&reading.text);
-            let hits = snapshot.index.search_terms(&terms, limit);
-            let features = Features::of(&terms, &hits, &snapshot.index, reading.asks, segmented && position > 0);
+            let semantic = semantic.as_ref().map(|readings| &readings[position]);
+            let pool = if semantic.is_some() { limit.max(FUSION_POOL) } else { limit };
+            let lexical = snapshot.index.search_terms(&terms, pool);
+            let lexical_top = lexical.first().map(|hit| hit.unit);
+            let (hits, matched) = match semantic {
+                Some(semantic) => {
+                    let matched = semantic.ranked(MATCHED);
+                    (fuse(lexical, semantic, &matched, limit), matched)
+                }
+                None => (lexical, Vec::new()),
+            };
+            let mut features = Features::of(&terms, &hits, &snapshot.index, reading.asks, segmented && position > 0);
+            if let Some(semantic) = semantic {
+                features.add_semantic(semantic, &hits, lexical_top, &matched);
+            }
             let probability = decision.probability(&features);
-            Candidate { text: reading.text, hits, features, probability, names_phase: false }
+            Candidate { text: reading.text, hits, features, probability, names_phase: false, matched }
         })
         .collect()
 }
@@ -146,13 +199,26 @@ impl Features {
             known_coverage: if total > unknown { (top.coverage * total / (total - unknown)).min(1.0) } else { 0.0 },
             rare_unknown: (rare as f32).ln_1p(),
             uncurated: index.uncurated(),
+            ..Features::default()
         }
+    }
+
+    /// Adds what the matcher makes of the reading whose fused hits are `hits`.
+    fn add_semantic(&mut self, reading: &Reading, hits: &[Hit], lexical_top: Option<usize>, matched: &[(usize, f32)]) {
+        let answer = hits.first().map(|hit| hit.unit);
+        let matcher_top = matched.first().map(|&(unit, _)| unit);
+        self.semantic = answer.map_or(0.0, |unit| reading.by_unit[unit]);
+        self.semantic_top = matched.first().map_or(0.0, |&(_, p)| p);
+        self.off_topic = reading.off_topic;
+        self.agrees = f32::from(u8::from(lexical_top.is_some() && lexical_top == matcher_top));
+        self.nearest = answer.map_or(0.0, |unit| reading.nearest_by_unit[unit]);
+        self.nearest_off_topic = reading.nearest_off_topic;
     }
 }
 
 /// Answers `question` from `snapshot` with the configured decision (`AnswerSettings::decision`).
 pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
-    ask_with(snapshot, question, snapshot.settings.decision())
+    ask_with(snapshot, question, snapshot.decision())
 }
 
 /// Answers `question` with `decision`.

@@ -40,6 +40,18 @@ pub struct Features {
     /// every score, so the same evidence says more in plain docs; its weight
     /// shifts the decision for them (fitted on a variant without curation).
     pub uncurated: f32,
+    /// The matcher's probability of the answer's passage (0 without a matcher).
+    pub semantic: f32,
+    /// The matcher's largest probability of any passage.
+    pub semantic_top: f32,
+    /// The matcher's probability that nothing here answers.
+    pub off_topic: f32,
+    /// 1 when the lexical search's best passage is the matcher's too.
+    pub agrees: f32,
+    /// Cosine of the message to the nearest training text of the answer's passage.
+    pub nearest: f32,
+    /// Cosine of the message to the nearest off-topic example.
+    pub nearest_off_topic: f32,
 }
 
 /// The names, in the order of `Features::values`.
@@ -55,10 +67,16 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "known_coverage",
     "rare_unknown",
     "uncurated",
+    "semantic",
+    "semantic_top",
+    "off_topic",
+    "agrees",
+    "nearest",
+    "nearest_off_topic",
 ];
 
 /// How many features there are.
-pub const FEATURES: usize = 11;
+pub const FEATURES: usize = 17;
 
 /// The position of `uncurated` in `FEATURE_NAMES`: a property of the
 /// knowledge base, not of the message, fitted apart from the others.
@@ -78,6 +96,12 @@ impl Features {
             self.known_coverage,
             self.rare_unknown,
             self.uncurated,
+            self.semantic,
+            self.semantic_top,
+            self.off_topic,
+            self.agrees,
+            self.nearest,
+            self.nearest_off_topic,
         ]
     }
 }
@@ -111,12 +135,24 @@ impl Decision {
         Ok(decision)
     }
 
-    /// The decision shipped with the bot (`src/engine/decision.toml`).
+    /// The decision shipped with the bot for knowledge with a trained
+    /// matcher (`src/engine/decision.toml`).
     pub fn shipped() -> &'static Decision {
         static SHIPPED: OnceLock<Decision> = OnceLock::new();
         SHIPPED.get_or_init(|| {
             // A test parses the same file, so this cannot fail in a released build.
             Decision::parse(include_str!("decision.toml")).unwrap_or_else(|err| panic!("decision.toml: {err}"))
+        })
+    }
+
+    /// The decision shipped for knowledge answered lexically only (no
+    /// examples, or no model): `src/engine/decision-lexical.toml`.
+    pub fn shipped_lexical() -> &'static Decision {
+        static SHIPPED: OnceLock<Decision> = OnceLock::new();
+        SHIPPED.get_or_init(|| {
+            // A test parses the same file, so this cannot fail in a released build.
+            Decision::parse(include_str!("decision-lexical.toml"))
+                .unwrap_or_else(|err| panic!("decision-lexical.toml: {err}"))
         })
     }
 
@@ -136,14 +172,16 @@ mod tests {
 
     #[test]
     fn the_shipped_decision_parses_and_names_only_known_features() {
-        let decision = Decision::parse(include_str!("decision.toml")).expect("decision.toml parses");
-        assert!((0.0..1.0).contains(&decision.threshold));
+        for text in [include_str!("decision.toml"), include_str!("decision-lexical.toml")] {
+            let decision = Decision::parse(text).expect("the shipped decisions parse");
+            assert!((0.0..1.0).contains(&decision.threshold));
+        }
         assert!(Decision::parse("threshold = 0.5\nbias = 0\n[weights]\nvibes = 1").is_err());
     }
 
     #[test]
     fn plain_docs_need_less_evidence_than_curated_ones() {
-        let decision = Decision::shipped();
+        let decision = Decision::shipped_lexical();
         let evidence = Features { coverage: 0.6, score: 0.8, ..Features::default() };
         let plain = Features { uncurated: 1.0, ..evidence };
         assert!(decision.probability(&plain) > decision.probability(&evidence));

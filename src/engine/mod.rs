@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod decision;
 pub mod knowledge;
+pub mod matcher;
 pub(crate) mod message;
 pub(crate) mod phases;
 pub mod search;

@@ -31,12 +31,37 @@ pub struct AnswerSettings {
     /// The parsed `decision` file, once the config layer has read it.
     #[serde(skip)]
     pub(crate) fitted: Option<Arc<Decision>>,
+    /// Match messages to the knowledge base's example messages with
+    /// all-MiniLM-L6-v2 (`engine::matcher`), beside the lexical search.
+    pub semantic: bool,
+    /// The model's folder; unset, the one vendored with the bot
+    /// (`models/all-MiniLM-L6-v2` of its source tree).
+    pub model: Option<PathBuf>,
+    /// Where training embeddings are cached between builds; unset, the
+    /// config layer puts it next to the database (`embeddings.cache`), and
+    /// settings made in code keep them in memory only.
+    pub(crate) embedding_cache: Option<PathBuf>,
 }
 
 impl AnswerSettings {
     /// The decision answers are chosen by: the configured file's, or the shipped one.
     pub fn decision(&self) -> &Decision {
         self.fitted.as_deref().unwrap_or_else(|| Decision::shipped())
+    }
+
+    /// The decision for a snapshot with or without a trained matcher: the
+    /// configured file's, else the shipped one fitted for that case.
+    pub fn decision_for(&self, semantic: bool) -> &Decision {
+        match (&self.fitted, semantic) {
+            (Some(fitted), _) => fitted,
+            (None, true) => Decision::shipped(),
+            (None, false) => Decision::shipped_lexical(),
+        }
+    }
+
+    /// The model folder in use.
+    pub fn model_dir(&self) -> PathBuf {
+        self.model.clone().unwrap_or_else(crate::engine::matcher::model::vendored_dir)
     }
 }
 
@@ -50,6 +75,9 @@ impl Default for AnswerSettings {
             word_vectors: false,
             decision: None,
             fitted: None,
+            semantic: true,
+            model: None,
+            embedding_cache: None,
         }
     }
 }

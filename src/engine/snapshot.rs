@@ -8,6 +8,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::engine::knowledge::{self, Diagnostic, Knowledge};
+use crate::engine::matcher::{model, Matcher};
 use crate::engine::search::SearchIndex;
 use crate::engine::settings::AnswerSettings;
 
@@ -38,6 +39,12 @@ pub struct Snapshot {
     pub(crate) content_hash: String,
     /// Warnings found while loading (errors prevent a snapshot).
     pub(crate) warnings: Vec<Diagnostic>,
+    /// The matcher trained on the knowledge's examples; `None` without
+    /// examples, with `semantic` off, or when the model could not be used.
+    pub(crate) matcher: Option<Matcher>,
+    /// Why the knowledge has examples but no matcher (the model is missing
+    /// or broken): answers are lexical only. For logs and `check`.
+    pub matcher_problem: Option<String>,
 }
 
 impl Snapshot {
@@ -64,8 +71,33 @@ impl Snapshot {
         let index = SearchIndex::build(&knowledge, settings.boosts, settings.word_vectors)
             .map_err(|err| SnapshotError::Index(err.to_string()))?;
         let content_hash = content_hash(&knowledge);
-        Ok(Snapshot { knowledge, index, settings, content_hash, warnings: diagnostics })
+        let (matcher, matcher_problem) = match train_matcher(&knowledge, &settings) {
+            Ok(matcher) => (matcher, None),
+            Err(problem) => (None, Some(problem)),
+        };
+        Ok(Snapshot { knowledge, index, settings, content_hash, warnings: diagnostics, matcher, matcher_problem })
     }
+
+    /// The decision answers are chosen by: the fused one with a matcher, the lexical one without.
+    pub fn decision(&self) -> &crate::engine::decision::Decision {
+        self.settings.decision_for(self.matcher.is_some())
+    }
+
+    /// The trained matcher, when there is one.
+    pub fn matcher(&self) -> Option<&Matcher> {
+        self.matcher.as_ref()
+    }
+}
+
+/// The matcher for `knowledge`, or why there is none though it has examples.
+fn train_matcher(knowledge: &Knowledge, settings: &AnswerSettings) -> Result<Option<Matcher>, String> {
+    let has_examples = knowledge.units.iter().any(|unit| !unit.examples.is_empty()) || !knowledge.off_topic.is_empty();
+    if !settings.semantic || !has_examples {
+        return Ok(None);
+    }
+    let problem = |err: model::ModelError| format!("the semantic matcher is off, answers are lexical only: {err}");
+    let model = model::shared(&settings.model_dir()).map_err(problem)?;
+    Matcher::train(knowledge, model, settings.embedding_cache.as_deref()).map_err(problem)
 }
 
 fn content_hash(knowledge: &Knowledge) -> String {
@@ -77,11 +109,16 @@ fn content_hash(knowledge: &Knowledge) -> String {
             unit.text.as_str(),
             &unit.keywords.join("\u{1f}"),
             &unit.aliases.join("\u{1f}"),
+            &unit.examples.join("\u{1f}"),
         ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
         hasher.update(&unit.phases);
+    }
+    for message in &knowledge.off_topic {
+        hasher.update(message.as_bytes());
+        hasher.update([0]);
     }
     for (word, expansions) in &knowledge.synonyms {
         hasher.update(word.as_bytes());

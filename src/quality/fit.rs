@@ -57,7 +57,7 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
     // The decision in use (a configured file's, or the shipped one): its
     // weights are kept with `keep_weights`, and features do not depend on it.
     let probe: &Decision = match main.first() {
-        Some(snapshot) => snapshot.settings.decision(),
+        Some(snapshot) => snapshot.decision(),
         None => Decision::shipped(),
     };
     let mut samples: Vec<([f64; FEATURES], f64)> = Vec::new();

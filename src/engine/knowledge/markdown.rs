@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 
+use super::examples::ExampleGroup;
 use super::{Comparison, ComparisonRow, Diagnostic, Knowledge, Location, Phase, Roadmap, Unit, UnitKind};
 
 /// Passages shorter than this are merged with the next paragraph, so a unit
@@ -28,6 +29,7 @@ enum FileKind {
     Comparison,
     Roadmap,
     Synonyms,
+    Examples,
 }
 
 /// Optional TOML front matter between `+++` lines.
@@ -86,6 +88,7 @@ pub(super) fn parse_file(name: &str, text: &str, knowledge: &mut Knowledge, diag
         FileKind::Comparison => build_comparison(&context, &blocks, knowledge, diagnostics),
         FileKind::Roadmap => build_roadmap(&context, &blocks, knowledge, diagnostics),
         FileKind::Synonyms => build_synonyms(&context, &blocks, knowledge, diagnostics),
+        FileKind::Examples => build_examples(&context, &blocks, knowledge, diagnostics),
     }
 }
 
@@ -340,6 +343,7 @@ impl FileContext<'_> {
             keywords,
             aliases,
             phases,
+            examples: Vec::new(),
             source: self.source.clone(),
             location: Location { file: self.name.to_string(), line: draft.line },
         });
@@ -772,6 +776,42 @@ fn phase_text(phase: &Phase) -> String {
         append_paragraph(&mut text, &bullets(&phase.activities));
     }
     text
+}
+
+/// Example files: every `##` heading names a passage (or `Off-topic`), and
+/// its list items are messages it answers. Which passage a heading names is
+/// resolved once every file is read (`examples::resolve`).
+fn build_examples(
+    context: &FileContext,
+    blocks: &[(Block, usize)],
+    knowledge: &mut Knowledge,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut current: Option<ExampleGroup> = None;
+    for (block, line) in blocks {
+        match block {
+            Block::Heading { level: 1, .. } | Block::Paragraph(_) | Block::Directive { .. } => {}
+            Block::Heading { text, .. } => {
+                knowledge.example_groups.extend(current.take());
+                let location = Location { file: context.name.to_string(), line: *line };
+                current = Some(ExampleGroup { target: text.clone(), messages: Vec::new(), location });
+            }
+            Block::List(items) => match current.as_mut() {
+                Some(group) => group.messages.extend(items.iter().map(|item| item.trim().to_string())),
+                None => diagnostics.push(Diagnostic::error(
+                    context.name,
+                    *line,
+                    "examples must follow a `##` heading that names a passage (its id, heading path or title) or `Off-topic`",
+                )),
+            },
+            Block::Table { .. } => diagnostics.push(Diagnostic::warning(
+                context.name,
+                *line,
+                "a table in an examples file is ignored: examples are list items",
+            )),
+        }
+    }
+    knowledge.example_groups.extend(current);
 }
 
 /// Synonym files: list items `word = expansion, expansion`.

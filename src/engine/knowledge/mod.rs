@@ -5,6 +5,7 @@
 //! first one: an editor fixing content wants the whole list at once. Nothing
 //! here panics on bad content.
 
+pub(crate) mod examples;
 mod markdown;
 
 use std::collections::{BTreeMap, HashSet};
@@ -72,6 +73,9 @@ pub struct Unit {
     pub(crate) aliases: Vec<String>,
     /// Roadmap phases this unit relates to.
     pub(crate) phases: Vec<u8>,
+    /// Example messages this unit answers, from examples files: the
+    /// matcher's training data, never indexed for the lexical search.
+    pub(crate) examples: Vec<String>,
     /// Name of the document it comes from, shown to members.
     pub(crate) source: String,
     pub(crate) location: Location,
@@ -134,6 +138,10 @@ pub struct Knowledge {
     pub(crate) faq: Vec<usize>,
     /// Query expansions: a word members use mapped to words the content uses.
     pub(crate) synonyms: BTreeMap<String, Vec<String>>,
+    /// Example messages nothing here answers (the `Off-topic` heading of examples files).
+    pub(crate) off_topic: Vec<String>,
+    /// Example groups read but not yet attached to their units (during `parse_sources` only).
+    pub(crate) example_groups: Vec<examples::ExampleGroup>,
 }
 
 impl Knowledge {
@@ -264,6 +272,7 @@ pub(crate) fn parse_sources(sources: &[(String, String)]) -> (Knowledge, Vec<Dia
         }
     }
     check_phase_references(&knowledge, &mut diagnostics);
+    examples::resolve(&mut knowledge, &mut diagnostics);
     if !sources.is_empty() && knowledge.units.is_empty() {
         diagnostics.push(Diagnostic::error(&sources[0].0, 1, "the knowledge folder has no content to answer with"));
     }

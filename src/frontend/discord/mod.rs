@@ -62,6 +62,9 @@ pub(crate) struct Data {
     pub(crate) fleet: Option<Fleet>,
     /// The bot asked for the Message Content intent: it can read plain messages.
     pub(crate) reads_messages: bool,
+    /// Answers computed at once: each runs the model on the CPU, so more than
+    /// one per core only queues inside the blocking pool and costs memory.
+    answering: Arc<tokio::sync::Semaphore>,
 }
 
 /// What an event id names. A forum post's thread and its first message
@@ -150,6 +153,9 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         servers,
         fleet,
         reads_messages: intents.contains(serenity::GatewayIntents::MESSAGE_CONTENT),
+        answering: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        )),
     };
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
         .framework(framework(data))
@@ -269,16 +275,20 @@ impl Data {
         first
     }
 
-    /// Answers on a blocking thread, so search work never stalls the
-    /// gateway's tasks. A follow-up is read with the asker's last answered
+    /// Answers on a blocking thread, so search and model work never stall
+    /// the gateway's tasks, at most one per core at a time. A follow-up is read with the asker's last answered
     /// question there, and an answered question becomes their context.
     async fn answer(&self, question: &str, asker: Asker) -> Result<Answered, Error> {
         let snapshot = self.host.snapshot();
         let asked = question.to_string();
         let previous = self.recent.previous(asker);
-        let answered =
-            tokio::task::spawn_blocking(move || answering::answer_after(&snapshot, previous.as_deref(), &asked))
-                .await?;
+        let permit = self.answering.clone().acquire_owned().await?;
+        let answered = tokio::task::spawn_blocking(move || {
+            let answered = answering::answer_after(&snapshot, previous.as_deref(), &asked);
+            drop(permit);
+            answered
+        })
+        .await?;
         if answered.answer.read_with_previous.is_some() {
             tracing::debug!(channel = asker.0, "a follow-up, read with the member's previous question");
         }

@@ -1,0 +1,163 @@
+//! Embeddings remembered by content, so a rebuild of unchanged content
+//! computes nothing and a question asked again is not embedded again.
+//!
+//! Keys are SHA-256 of the model's identity and the text. Training texts
+//! (examples, titles, passages) live in a process-wide map and, when the
+//! knowledge is built with a cache file (next to the database), in that
+//! file: rewritten after each build with exactly the entries that build
+//! used, so it never grows past the content. Questions go to a bounded LRU.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+
+use super::model::{Embedding, MiniLm, ModelError, DIMENSIONS};
+
+/// A cache key: SHA-256 of the model identity and a text.
+pub(crate) type Key = [u8; 32];
+
+/// First bytes of a cache file, naming its format.
+const MAGIC: &[u8; 8] = b"TBEMB01\n";
+
+/// Questions remembered; enough for `fit` to embed each reading of its sets once.
+const QUESTIONS: usize = 8192;
+
+/// Training texts remembered in memory across builds of one process.
+const TRAINING: usize = 200_000;
+
+pub(crate) fn key(model: &MiniLm, text: &str) -> Key {
+    let mut hasher = Sha256::new();
+    hasher.update(model.identity);
+    hasher.update(text.as_bytes());
+    hasher.finalize().into()
+}
+
+fn training() -> &'static Mutex<HashMap<Key, Arc<[f32]>>> {
+    static MAP: OnceLock<Mutex<HashMap<Key, Arc<[f32]>>>> = OnceLock::new();
+    MAP.get_or_init(Default::default)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Poisoned only by a panic elsewhere; a cache is sound either way.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Embeds `texts` for training, from the caches where possible, and
+/// rewrites `file` (when given) with exactly these texts' embeddings.
+/// A cache file that cannot be read or written only costs time.
+pub(crate) fn embed_training(
+    model: &MiniLm,
+    texts: &[String],
+    file: Option<&Path>,
+) -> Result<(Vec<Arc<[f32]>>, usize), ModelError> {
+    let keys: Vec<Key> = texts.iter().map(|text| key(model, text)).collect();
+    if let Some(file) = file {
+        let from_file = read_file(file);
+        let mut map = lock(training());
+        if map.len() > TRAINING {
+            map.clear();
+        }
+        for (key, vector) in from_file {
+            map.entry(key).or_insert(vector);
+        }
+    }
+    let missing: Vec<usize> = {
+        let map = lock(training());
+        (0..texts.len()).filter(|&at| !map.contains_key(&keys[at])).collect()
+    };
+    let wanted: Vec<&str> = missing.iter().map(|&at| texts[at].as_str()).collect();
+    let computed = model.embed(&wanted)?;
+    let mut map = lock(training());
+    for (&at, vector) in missing.iter().zip(computed) {
+        map.insert(keys[at], vector.into());
+    }
+    let vectors: Vec<Arc<[f32]>> = keys.iter().map(|key| map[key].clone()).collect();
+    drop(map);
+    if let Some(file) = file {
+        if let Err(err) = write_file(file, &keys, &vectors) {
+            tracing::warn!(file = %file.display(), "cannot write the embedding cache: {err}");
+        }
+    }
+    Ok((vectors, missing.len()))
+}
+
+/// Embeds the readings of one message, remembering recent ones.
+pub(crate) fn embed_questions(model: &MiniLm, texts: &[&str]) -> Result<Vec<Arc<[f32]>>, ModelError> {
+    static RECENT: OnceLock<Mutex<lru::LruCache<Key, Arc<[f32]>>>> = OnceLock::new();
+    let recent = RECENT.get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(QUESTIONS).unwrap_or(NonZeroUsize::MIN))));
+    let keys: Vec<Key> = texts.iter().map(|text| key(model, text)).collect();
+    let mut found: Vec<Option<Arc<[f32]>>> = {
+        let mut recent = lock(recent);
+        keys.iter().map(|key| recent.get(key).cloned()).collect()
+    };
+    let missing: Vec<usize> = (0..texts.len()).filter(|&at| found[at].is_none()).collect();
+    if !missing.is_empty() {
+        let wanted: Vec<&str> = missing.iter().map(|&at| texts[at]).collect();
+        let computed = model.embed(&wanted)?;
+        let mut recent = lock(recent);
+        for (&at, vector) in missing.iter().zip(computed) {
+            let vector: Arc<[f32]> = vector.into();
+            recent.put(keys[at], vector.clone());
+            found[at] = Some(vector);
+        }
+    }
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// Every entry of a cache file; nothing when it is missing or not one.
+fn read_file(file: &Path) -> Vec<(Key, Arc<[f32]>)> {
+    let Ok(bytes) = std::fs::read(file) else { return Vec::new() };
+    let Some(body) = bytes.strip_prefix(MAGIC.as_slice()) else { return Vec::new() };
+    let record = 32 + DIMENSIONS * 4;
+    body.chunks_exact(record)
+        .map(|chunk| {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(&chunk[..32]);
+            let vector: Embedding =
+                chunk[32..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+            (key, vector.into())
+        })
+        .collect()
+}
+
+/// Writes the cache file whole, through a temporary file and a rename, so
+/// a reader never sees half of one.
+fn write_file(file: &Path, keys: &[Key], vectors: &[Arc<[f32]>]) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(MAGIC.len() + keys.len() * (32 + DIMENSIONS * 4));
+    bytes.extend_from_slice(MAGIC);
+    let mut seen = std::collections::HashSet::new();
+    for (key, vector) in keys.iter().zip(vectors) {
+        if seen.insert(key) {
+            bytes.extend_from_slice(key);
+            vector.iter().for_each(|value| bytes.extend_from_slice(&value.to_le_bytes()));
+        }
+    }
+    if let Some(parent) = file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let temporary = file.with_extension("tmp");
+    std::fs::write(&temporary, &bytes)?;
+    std::fs::rename(&temporary, file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cache_file_round_trips_and_garbage_reads_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cache").join("embeddings.bin");
+        let vector: Arc<[f32]> = (0..DIMENSIONS).map(|at| at as f32 / 7.0).collect::<Vec<_>>().into();
+        write_file(&file, &[[1; 32], [1; 32], [2; 32]], &[vector.clone(), vector.clone(), vector.clone()]).unwrap();
+        let read = read_file(&file);
+        assert_eq!(read.len(), 2, "duplicates are written once");
+        assert_eq!((read[0].0, &*read[0].1), ([1; 32], &*vector));
+        std::fs::write(&file, b"not a cache").unwrap();
+        assert!(read_file(&file).is_empty());
+        assert!(read_file(&dir.path().join("missing")).is_empty());
+    }
+}

@@ -1,0 +1,149 @@
+//! The semantic matcher: example messages become training data.
+//!
+//! Every unit that has training texts (its examples, aliases, title and
+//! heading path, its passage) is a class; the knowledge base's off-topic
+//! examples are one more class, "nothing here answers". Texts are embedded
+//! with all-MiniLM-L6-v2 (`model`, frozen) and a softmax regression is
+//! trained over the classes when the knowledge is built: full-batch, from
+//! zero weights, a fixed number of steps, so the same content gives the same
+//! weights. A message reading then gets a probability per unit and for
+//! off-topic, and its nearest example's cosine per class, which the answer
+//! decision weighs beside the lexical search (`engine::answer`).
+//!
+//! A knowledge base without any example has no matcher: the model adds
+//! nothing measurable over titles and passages alone, so such a base is
+//! answered lexically, exactly as before.
+
+pub(crate) mod cache;
+pub mod model;
+mod softmax;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::engine::knowledge::Knowledge;
+use model::{cosine, MiniLm, ModelError};
+
+/// What a build did, for logs and `check`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrainingReport {
+    /// Training texts (examples, titles, aliases, passages, off-topic).
+    pub texts: usize,
+    /// Of those, embedded now rather than found in a cache.
+    pub embedded: usize,
+    /// Classes: units, plus one when there are off-topic examples.
+    pub classes: usize,
+}
+
+/// The trained matcher of one snapshot.
+pub struct Matcher {
+    model: Arc<MiniLm>,
+    classifier: softmax::Classifier,
+    /// The unit of each class; `None` is off-topic.
+    classes: Vec<Option<usize>>,
+    /// The class of each unit, when it has one.
+    class_of_unit: Vec<Option<usize>>,
+    /// Every training text's embedding and class, for nearest-example cosines.
+    samples: Vec<(usize, Arc<[f32]>)>,
+    pub(crate) report: TrainingReport,
+}
+
+/// What the matcher makes of one reading of a message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    /// Probability per unit (0 for units without a class), summing with `off_topic` to 1.
+    pub(crate) by_unit: Vec<f32>,
+    /// Probability that nothing here answers.
+    pub off_topic: f32,
+    /// Largest cosine to a training text of each unit (0 without one).
+    pub(crate) nearest_by_unit: Vec<f32>,
+    /// Largest cosine to an off-topic example (0 without any).
+    pub nearest_off_topic: f32,
+}
+
+impl Reading {
+    /// Units by probability, best first, with their probabilities.
+    pub fn ranked(&self, limit: usize) -> Vec<(usize, f32)> {
+        let mut ranked: Vec<(usize, f32)> =
+            self.by_unit.iter().copied().enumerate().filter(|&(_, p)| p > 0.0).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(limit);
+        ranked
+    }
+}
+
+impl Matcher {
+    /// Trains on `knowledge`'s examples; `None` when it has none.
+    pub fn train(knowledge: &Knowledge, model: Arc<MiniLm>, cache_file: Option<&Path>) -> Result<Option<Matcher>, ModelError> {
+        let has_examples = knowledge.units.iter().any(|unit| !unit.examples.is_empty()) || !knowledge.off_topic.is_empty();
+        if !has_examples {
+            return Ok(None);
+        }
+        let mut classes: Vec<Option<usize>> = Vec::new();
+        let mut class_of_unit = vec![None; knowledge.units.len()];
+        let mut texts: Vec<String> = Vec::new();
+        let mut labels: Vec<usize> = Vec::new();
+        for (at, unit) in knowledge.units.iter().enumerate() {
+            let class = classes.len();
+            classes.push(Some(at));
+            class_of_unit[at] = Some(class);
+            let path = unit.breadcrumb.join(" > ");
+            let own = [unit.title.clone(), path, unit.text.clone()];
+            for text in own.into_iter().chain(unit.aliases.iter().cloned()).chain(unit.examples.iter().cloned()) {
+                texts.push(text);
+                labels.push(class);
+            }
+        }
+        if !knowledge.off_topic.is_empty() {
+            let class = classes.len();
+            classes.push(None);
+            for text in &knowledge.off_topic {
+                texts.push(text.clone());
+                labels.push(class);
+            }
+        }
+        let (vectors, embedded) = cache::embed_training(&model, &texts, cache_file)?;
+        let classifier = softmax::Classifier::train(&vectors, &labels, classes.len())
+            .map_err(|err| ModelError::Inference(format!("training: {err}")))?;
+        let report = TrainingReport { texts: texts.len(), embedded, classes: classes.len() };
+        let samples = labels.into_iter().zip(vectors).collect();
+        Ok(Some(Matcher { model, classifier, classes, class_of_unit, samples, report }))
+    }
+
+    /// Reads every text (a message and its segments) in one pass of the model.
+    pub fn read(&self, texts: &[&str]) -> Result<Vec<Reading>, ModelError> {
+        let vectors = cache::embed_questions(&self.model, texts)?;
+        Ok(vectors.iter().map(|vector| self.reading(vector)).collect())
+    }
+
+    fn reading(&self, vector: &[f32]) -> Reading {
+        let probabilities = self.classifier.probabilities(vector);
+        let units = self.class_of_unit.len();
+        let mut by_unit = vec![0.0; units];
+        let mut nearest = vec![0.0f32; self.classes.len()];
+        for (class, sample) in &self.samples {
+            nearest[*class] = nearest[*class].max(cosine(vector, sample));
+        }
+        let mut nearest_by_unit = vec![0.0; units];
+        let mut off_topic = 0.0;
+        let mut nearest_off_topic = 0.0;
+        for (class, unit) in self.classes.iter().enumerate() {
+            match unit {
+                Some(unit) => {
+                    by_unit[*unit] = probabilities[class];
+                    nearest_by_unit[*unit] = nearest[class];
+                }
+                None => {
+                    off_topic = probabilities[class];
+                    nearest_off_topic = nearest[class];
+                }
+            }
+        }
+        Reading { by_unit, off_topic, nearest_by_unit, nearest_off_topic }
+    }
+
+    /// The model's folder, for messages.
+    pub fn model_dir(&self) -> &Path {
+        &self.model.dir
+    }
+}
