@@ -371,11 +371,18 @@ impl Config {
             let decision = Decision::parse(&text).map_err(|err| problem(err.to_string()))?;
             config.answer.fitted = Some(std::sync::Arc::new(decision));
         }
-        if config.answer.embedding_cache.is_none() {
-            // Next to the database: both are the bot's state, in one folder an operator backs up or not.
-            config.answer.embedding_cache = Some(config.storage.path.with_file_name("embeddings.cache"));
-        }
         Ok(config)
+    }
+
+    /// How answers are chosen, with the embedding cache next to the
+    /// database unless `answer.embedding_cache` names another place: both
+    /// are the bot's state, in one folder an operator backs up or not.
+    pub(crate) fn answer_settings(&self) -> AnswerSettings {
+        let mut settings = self.answer.clone();
+        if settings.embedding_cache.is_none() {
+            settings.embedding_cache = Some(self.storage.path.with_file_name("embeddings.cache"));
+        }
+        settings
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

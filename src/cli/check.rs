@@ -59,7 +59,7 @@ pub(crate) fn check(config: &Config) -> CheckReport {
     let mut matcher = None;
     if !diagnostics.iter().any(Diagnostic::is_error) {
         // Indexing can fail too, and the gate needs the index: build the snapshot a rebuild would.
-        match Snapshot::load(dir, config.answer.clone()) {
+        match Snapshot::load(dir, config.answer_settings()) {
             Ok(snapshot) => {
                 matcher = matcher_line(&snapshot);
                 gate = QualityGate::from_config(&config.reindex).map(|gate| gate.judge(&snapshot));

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 use crate::conversation::commands::{self, Command};
 use crate::ops::stats::Window;
-use crate::quality::eval::{self, QuestionSet};
+use crate::quality::eval::{self, Confusion, QuestionSet};
 use crate::quality::{bench, fit, generate};
 
 pub use ask::AskJson;
@@ -69,11 +69,16 @@ pub(crate) enum CliCommand {
     Serve,
     /// Validate the knowledge folder (and the `[reindex] eval` gate) as a live rebuild would; exit 1 on errors.
     Check,
-    /// Run a question file and report failures.
+    /// Run question files and report failures and the confusion of each.
     Eval {
-        file: PathBuf,
-        #[arg(long)]
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
+        /// One JSON report (one file only).
+        #[arg(long, conflicts_with = "table")]
         json: bool,
+        /// Only the confusion table, one Markdown row per file (the README's table).
+        #[arg(long)]
+        table: bool,
     },
     /// Fit the answer decision on question files and print (or write) the decision file.
     Fit {
@@ -111,7 +116,8 @@ pub(crate) enum CliCommand {
         /// How many times every question is answered.
         #[arg(long, default_value_t = 100, value_name = "N")]
         iterations: usize,
-        /// Print one JSON object: units, build_ms, query_p50_us, query_p99_us, peak_rss_mb.
+        /// Print one JSON object: units, build_ms, build_cold_ms, query_p50_us, query_p99_us,
+        /// semantic_p50_us, semantic_p99_us, message_p50_us, message_p99_us, peak_rss_mb.
         #[arg(long)]
         json: bool,
         /// Also write every unit as one JSON line to FILE, for other engines to index.
@@ -164,7 +170,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Faq => Command::Faq,
         CliCommand::Chat => return service::chat(&config),
         CliCommand::Serve => return service::serve(config),
-        CliCommand::Eval { file, json } => return run_eval(&config, &file, json),
+        CliCommand::Eval { files, json, table } => return run_eval(&config, &files, json, table),
         CliCommand::Check => return check::run(&config),
         CliCommand::Fit { files, max_off_topic, out, variant, keep_weights } => {
             return run_fit(&config, &files, &variant, fit::Options { max_off_topic, keep_weights }, out);
@@ -189,20 +195,35 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_eval(config: &Config, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
-    let set = QuestionSet::load(file)?;
-    let snapshot = service::load_snapshot(config)?;
-    let report = eval::run(&snapshot, &set);
-    if json {
-        line(&serde_json::to_string_pretty(&report)?)?;
-    } else {
-        for failure in report.failures() {
-            line(&format!("FAIL {:?}: {}", failure.question, failure.reason))?;
-        }
-        line(&report.confusion.summary())?;
-        line(&format!("{} passed, {} failed", report.passed, report.failed))?;
+fn run_eval(config: &Config, files: &[PathBuf], json: bool, table: bool) -> anyhow::Result<ExitCode> {
+    if json && files.len() > 1 {
+        anyhow::bail!("--json reports one question file; give one, or use --table");
     }
-    Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    let sets = files.iter().map(|file| QuestionSet::load(file)).collect::<Result<Vec<_>, _>>()?;
+    let snapshot = service::load_snapshot(config)?;
+    if table {
+        line(Confusion::TABLE_HEADER)?;
+    }
+    let mut failed = 0;
+    for (file, set) in files.iter().zip(&sets) {
+        let report = eval::run(&snapshot, set);
+        failed += report.failed;
+        if json {
+            line(&serde_json::to_string_pretty(&report)?)?;
+        } else if table {
+            line(&report.confusion.table_row(&file.display().to_string()))?;
+        } else {
+            if files.len() > 1 {
+                line(&format!("{}:", file.display()))?;
+            }
+            for failure in report.failures() {
+                line(&format!("FAIL {:?}: {}", failure.question, failure.reason))?;
+            }
+            line(&report.confusion.summary())?;
+            line(&format!("{} passed, {} failed", report.passed, report.failed))?;
+        }
+    }
+    Ok(if failed == 0 || table { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 /// `transition-bot fit`: fits the decision and writes its file.
@@ -265,7 +286,7 @@ fn run_bench(
     let questions = bench::load_questions(&questions_path)?;
     let dir = &config.knowledge.dir;
     if let Some(path) = dump {
-        let snapshot = bench::load(dir, config.answer.clone())?;
+        let snapshot = bench::load(dir, config.answer_settings())?;
         let write = || -> std::io::Result<()> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
             bench::dump_units(&snapshot, &mut out)?;
@@ -273,15 +294,17 @@ fn run_bench(
         };
         write().map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
     }
-    let report = bench::run(dir, config.answer.clone(), &questions, iterations)?;
+    let report = bench::run(dir, config.answer_settings(), &questions, iterations)?;
     if json {
         line(&serde_json::to_string(&report)?)?;
     } else {
         line(&format!("knowledge      {} ({} units)", dir.display(), report.units))?;
         line(&format!("questions      {} x {} runs", questions.len(), iterations))?;
-        line(&format!("build          {:.1} ms", report.build_ms))?;
+        line(&format!("build          {:.1} ms ({:.1} ms with nothing cached)", report.build_ms, report.build_cold_ms))?;
         line(&format!("query p50      {:.1} µs", report.query_p50_us))?;
         line(&format!("query p99      {:.1} µs", report.query_p99_us))?;
+        line(&format!("message p50    {:.1} µs (matcher {:.1} µs)", report.message_p50_us, report.semantic_p50_us))?;
+        line(&format!("message p99    {:.1} µs (matcher {:.1} µs)", report.message_p99_us, report.semantic_p99_us))?;
         match report.peak_rss_mb {
             Some(mb) => line(&format!("peak memory    {mb:.1} MB"))?,
             None => line("peak memory    unknown (no /proc/self/status)")?,

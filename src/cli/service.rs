@@ -24,7 +24,7 @@ use crate::serving::reindex::Reindexer;
 /// Loads the configured knowledge folder, failing with every error found.
 pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
     let dir = &config.knowledge.dir;
-    Snapshot::load(dir, config.answer.clone())
+    Snapshot::load(dir, config.answer_settings())
         .map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
 }
 

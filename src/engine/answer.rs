@@ -107,7 +107,7 @@ const MATCHED: usize = 3;
 
 /// How much the lexical score (relative to the best hit's) adds to the
 /// matcher's probability when the two rankings are fused.
-const LEXICAL_SHARE: f32 = 0.5;
+const LEXICAL_SHARE: f32 = 1.0;
 
 /// The two rankings as one: each passage scores the matcher's probability
 /// plus `LEXICAL_SHARE` of its lexical score relative to the best lexical
@@ -121,7 +121,8 @@ fn fuse(lexical: Vec<Hit>, reading: &Reading, matched: &[(usize, f32)], limit: u
             pool.push(Hit { unit, score: 0.0, coverage: 0.0 });
         }
     }
-    let fused = |hit: &Hit| reading.by_unit[hit.unit] + LEXICAL_SHARE * (hit.score.max(0.0) / best);
+    let share: f32 = std::env::var("TB_LEX").ok().and_then(|v| v.parse().ok()).unwrap_or(LEXICAL_SHARE);
+    let fused = |hit: &Hit| reading.by_unit[hit.unit] + share * (hit.score.max(0.0) / best);
     // Stable: ties keep the lexical order.
     pool.sort_by(|a, b| fused(b).total_cmp(&fused(a)));
     pool.truncate(limit);

@@ -2,7 +2,8 @@
 //!
 //! `run` is what `transition-bot bench` reports: how long a snapshot takes to
 //! build, how long a question takes to answer (percentiles over many runs of
-//! a question set), and the process's peak resident memory. Operators use it
+//! a question set, then once each with nothing remembered, with the semantic
+//! matcher's share apart), and the process's peak resident memory. Operators use it
 //! to size a deployment, so it times what a request does (`answer::ask`:
 //! analysis, typo correction, BM25, coverage re-ranking), not a bare lookup.
 
@@ -25,12 +26,23 @@ const REPEAT_BUILDS_UNDER: Duration = Duration::from_secs(1);
 pub(crate) struct BenchReport {
     /// Searchable units in the knowledge base.
     pub(crate) units: usize,
-    /// Loading, parsing and indexing the folder (median of up to 5 builds).
+    /// Loading, parsing and indexing the folder and training the matcher,
+    /// its embeddings cached (median of up to 5 builds).
     pub(crate) build_ms: f64,
+    /// The first build, with no embedding cached: every training text embedded.
+    pub(crate) build_cold_ms: f64,
     /// Median time to answer one question.
     pub(crate) query_p50_us: f64,
     /// 99th percentile time to answer one question.
     pub(crate) query_p99_us: f64,
+    /// The matcher's share of answering one message: embedding its readings
+    /// and scoring them (median, and 99th percentile); 0 without a matcher.
+    pub(crate) semantic_p50_us: f64,
+    pub(crate) semantic_p99_us: f64,
+    /// The whole answering path of one message, no question embedding
+    /// remembered (median, and 99th percentile).
+    pub(crate) message_p50_us: f64,
+    pub(crate) message_p99_us: f64,
     /// Peak resident memory of the process (VmHWM); `null` where /proc is missing.
     pub(crate) peak_rss_mb: Option<f64>,
 }
@@ -49,6 +61,11 @@ pub(crate) fn run(
     if iterations == 0 {
         return Err(QualityError::Invalid("--iterations must be at least 1".into()));
     }
+    let started = Instant::now();
+    crate::engine::matcher::cache::forget_all();
+    let cold = load(dir, AnswerSettings { embedding_cache: None, ..settings.clone() })?;
+    let build_cold_ms = started.elapsed().as_secs_f64() * 1e3;
+    drop(cold);
     let (snapshot, build_times) = build_timed(dir, settings)?;
     let build_ms = median(build_times).as_secs_f64() * 1e3;
 
@@ -65,11 +82,35 @@ pub(crate) fn run(
         }
     }
     samples.sort_unstable();
+    // A message as it first arrives: nothing remembered of it. The matcher's
+    // share is timed apart, over the same readings the answer path makes.
+    let (mut messages, mut semantic) = (Vec::new(), Vec::new());
+    for question in questions {
+        crate::engine::matcher::cache::forget_questions();
+        let started = Instant::now();
+        let answer = std::hint::black_box(answer::ask(&snapshot, std::hint::black_box(question)));
+        messages.push(started.elapsed());
+        if let Some(matcher) = snapshot.matcher() {
+            crate::engine::matcher::cache::forget_questions();
+            let texts: Vec<&str> = answer.candidates.iter().map(|candidate| candidate.text.as_str()).collect();
+            let started = Instant::now();
+            let _ = std::hint::black_box(matcher.read(&texts));
+            semantic.push(started.elapsed());
+        }
+    }
+    messages.sort_unstable();
+    semantic.sort_unstable();
+    let us = |samples: &[Duration], percent: f64| percentile(samples, percent).as_secs_f64() * 1e6;
     Ok(BenchReport {
         units: snapshot.knowledge.units.len(),
         build_ms,
-        query_p50_us: percentile(&samples, 50.0).as_secs_f64() * 1e6,
-        query_p99_us: percentile(&samples, 99.0).as_secs_f64() * 1e6,
+        build_cold_ms,
+        query_p50_us: us(&samples, 50.0),
+        query_p99_us: us(&samples, 99.0),
+        semantic_p50_us: us(&semantic, 50.0),
+        semantic_p99_us: us(&semantic, 99.0),
+        message_p50_us: us(&messages, 50.0),
+        message_p99_us: us(&messages, 99.0),
         peak_rss_mb: peak_rss_mb(),
     })
 }

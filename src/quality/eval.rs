@@ -82,6 +82,20 @@ impl Confusion {
         confusion
     }
 
+    /// A row of the confusion table `eval --table` prints: the five counts,
+    /// then the share of answerable cases answered right.
+    pub(crate) fn table_row(&self, name: &str) -> String {
+        let answerable = self.right + self.wrong_passage + self.declined;
+        let share = if answerable == 0 { 0.0 } else { self.right as f64 * 100.0 / answerable as f64 };
+        format!(
+            "| `{name}` | {} | {} | {} | {} | {} | {share:.1}% |",
+            self.right, self.wrong_passage, self.declined, self.off_topic_answered, self.off_topic_declined
+        )
+    }
+
+    /// The header of the table `table_row` makes rows of.
+    pub(crate) const TABLE_HEADER: &'static str = "| file | right | wrong passage | declined but answerable | off-topic answered | off-topic declined | right of answerable |\n|---|---|---|---|---|---|---|";
+
     /// One line: the five counts, and the rates that matter.
     pub(crate) fn summary(&self) -> String {
         let answerable = self.right + self.wrong_passage + self.declined;
@@ -109,6 +123,13 @@ pub(crate) struct Outcome {
     pub(crate) verdict: Verdict,
     /// Why it failed; empty when it passed.
     pub(crate) reason: String,
+    /// The decision's confidence in the best passage.
+    pub(crate) confidence: f32,
+    /// The best passage's id, answered or not.
+    pub(crate) top: Option<String>,
+    /// Whether the best passage contains an expected phrase, answered or
+    /// not: a declined case with a right top is the decision's miss, not the ranking's.
+    pub(crate) top_right: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -195,7 +216,16 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
             }
         }
     };
-    Outcome { question: case.question.clone(), passed: verdict.passed(), verdict, reason }
+    let top_right = top.is_some_and(|unit| case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase))));
+    Outcome {
+        question: case.question.clone(),
+        passed: verdict.passed(),
+        verdict,
+        reason,
+        confidence: answer.confidence,
+        top: top.map(|unit| unit.id.clone()),
+        top_right,
+    }
 }
 
 /// Lowercase with runs of whitespace folded to one space.

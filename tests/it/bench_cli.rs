@@ -9,7 +9,18 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const KEYS: [&str; 5] = ["units", "build_ms", "query_p50_us", "query_p99_us", "peak_rss_mb"];
+const KEYS: [&str; 10] = [
+    "units",
+    "build_ms",
+    "build_cold_ms",
+    "query_p50_us",
+    "query_p99_us",
+    "semantic_p50_us",
+    "semantic_p99_us",
+    "message_p50_us",
+    "message_p99_us",
+    "peak_rss_mb",
+];
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,7 +28,7 @@ fn repo() -> PathBuf {
 
 /// Runs the binary from the repository root, so default paths resolve.
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+    crate::support::bot_command()
         .args(args)
         .current_dir(repo())
         .env_remove("TRANSITION_BOT_KNOWLEDGE__DIR")
@@ -45,6 +56,9 @@ fn check_report(text: &str, expected_units: usize) -> serde_json::Map<String, Va
     assert!(number("build_ms") > 0.0, "{text}");
     assert!(number("query_p50_us") > 0.0, "{text}");
     assert!(number("query_p99_us") >= number("query_p50_us"), "p99 below p50: {text}");
+    assert!(number("message_p99_us") >= number("message_p50_us"), "p99 below p50: {text}");
+    assert!(number("semantic_p99_us") >= number("semantic_p50_us"), "p99 below p50: {text}");
+    assert!(number("build_cold_ms") > 0.0, "{text}");
     if Path::new("/proc/self/status").exists() {
         let rss = number("peak_rss_mb");
         assert!(rss > 1.0 && rss < 16_384.0, "implausible peak memory {rss} MB");

@@ -9,7 +9,7 @@ fn bot(args: &[&str]) -> Output {
 
 /// Runs the binary in the project root (so `config.toml` and `knowledge/` are the shipped ones).
 fn bot_with(args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_transition-bot"));
+    let mut command = crate::support::bot_command();
     command.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).envs(env.iter().copied());
     command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
     command.stdout(Stdio::piped()).stderr(Stdio::piped());

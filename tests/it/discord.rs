@@ -305,7 +305,7 @@ async fn reindex_is_for_admins_and_reports_what_changed() {
 
 #[test]
 fn a_missing_token_is_one_clear_line() {
-    let output = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+    let output = crate::support::bot_command()
         .arg("serve")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("DISCORD_TOKEN")

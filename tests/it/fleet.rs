@@ -107,7 +107,7 @@ async fn reply_on(fake: &FakeDiscord, shard: u32, command: &FakeInteraction, tim
 /// `transition-bot stats` with the fleet's database, from any folder.
 fn stats_table(url: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+    let output = crate::support::bot_command()
         .args(["stats", "--since", "1d"])
         .current_dir(dir.path())
         .env("TRANSITION_BOT_STORAGE__URL", url)

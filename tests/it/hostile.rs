@@ -149,7 +149,7 @@ fn the_binary_prints_valid_json_for_hostile_input() {
     let strategy = hostile().prop_filter("arguments cannot contain NUL", |q| !q.contains('\0'));
     runner
         .run(&strategy, |question| {
-            let output = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+            let output = crate::support::bot_command()
                 .args(["ask", "--json", "--", &question])
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .output()

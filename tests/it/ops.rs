@@ -358,7 +358,7 @@ async fn a_vote_clicked_before_sigterm_is_in_the_database_after_graceful_shutdow
 }
 
 fn bot(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_transition-bot"));
+    let mut command = crate::support::bot_command();
     command.current_dir(dir).env_remove("RUST_LOG");
     for (name, _) in std::env::vars() {
         if name.starts_with("TRANSITION_BOT_") {

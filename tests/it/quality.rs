@@ -13,7 +13,7 @@ use crate::support::{copy_dir, knowledge_dir};
 
 /// The confusion counts of `eval --json` for `file` over `knowledge`.
 fn confusion(knowledge: &Path, file: &str) -> Value {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+    let output = crate::support::bot_command()
         .args(["--knowledge", knowledge.to_str().unwrap(), "eval", "--json", file])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

@@ -640,7 +640,7 @@ async fn rebuild_now_waits_for_a_rebuild_that_saw_its_edit() {
 
 /// The real binary, run in `dir` with no config file and no `TRANSITION_BOT_*` settings from the caller.
 fn binary(dir: &Path) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"));
+    let mut command = crate::support::bot_command();
     command.current_dir(dir);
     for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TRANSITION_BOT_")) {
         command.env_remove(name);

@@ -76,7 +76,7 @@ async fn health_metrics_sigterm_and_stats() {
     // SIGTERM right after the vote: it must be in the database afterwards.
     let status = bot.terminate();
     assert!(status.success(), "graceful shutdown exits 0:\n{}", bot.log());
-    let stats = Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+    let stats = crate::support::bot_command()
         .args(["stats", "--since", "1d"])
         .current_dir(bot.dir())
         .output()

@@ -372,6 +372,19 @@ fn build_sections(
     let mut annotations = Annotations::default();
 
     let flush = |drafts: &mut Vec<Draft>, annotations: &mut Annotations, knowledge: &mut Knowledge| {
+        // A section's closing sentence ("Recognizing these pitfalls early
+        // saves months.") has no next paragraph to lean on: alone it answers
+        // nothing, so it closes the passage before it.
+        if drafts.len() >= 2 && drafts.last().is_some_and(|last| last.text.chars().count() < MIN_PASSAGE_CHARS / 2) {
+            if let Some(last) = drafts.pop() {
+                if let Some(previous) = drafts.last_mut() {
+                    append_paragraph(&mut previous.text, &last.text);
+                    previous.keywords.extend(last.keywords);
+                    previous.aliases.extend(last.aliases);
+                    previous.phases.extend(last.phases);
+                }
+            }
+        }
         for (n, draft) in drafts.drain(..).enumerate() {
             let heading = draft.title.clone();
             let mut id = context.id(&[&heading]);

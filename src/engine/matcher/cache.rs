@@ -84,10 +84,25 @@ pub(crate) fn embed_training(
     Ok((vectors, missing.len()))
 }
 
+fn recent() -> &'static Mutex<lru::LruCache<Key, Arc<[f32]>>> {
+    static RECENT: OnceLock<Mutex<lru::LruCache<Key, Arc<[f32]>>>> = OnceLock::new();
+    RECENT.get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(QUESTIONS).unwrap_or(NonZeroUsize::MIN))))
+}
+
+/// Forgets every question embedding, so the next message is embedded (benchmarks).
+pub(crate) fn forget_questions() {
+    lock(recent()).clear();
+}
+
+/// Forgets every embedding held in memory, so the next build embeds from scratch (benchmarks).
+pub(crate) fn forget_all() {
+    forget_questions();
+    lock(training()).clear();
+}
+
 /// Embeds the readings of one message, remembering recent ones.
 pub(crate) fn embed_questions(model: &MiniLm, texts: &[&str]) -> Result<Vec<Arc<[f32]>>, ModelError> {
-    static RECENT: OnceLock<Mutex<lru::LruCache<Key, Arc<[f32]>>>> = OnceLock::new();
-    let recent = RECENT.get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(QUESTIONS).unwrap_or(NonZeroUsize::MIN))));
+    let recent = recent();
     let keys: Vec<Key> = texts.iter().map(|text| key(model, text)).collect();
     let mut found: Vec<Option<Arc<[f32]>>> = {
         let mut recent = lock(recent);
@@ -138,7 +153,10 @@ fn write_file(file: &Path, keys: &[Key], vectors: &[Arc<[f32]>]) -> std::io::Res
     if let Some(parent) = file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let temporary = file.with_extension("tmp");
+    // Unique per writer: processes sharing a cache (a fleet on one host, tests) never write one file at once.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = file.with_extension(format!("tmp.{}.{n}", std::process::id()));
     std::fs::write(&temporary, &bytes)?;
     std::fs::rename(&temporary, file)
 }

@@ -88,7 +88,10 @@ impl Matcher {
             classes.push(Some(at));
             class_of_unit[at] = Some(class);
             let path = unit.breadcrumb.join(" > ");
-            let own = [unit.title.clone(), path, unit.text.clone()];
+            let mut own = vec![unit.title.clone(), path];
+            if std::env::var("TB_NOTEXT").is_err() {
+                own.push(unit.text.clone());
+            }
             for text in own.into_iter().chain(unit.aliases.iter().cloned()).chain(unit.examples.iter().cloned()) {
                 texts.push(text);
                 labels.push(class);

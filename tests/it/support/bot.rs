@@ -86,7 +86,7 @@ impl Drop for Bot {
 
 /// `serve` in `dir`, pointed at `fake`, with output to files there.
 fn spawn(fake: &FakeDiscord, env: &[(&str, &str)], dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_transition-bot"))
+    crate::support::bot_command()
         .arg("serve")
         .current_dir(dir)
         .env("DISCORD_TOKEN", &fake.config().token)

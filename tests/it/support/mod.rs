@@ -25,3 +25,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The bot's binary, ready to run. Every process the tests start shares one
+/// embedding cache, so only the first to build a knowledge base embeds its
+/// texts (otherwise each would, next to its own throwaway database).
+pub fn bot_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"));
+    command.env("TRANSITION_BOT_ANSWER__EMBEDDING_CACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("embeddings.cache"));
+    command
+}
