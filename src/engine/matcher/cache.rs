@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 
 use super::model::{Embedding, MiniLm, ModelError, DIMENSIONS};
+use super::softmax::Classifier;
 
 /// A cache key: SHA-256 of the model identity and a text.
 pub(crate) type Key = [u8; 32];
@@ -122,6 +123,72 @@ pub(crate) fn embed_questions(model: &MiniLm, texts: &[&str]) -> Result<Vec<Arc<
     Ok(found.into_iter().flatten().collect())
 }
 
+/// First bytes of a classifier cache file.
+const CLASSIFIER_MAGIC: &[u8; 8] = b"TBCLS01\n";
+
+/// The classifier trained on exactly these texts and labels: remembered
+/// from the last build (in memory, and beside the embedding cache file as
+/// `<file>.classifier`), else trained now. Training is deterministic, so a
+/// remembered one is the one training would give; it is most of a warm build.
+pub(crate) fn classifier(
+    texts: &[Key],
+    labels: &[usize],
+    classes: usize,
+    file: Option<&Path>,
+    train: impl FnOnce() -> Result<Classifier, ModelError>,
+) -> Result<Classifier, ModelError> {
+    static LAST: OnceLock<Mutex<Option<(Key, Classifier)>>> = OnceLock::new();
+    let last = LAST.get_or_init(Default::default);
+    let mut hasher = Sha256::new();
+    hasher.update(b"softmax-v1");
+    hasher.update((classes as u64).to_le_bytes());
+    for (key, label) in texts.iter().zip(labels) {
+        hasher.update(key);
+        hasher.update((*label as u64).to_le_bytes());
+    }
+    let key: Key = hasher.finalize().into();
+    if let Some((_, classifier)) = lock(last).as_ref().filter(|(remembered, _)| *remembered == key) {
+        return Ok(classifier.clone());
+    }
+    let side = file.map(|file| file.with_extension("classifier"));
+    let found = side.as_deref().and_then(|side| read_classifier(side, &key, classes));
+    let classifier = match found {
+        Some(classifier) => classifier,
+        None => {
+            let classifier = train()?;
+            if let Some(side) = &side {
+                if let Err(err) = write_classifier(side, &key, &classifier) {
+                    tracing::warn!(file = %side.display(), "cannot write the classifier cache: {err}");
+                }
+            }
+            classifier
+        }
+    };
+    *lock(last) = Some((key, classifier.clone()));
+    Ok(classifier)
+}
+
+fn read_classifier(file: &Path, key: &Key, classes: usize) -> Option<Classifier> {
+    let bytes = std::fs::read(file).ok()?;
+    let body = bytes.strip_prefix(CLASSIFIER_MAGIC.as_slice())?;
+    let (stored, values) = body.split_at_checked(32)?;
+    if stored != key || values.len() != classes * (DIMENSIONS + 1) * 4 {
+        return None;
+    }
+    let floats: Vec<f32> = values.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let (weights, bias) = floats.split_at(classes * DIMENSIONS);
+    Some(Classifier { weights: weights.to_vec(), bias: bias.to_vec() })
+}
+
+fn write_classifier(file: &Path, key: &Key, classifier: &Classifier) -> std::io::Result<()> {
+    let mut bytes = CLASSIFIER_MAGIC.to_vec();
+    bytes.extend_from_slice(key);
+    for value in classifier.weights.iter().chain(&classifier.bias) {
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    write_atomically(file, &bytes)
+}
+
 /// Every entry of a cache file; nothing when it is missing or not one.
 fn read_file(file: &Path) -> Vec<(Key, Arc<[f32]>)> {
     let Ok(bytes) = std::fs::read(file) else { return Vec::new() };
@@ -150,6 +217,11 @@ fn write_file(file: &Path, keys: &[Key], vectors: &[Arc<[f32]>]) -> std::io::Res
             vector.iter().for_each(|value| bytes.extend_from_slice(&value.to_le_bytes()));
         }
     }
+    write_atomically(file, &bytes)
+}
+
+/// Writes `file` whole, through a temporary file and a rename.
+fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -157,7 +229,7 @@ fn write_file(file: &Path, keys: &[Key], vectors: &[Arc<[f32]>]) -> std::io::Res
     static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let temporary = file.with_extension(format!("tmp.{}.{n}", std::process::id()));
-    std::fs::write(&temporary, &bytes)?;
+    std::fs::write(&temporary, bytes)?;
     std::fs::rename(&temporary, file)
 }
 

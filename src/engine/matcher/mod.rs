@@ -16,7 +16,7 @@
 
 pub(crate) mod cache;
 pub mod model;
-mod softmax;
+pub(crate) mod softmax;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -43,8 +43,10 @@ pub struct Matcher {
     classes: Vec<Option<usize>>,
     /// The class of each unit, when it has one.
     class_of_unit: Vec<Option<usize>>,
-    /// Every training text's embedding and class, for nearest-example cosines.
-    samples: Vec<(usize, Arc<[f32]>)>,
+    /// Every training text's class, and its embedding (rows of `DIMENSIONS`
+    /// in one block, scanned for nearest-example cosines).
+    sample_classes: Vec<usize>,
+    sample_vectors: Vec<f32>,
     pub(crate) report: TrainingReport,
 }
 
@@ -88,10 +90,7 @@ impl Matcher {
             classes.push(Some(at));
             class_of_unit[at] = Some(class);
             let path = unit.breadcrumb.join(" > ");
-            let mut own = vec![unit.title.clone(), path];
-            if std::env::var("TB_NOTEXT").is_err() {
-                own.push(unit.text.clone());
-            }
+            let own = [unit.title.clone(), path, unit.text.clone()];
             for text in own.into_iter().chain(unit.aliases.iter().cloned()).chain(unit.examples.iter().cloned()) {
                 texts.push(text);
                 labels.push(class);
@@ -106,11 +105,14 @@ impl Matcher {
             }
         }
         let (vectors, embedded) = cache::embed_training(&model, &texts, cache_file)?;
-        let classifier = softmax::Classifier::train(&vectors, &labels, classes.len())
-            .map_err(|err| ModelError::Inference(format!("training: {err}")))?;
+        let keys: Vec<cache::Key> = texts.iter().map(|text| cache::key(&model, text)).collect();
+        let classifier = cache::classifier(&keys, &labels, classes.len(), cache_file, || {
+            softmax::Classifier::train(&vectors, &labels, classes.len())
+                .map_err(|err| ModelError::Inference(format!("training: {err}")))
+        })?;
         let report = TrainingReport { texts: texts.len(), embedded, classes: classes.len() };
-        let samples = labels.into_iter().zip(vectors).collect();
-        Ok(Some(Matcher { model, classifier, classes, class_of_unit, samples, report }))
+        let sample_vectors = vectors.iter().flat_map(|vector| vector.iter().copied()).collect();
+        Ok(Some(Matcher { model, classifier, classes, class_of_unit, sample_classes: labels, sample_vectors, report }))
     }
 
     /// Reads every text (a message and its segments) in one pass of the model.
@@ -124,7 +126,7 @@ impl Matcher {
         let units = self.class_of_unit.len();
         let mut by_unit = vec![0.0; units];
         let mut nearest = vec![0.0f32; self.classes.len()];
-        for (class, sample) in &self.samples {
+        for (class, sample) in self.sample_classes.iter().zip(self.sample_vectors.chunks_exact(model::DIMENSIONS)) {
             nearest[*class] = nearest[*class].max(cosine(vector, sample));
         }
         let mut nearest_by_unit = vec![0.0; units];

@@ -18,9 +18,10 @@ const BETA2: f64 = 0.999;
 const EPSILON: f64 = 1e-8;
 
 /// Trained weights: `classes × DIMENSIONS`, row-major, and a bias per class.
-pub(super) struct Classifier {
-    weights: Vec<f32>,
-    bias: Vec<f32>,
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Classifier {
+    pub(crate) weights: Vec<f32>,
+    pub(crate) bias: Vec<f32>,
 }
 
 impl Classifier {
@@ -45,8 +46,7 @@ impl Classifier {
         let mut b = Tensor::zeros((1, classes), DType::F32, &device)?;
         let (mut mw, mut vw) = (w.zeros_like()?, w.zeros_like()?);
         let (mut mb, mut vb) = (b.zeros_like()?, b.zeros_like()?);
-        let steps: usize = std::env::var("TB_STEPS").ok().and_then(|v| v.parse().ok()).unwrap_or(STEPS);
-        for step in 1..=steps {
+        for step in 1..=STEPS {
             let logits = x.matmul(&w.t()?)?.broadcast_add(&b)?;
             let p = candle_nn::ops::softmax_last_dim(&logits)?;
             let g = (p - &y)?.broadcast_mul(&sample_weights)?;

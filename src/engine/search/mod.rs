@@ -219,6 +219,41 @@ impl SearchIndex {
         terms
     }
 
+    /// `text` with its misspelt words corrected to the indexed words they
+    /// are a typo of, as `analyze` corrects them ("which skils matter" reads
+    /// "which skills matter"), for readers that do not correct typos
+    /// themselves (the semantic matcher's tokenizer splits "skils" into
+    /// pieces that mean nothing). Everything else is kept as written.
+    pub(crate) fn spelled(&self, text: &str) -> String {
+        let mut stemmer = self.stemmer.clone();
+        let mut out = String::with_capacity(text.len());
+        for token in text.split_inclusive(char::is_whitespace) {
+            let start = token.find(char::is_alphanumeric);
+            let end = token.rfind(char::is_alphanumeric).map(|at| at + token[at..].chars().next().map_or(1, char::len_utf8));
+            let (Some(start), Some(end)) = (start, end) else {
+                out.push_str(token);
+                continue;
+            };
+            let word = token[start..end].to_lowercase();
+            let plain = word.chars().all(|c| c.is_alphabetic());
+            let known = self.statistics.stem_of(&word).is_some()
+                || self.statistics.doc_freq(&stem_word(&mut stemmer, &word)).is_some();
+            let corrected = (plain && !known && !is_stop_word(&word) && !is_common_english(&word))
+                .then(|| self.typos.correct(&word, &self.statistics))
+                .flatten()
+                .filter(|corrected| !is_stop_word(corrected));
+            match corrected {
+                Some(corrected) => {
+                    out.push_str(&token[..start]);
+                    out.push_str(&corrected);
+                    out.push_str(&token[end..]);
+                }
+                None => out.push_str(token),
+            }
+        }
+        out
+    }
+
     /// The best units for analyzed `terms`, best first, at most `limit`.
     pub(crate) fn search_terms(&self, terms: &[QueryTerm], limit: usize) -> Vec<Hit> {
         let total_weight: f32 = terms.iter().map(|term| term.weight).sum();
