@@ -300,7 +300,10 @@ fn run_bench(
     } else {
         line(&format!("knowledge      {} ({} units)", dir.display(), report.units))?;
         line(&format!("questions      {} x {} runs", questions.len(), iterations))?;
-        line(&format!("build          {:.1} ms ({:.1} ms with nothing cached)", report.build_ms, report.build_cold_ms))?;
+        line(&format!(
+            "build          {:.1} ms ({:.1} ms with nothing cached)",
+            report.build_ms, report.build_cold_ms
+        ))?;
         line(&format!("query p50      {:.1} µs", report.query_p50_us))?;
         line(&format!("query p99      {:.1} µs", report.query_p99_us))?;
         line(&format!("message p50    {:.1} µs (matcher {:.1} µs)", report.message_p50_us, report.semantic_p50_us))?;

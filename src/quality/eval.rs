@@ -216,7 +216,8 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
             }
         }
     };
-    let top_right = top.is_some_and(|unit| case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase))));
+    let top_right =
+        top.is_some_and(|unit| case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase))));
     Outcome {
         question: case.question.clone(),
         passed: verdict.passed(),

@@ -5,7 +5,7 @@
 //! with what was measured (units counted, percentiles ordered, memory known).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! The binary as members and operators run it: commands, JSON, errors, question sets.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 fn bot(args: &[&str]) -> Output {
     bot_with(args, &[], None)

@@ -4,7 +4,6 @@
 
 use crate::support::{bot, fake_discord};
 
-use std::process::Command;
 use std::time::Duration;
 
 use bot::Bot;

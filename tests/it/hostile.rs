@@ -1,7 +1,6 @@
 //! No input makes a search fail or panic, and `ask --json` always prints valid JSON.
 
 use std::path::Path;
-use std::process::Command;
 
 use proptest::prelude::*;
 use transition_bot::cli::AskJson;

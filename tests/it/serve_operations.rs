@@ -4,7 +4,6 @@
 
 use crate::support::{bot, fake_discord};
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bot::Bot;
@@ -76,11 +75,7 @@ async fn health_metrics_sigterm_and_stats() {
     // SIGTERM right after the vote: it must be in the database afterwards.
     let status = bot.terminate();
     assert!(status.success(), "graceful shutdown exits 0:\n{}", bot.log());
-    let stats = crate::support::bot_command()
-        .args(["stats", "--since", "1d"])
-        .current_dir(bot.dir())
-        .output()
-        .unwrap();
+    let stats = crate::support::bot_command().args(["stats", "--since", "1d"]).current_dir(bot.dir()).output().unwrap();
     let table = String::from_utf8_lossy(&stats.stdout);
     assert!(stats.status.success(), "{}", String::from_utf8_lossy(&stats.stderr));
     let unanswered_section = table.split_once("nanswered").map(|(_, rest)| rest).unwrap_or("");

@@ -110,12 +110,17 @@ mod tests {
         let examples = "+++\nkind = \"examples\"\n+++\n## Deployment\n- how do i deploy\n\n- stray\n";
         let (knowledge, diagnostics) = load(&[("guide.md", GUIDE), ("examples.md", examples)]);
         assert!(
-            diagnostics.iter().any(|d| d.starts_with("examples.md:4: warning: examples for `Deployment` name no passage")),
+            diagnostics
+                .iter()
+                .any(|d| d.starts_with("examples.md:4: warning: examples for `Deployment` name no passage")),
             "{diagnostics:?}"
         );
         assert!(knowledge.units.iter().all(|unit| unit.examples.is_empty()));
         let orphan = "+++\nkind = \"examples\"\n+++\n- before any heading\n";
         let (_, diagnostics) = load(&[("guide.md", GUIDE), ("examples.md", orphan)]);
-        assert!(diagnostics.iter().any(|d| d.starts_with("examples.md:4: error: examples must follow")), "{diagnostics:?}");
+        assert!(
+            diagnostics.iter().any(|d| d.starts_with("examples.md:4: error: examples must follow")),
+            "{diagnostics:?}"
+        );
     }
 }

@@ -350,7 +350,9 @@ mod tests {
         let ids: Vec<&str> = knowledge.units.iter().map(|u| u.id.as_str()).collect();
         // The short list closing the section closes the passage before it.
         assert_eq!(ids, ["guide/setup", "guide/détails"]);
-        assert!(knowledge.units[0].text.ends_with("which takes a few more words than one would think.\n\nSteps:\n\n- one\n- two"));
+        assert!(knowledge.units[0]
+            .text
+            .ends_with("which takes a few more words than one would think.\n\nSteps:\n\n- one\n- two"));
         assert_eq!(knowledge.units[0].keywords, ["install", "setup"]);
         assert_eq!(knowledge.units[1].breadcrumb, ["Guide", "Setup", "Détails"]);
         assert_eq!(knowledge.units[1].location.line, 15);

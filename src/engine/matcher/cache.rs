@@ -20,6 +20,9 @@ use super::softmax::Classifier;
 /// A cache key: SHA-256 of the model identity and a text.
 pub(crate) type Key = [u8; 32];
 
+/// Embeddings shared between the caches and their users.
+pub(crate) type Shared = Arc<[f32]>;
+
 /// First bytes of a cache file, naming its format.
 const MAGIC: &[u8; 8] = b"TBEMB01\n";
 
@@ -53,7 +56,7 @@ pub(crate) fn embed_training(
     model: &MiniLm,
     texts: &[String],
     file: Option<&Path>,
-) -> Result<(Vec<Arc<[f32]>>, usize), ModelError> {
+) -> Result<(Vec<Shared>, usize), ModelError> {
     let keys: Vec<Key> = texts.iter().map(|text| key(model, text)).collect();
     if let Some(file) = file {
         let from_file = read_file(file);

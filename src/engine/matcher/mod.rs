@@ -76,8 +76,13 @@ impl Reading {
 
 impl Matcher {
     /// Trains on `knowledge`'s examples; `None` when it has none.
-    pub fn train(knowledge: &Knowledge, model: Arc<MiniLm>, cache_file: Option<&Path>) -> Result<Option<Matcher>, ModelError> {
-        let has_examples = knowledge.units.iter().any(|unit| !unit.examples.is_empty()) || !knowledge.off_topic.is_empty();
+    pub fn train(
+        knowledge: &Knowledge,
+        model: Arc<MiniLm>,
+        cache_file: Option<&Path>,
+    ) -> Result<Option<Matcher>, ModelError> {
+        let has_examples =
+            knowledge.units.iter().any(|unit| !unit.examples.is_empty()) || !knowledge.off_topic.is_empty();
         if !has_examples {
             return Ok(None);
         }

@@ -58,9 +58,11 @@ impl MiniLm {
     pub fn load(dir: &Path) -> Result<MiniLm, ModelError> {
         let read = |name: &str| {
             let path = dir.join(name);
-            std::fs::read(&path).map_err(|err| ModelError::Read { path: path.display().to_string(), reason: err.to_string() })
+            std::fs::read(&path)
+                .map_err(|err| ModelError::Read { path: path.display().to_string(), reason: err.to_string() })
         };
-        let invalid = |name: &str, reason: String| ModelError::Invalid { path: dir.join(name).display().to_string(), reason };
+        let invalid =
+            |name: &str, reason: String| ModelError::Invalid { path: dir.join(name).display().to_string(), reason };
         let config: Config =
             serde_json::from_slice(&read("config.json")?).map_err(|err| invalid("config.json", err.to_string()))?;
         let mut tokenizer =
@@ -130,7 +132,8 @@ impl MiniLm {
 /// The model in `dir`, loaded once per process; the same error every time
 /// when it cannot be loaded.
 pub fn shared(dir: &Path) -> Result<Arc<MiniLm>, ModelError> {
-    static LOADED: OnceLock<Mutex<HashMap<PathBuf, Result<Arc<MiniLm>, ModelError>>>> = OnceLock::new();
+    type Loaded = HashMap<PathBuf, Result<Arc<MiniLm>, ModelError>>;
+    static LOADED: OnceLock<Mutex<Loaded>> = OnceLock::new();
     let loaded = LOADED.get_or_init(Default::default);
     // A poisoned lock only means another thread panicked mid-load; the map is still sound.
     let mut loaded = loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -204,6 +207,9 @@ mod tests {
         }
         std::fs::write(dir.path().join("model.safetensors"), b"\x08\0\0\0\0\0\0\0{}garbage").unwrap();
         let broken = MiniLm::load(dir.path()).err().unwrap();
-        assert!(matches!(broken, ModelError::Invalid { .. }) && broken.to_string().contains("model.safetensors"), "{broken}");
+        assert!(
+            matches!(broken, ModelError::Invalid { .. }) && broken.to_string().contains("model.safetensors"),
+            "{broken}"
+        );
     }
 }

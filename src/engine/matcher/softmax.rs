@@ -26,7 +26,11 @@ pub(crate) struct Classifier {
 
 impl Classifier {
     /// Fits `vectors` (unit length) to `labels` (class indices below `classes`).
-    pub(super) fn train(vectors: &[std::sync::Arc<[f32]>], labels: &[usize], classes: usize) -> candle_core::Result<Classifier> {
+    pub(super) fn train(
+        vectors: &[std::sync::Arc<[f32]>],
+        labels: &[usize],
+        classes: usize,
+    ) -> candle_core::Result<Classifier> {
         let device = Device::Cpu;
         let n = vectors.len();
         let flat: Vec<f32> = vectors.iter().flat_map(|vector| vector.iter().copied()).collect();
@@ -85,7 +89,6 @@ impl Classifier {
         logits
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -229,7 +229,8 @@ impl SearchIndex {
         let mut out = String::with_capacity(text.len());
         for token in text.split_inclusive(char::is_whitespace) {
             let start = token.find(char::is_alphanumeric);
-            let end = token.rfind(char::is_alphanumeric).map(|at| at + token[at..].chars().next().map_or(1, char::len_utf8));
+            let end =
+                token.rfind(char::is_alphanumeric).map(|at| at + token[at..].chars().next().map_or(1, char::len_utf8));
             let (Some(start), Some(end)) = (start, end) else {
                 out.push_str(token);
                 continue;

@@ -31,6 +31,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// texts (otherwise each would, next to its own throwaway database).
 pub fn bot_command() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_transition-bot"));
-    command.env("TRANSITION_BOT_ANSWER__EMBEDDING_CACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("embeddings.cache"));
+    command
+        .env("TRANSITION_BOT_ANSWER__EMBEDDING_CACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("embeddings.cache"));
     command
 }
