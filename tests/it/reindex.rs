@@ -135,7 +135,10 @@ fn assert_reading_rebuilds_nothing(poll: bool) {
     for _ in 0..3 {
         copy_dir(&workspace.dir, &copy.path().join("knowledge"));
         for entry in std::fs::read_dir(&workspace.dir).expect("list") {
-            let _ = std::fs::read(entry.expect("entry").path()).expect("read");
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                let _ = std::fs::read(path).expect("read");
+            }
         }
         std::thread::sleep(Duration::from_millis(150));
     }
@@ -235,7 +238,12 @@ fn breakages() -> Vec<Breakage> {
             name: "an empty folder",
             breaks: |w| {
                 for entry in std::fs::read_dir(&w.dir).expect("read dir") {
-                    std::fs::remove_file(entry.expect("entry").path()).expect("remove");
+                    let path = entry.expect("entry").path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(path).expect("remove");
+                    } else {
+                        std::fs::remove_file(path).expect("remove");
+                    }
                 }
             },
             file: "knowledge",

@@ -29,6 +29,9 @@ const MAGIC: &[u8; 8] = b"TBEMB01\n";
 /// Questions remembered; enough for `fit` to embed each reading of its sets once.
 const QUESTIONS: usize = 8192;
 
+/// Trained classifiers remembered in memory (about 55 kB each for the article).
+const CLASSIFIERS: usize = 8;
+
 /// Training texts remembered in memory across builds of one process.
 const TRAINING: usize = 200_000;
 
@@ -130,7 +133,7 @@ pub(crate) fn embed_questions(model: &MiniLm, texts: &[&str]) -> Result<Vec<Arc<
 const CLASSIFIER_MAGIC: &[u8; 8] = b"TBCLS01\n";
 
 /// The classifier trained on exactly these texts and labels: remembered
-/// from the last build (in memory, and beside the embedding cache file as
+/// from recent builds (in memory, and the last one beside the embedding cache file as
 /// `<file>.classifier`), else trained now. Training is deterministic, so a
 /// remembered one is the one training would give; it is most of a warm build.
 pub(crate) fn classifier(
@@ -140,8 +143,10 @@ pub(crate) fn classifier(
     file: Option<&Path>,
     train: impl FnOnce() -> Result<Classifier, ModelError>,
 ) -> Result<Classifier, ModelError> {
-    static LAST: OnceLock<Mutex<Option<(Key, Classifier)>>> = OnceLock::new();
-    let last = LAST.get_or_init(Default::default);
+    // A few, so content that goes back and forth (an edit undone, a branch
+    // checked out and back) is not trained again.
+    static LAST: OnceLock<Mutex<lru::LruCache<Key, Classifier>>> = OnceLock::new();
+    let last = LAST.get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(CLASSIFIERS).unwrap_or(NonZeroUsize::MIN))));
     let mut hasher = Sha256::new();
     hasher.update(b"softmax-v1");
     hasher.update((classes as u64).to_le_bytes());
@@ -150,7 +155,7 @@ pub(crate) fn classifier(
         hasher.update((*label as u64).to_le_bytes());
     }
     let key: Key = hasher.finalize().into();
-    if let Some((_, classifier)) = lock(last).as_ref().filter(|(remembered, _)| *remembered == key) {
+    if let Some(classifier) = lock(last).get(&key) {
         return Ok(classifier.clone());
     }
     let side = file.map(|file| file.with_extension("classifier"));
@@ -167,7 +172,7 @@ pub(crate) fn classifier(
             classifier
         }
     };
-    *lock(last) = Some((key, classifier.clone()));
+    lock(last).put(key, classifier.clone());
     Ok(classifier)
 }
 

@@ -28,6 +28,9 @@ const MAX_TOKENS: usize = 256;
 /// so batches are formed from texts of similar length.
 const BATCH: usize = 32;
 
+/// Most texts × tokens² in one batch: 32 texts of 64 tokens, or 2 of 256.
+const ATTENTION_BUDGET: usize = 32 * 64 * 64;
+
 /// A sentence embedding, unit length.
 pub type Embedding = Vec<f32>;
 
@@ -98,7 +101,19 @@ impl MiniLm {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&at| ids[at].len());
         let mut out = vec![Vec::new(); texts.len()];
-        for batch in order.chunks(BATCH) {
+        // Attention holds batch × tokens² scores per head: long texts go in small batches.
+        let mut batches: Vec<&[usize]> = Vec::new();
+        let mut start = 0;
+        for end in 1..=order.len() {
+            let full = end == order.len()
+                || end - start == BATCH
+                || (end - start + 1) * ids[order[end]].len().pow(2) > ATTENTION_BUDGET;
+            if full {
+                batches.push(&order[start..end]);
+                start = end;
+            }
+        }
+        for batch in batches {
             let rows: Vec<&[u32]> = batch.iter().map(|&at| ids[at].as_slice()).collect();
             let vectors = self.forward(&rows).map_err(|err| ModelError::Inference(err.to_string()))?;
             for (&at, vector) in batch.iter().zip(vectors) {
