@@ -146,7 +146,8 @@ pub(crate) fn classifier(
     // A few, so content that goes back and forth (an edit undone, a branch
     // checked out and back) is not trained again.
     static LAST: OnceLock<Mutex<lru::LruCache<Key, Classifier>>> = OnceLock::new();
-    let last = LAST.get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(CLASSIFIERS).unwrap_or(NonZeroUsize::MIN))));
+    let last = LAST
+        .get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(CLASSIFIERS).unwrap_or(NonZeroUsize::MIN))));
     let mut hasher = Sha256::new();
     hasher.update(b"softmax-v1");
     hasher.update((classes as u64).to_le_bytes());
