@@ -29,7 +29,6 @@ Never pass tests/corpus/chatty-test.toml: it is the held-out half.
 
 import argparse
 import json
-import math
 import subprocess
 import tempfile
 import tomllib
@@ -37,55 +36,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+# The reference numpy model, in the tanh form of GELU this experiment measured with.
+from minilm_reference import TanhMiniLM as MiniLM
+
 FEATURES = ["coverage", "score", "margin", "matched", "unknown", "words", "asks", "segment",
             "known_coverage", "rare_unknown", "uncurated"]
-
-
-class MiniLM:
-    """all-MiniLM-L6-v2: BERT, 6 layers, 384 wide, mean pooling, unit length."""
-
-    def __init__(self, model_dir):
-        from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
-
-        self.weights = {k.removeprefix("bert."): v.astype(np.float32)
-                        for k, v in load_file(f"{model_dir}/model.safetensors").items()}
-        self.tokenizer = Tokenizer.from_file(f"{model_dir}/tokenizer.json")
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(256)
-
-    def _w(self, name):
-        return self.weights[name]
-
-    @staticmethod
-    def _norm(x, weight, bias):
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + 1e-12) * weight + bias
-
-    def embed(self, text):
-        w = self._w
-        ids = np.array(self.tokenizer.encode(text).ids)
-        n = len(ids)
-        x = w("embeddings.word_embeddings.weight")[ids] + w("embeddings.position_embeddings.weight")[:n]
-        x = self._norm(x + w("embeddings.token_type_embeddings.weight")[0],
-                       w("embeddings.LayerNorm.weight"), w("embeddings.LayerNorm.bias"))
-        for layer in range(6):
-            p = f"encoder.layer.{layer}."
-            def dense(h, name):
-                return h @ w(p + name + ".weight").T + w(p + name + ".bias")
-            q, k, v = (dense(x, f"attention.self.{m}").reshape(n, 12, 32).transpose(1, 0, 2)
-                       for m in ("query", "key", "value"))
-            a = q @ k.transpose(0, 2, 1) / math.sqrt(32)
-            a = np.exp(a - a.max(-1, keepdims=True))
-            a /= a.sum(-1, keepdims=True)
-            o = dense((a @ v).transpose(1, 0, 2).reshape(n, 384), "attention.output.dense")
-            x = self._norm(x + o, w(p + "attention.output.LayerNorm.weight"), w(p + "attention.output.LayerNorm.bias"))
-            h = dense(x, "intermediate.dense")
-            h = 0.5 * h * (1 + np.tanh(math.sqrt(2 / math.pi) * (h + 0.044715 * h ** 3)))
-            x = self._norm(x + dense(h, "output.dense"), w(p + "output.LayerNorm.weight"), w(p + "output.LayerNorm.bias"))
-        v = x.mean(0)
-        return v / np.linalg.norm(v)
 
 
 def fold(text):

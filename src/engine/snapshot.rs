@@ -91,8 +91,7 @@ impl Snapshot {
 
 /// The matcher for `knowledge`, or why there is none though it has examples.
 fn train_matcher(knowledge: &Knowledge, settings: &AnswerSettings) -> Result<Option<Matcher>, String> {
-    let has_examples = knowledge.units.iter().any(|unit| !unit.examples.is_empty()) || !knowledge.off_topic.is_empty();
-    if !settings.semantic || !has_examples {
+    if !settings.semantic || !knowledge.has_examples() {
         return Ok(None);
     }
     let problem = |err: model::ModelError| format!("the semantic matcher is off, answers are lexical only: {err}");

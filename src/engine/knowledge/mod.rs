@@ -149,6 +149,12 @@ impl Knowledge {
         self.units.iter().find(|unit| unit.id == id)
     }
 
+    /// Whether any example message was given (for a passage, or off-topic):
+    /// what the semantic matcher trains on.
+    pub(crate) fn has_examples(&self) -> bool {
+        !self.off_topic.is_empty() || self.units.iter().any(|unit| !unit.examples.is_empty())
+    }
+
     pub(crate) fn phase(&self, number: u8) -> Option<&Phase> {
         self.roadmap.as_ref()?.phases.iter().find(|p| p.number == number)
     }

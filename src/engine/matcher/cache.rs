@@ -52,15 +52,15 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Embeds `texts` for training, from the caches where possible, and
+/// Embeds `texts` (whose cache keys are `keys`) for training, from the caches where possible, and
 /// rewrites `file` (when given) with exactly these texts' embeddings.
 /// A cache file that cannot be read or written only costs time.
 pub(crate) fn embed_training(
     model: &MiniLm,
     texts: &[String],
+    keys: &[Key],
     file: Option<&Path>,
 ) -> Result<(Vec<Shared>, usize), ModelError> {
-    let keys: Vec<Key> = texts.iter().map(|text| key(model, text)).collect();
     if let Some(file) = file {
         let from_file = read_file(file);
         let mut map = lock(training());
@@ -84,7 +84,7 @@ pub(crate) fn embed_training(
     let vectors: Vec<Arc<[f32]>> = keys.iter().map(|key| map[key].clone()).collect();
     drop(map);
     if let Some(file) = file {
-        if let Err(err) = write_file(file, &keys, &vectors) {
+        if let Err(err) = write_file(file, keys, &vectors) {
             tracing::warn!(file = %file.display(), "cannot write the embedding cache: {err}");
         }
     }

@@ -81,9 +81,7 @@ impl Matcher {
         model: Arc<MiniLm>,
         cache_file: Option<&Path>,
     ) -> Result<Option<Matcher>, ModelError> {
-        let has_examples =
-            knowledge.units.iter().any(|unit| !unit.examples.is_empty()) || !knowledge.off_topic.is_empty();
-        if !has_examples {
+        if !knowledge.has_examples() {
             return Ok(None);
         }
         let mut classes: Vec<Option<usize>> = Vec::new();
@@ -114,8 +112,8 @@ impl Matcher {
                 labels.push(class);
             }
         }
-        let (vectors, embedded) = cache::embed_training(&model, &texts, cache_file)?;
         let keys: Vec<cache::Key> = texts.iter().map(|text| cache::key(&model, text)).collect();
+        let (vectors, embedded) = cache::embed_training(&model, &texts, &keys, cache_file)?;
         let classifier = cache::classifier(&keys, &labels, classes.len(), cache_file, || {
             softmax::Classifier::train(&vectors, &labels, classes.len())
                 .map_err(|err| ModelError::Inference(format!("training: {err}")))
