@@ -12,7 +12,7 @@
 
 use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
-use crate::engine::matcher::Reading;
+use crate::engine::matcher::{Matcher, Reading};
 use crate::engine::message::{leans_on_earlier, segments, Leaning, Segment};
 use crate::engine::phases;
 use crate::engine::search::{Hit, QueryTerm, SearchIndex};
@@ -170,21 +170,65 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
             let pool = if semantic.is_some() { limit.max(FUSION_POOL) } else { limit };
             let lexical = snapshot.index.search_terms(&terms, pool);
             let lexical_top = lexical.first().map(|hit| hit.unit);
+            let semantic = semantic
+                .filter(|_| snapshot.matcher.as_ref().is_some_and(|matcher| !beyond(matcher, &terms, lexical_top)));
             let (hits, matched) = match semantic {
                 Some(semantic) => {
                     let matched = semantic.ranked(MATCHED);
                     (fuse(lexical, semantic, &matched, limit), matched)
                 }
-                None => (lexical, Vec::new()),
+                None => (lexical.into_iter().take(limit).collect(), Vec::new()),
             };
             let mut features = Features::of(&terms, &hits, &snapshot.index, reading.asks, segmented && position > 0);
-            if let Some(semantic) = semantic {
-                features.add_semantic(semantic, &hits, lexical_top, &matched);
-            }
-            let probability = decision.probability(&features);
+            let probability = match semantic {
+                Some(semantic) => {
+                    features.add_semantic(semantic, &hits, lexical_top, &matched);
+                    decision.probability(&features)
+                }
+                None if snapshot.matcher.is_some() => {
+                    let lexical = settings.lexical_decision();
+                    on_scale_of(lexical.probability(&features), lexical.threshold, decision.threshold)
+                }
+                None => decision.probability(&features),
+            };
             Candidate { text: reading.text, hits, features, probability, names_phase: false, matched }
         })
         .collect()
+}
+
+/// Whether a reading is beyond what the matcher learnt, so the search alone
+/// judges it: its best passage has no examples (the matcher has no class
+/// for it and would call it off-topic), or most of the weight of its words
+/// the knowledge uses lies in words no training text has, as when an edit
+/// adds a passage's first mention of something and a member asks about it.
+fn beyond(matcher: &Matcher, terms: &[QueryTerm], lexical_top: Option<usize>) -> bool {
+    let Some(top) = lexical_top else { return false };
+    if !matcher.knows_unit(top) {
+        return true;
+    }
+    let known: f32 = terms.iter().filter(|term| term.known).map(|term| term.weight).sum();
+    let novel: f32 = terms
+        .iter()
+        .filter(|term| term.known && !term.stems.iter().any(|stem| matcher.knows_stem(stem)))
+        .map(|term| term.weight)
+        .sum();
+    known > 0.0 && novel >= NOVEL_SHARE * known
+}
+
+/// Share of a reading's known weight in words new to the matcher beyond
+/// which the search alone judges it.
+const NOVEL_SHARE: f32 = 0.5;
+
+/// `probability`, from a decision whose threshold is `from`, moved onto the
+/// scale of one whose threshold is `to` by shifting its log-odds: it clears
+/// `to` exactly when it cleared `from`, so candidates judged by either
+/// decision compare.
+fn on_scale_of(probability: f32, from: f32, to: f32) -> f32 {
+    let logit = |p: f32| {
+        let p = p.clamp(1e-6, 1.0 - 1e-6);
+        (p / (1.0 - p)).ln()
+    };
+    1.0 / (1.0 + (-(logit(probability) - logit(from) + logit(to))).exp())
 }
 
 // Computed here rather than beside the model (`decision`), so that the

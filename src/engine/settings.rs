@@ -59,6 +59,12 @@ impl AnswerSettings {
         }
     }
 
+    /// The decision for readings the search alone judges (see
+    /// `answer::beyond`): the configured file's, else the shipped lexical one.
+    pub fn lexical_decision(&self) -> &Decision {
+        self.decision_for(false)
+    }
+
     /// The model folder in use.
     pub fn model_dir(&self) -> PathBuf {
         self.model.clone().unwrap_or_else(crate::engine::matcher::model::vendored_dir)

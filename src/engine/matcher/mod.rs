@@ -18,10 +18,12 @@ pub(crate) mod cache;
 pub mod model;
 pub(crate) mod softmax;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::engine::knowledge::Knowledge;
+use crate::engine::search::analysis::{stem_analyzer, stem_word, words};
 use model::{cosine, MiniLm, ModelError};
 
 /// What a build did, for logs and `check`.
@@ -47,6 +49,10 @@ pub struct Matcher {
     /// in one block, scanned for nearest-example cosines).
     sample_classes: Vec<usize>,
     sample_vectors: Vec<f32>,
+    /// The stems of every training text's words: what the matcher has
+    /// learnt to read. A message resting on other words (new content not
+    /// yet in any example) is beyond it, and the search alone judges it.
+    stems: HashSet<String>,
     pub(crate) report: TrainingReport,
 }
 
@@ -120,7 +126,18 @@ impl Matcher {
         })?;
         let report = TrainingReport { texts: texts.len(), embedded, classes: classes.len() };
         let sample_vectors = vectors.iter().flat_map(|vector| vector.iter().copied()).collect();
-        Ok(Some(Matcher { model, classifier, classes, class_of_unit, sample_classes: labels, sample_vectors, report }))
+        let mut stemmer = stem_analyzer();
+        let stems = texts.iter().flat_map(|text| words(text)).map(|word| stem_word(&mut stemmer, &word)).collect();
+        Ok(Some(Matcher {
+            model,
+            classifier,
+            classes,
+            class_of_unit,
+            sample_classes: labels,
+            sample_vectors,
+            stems,
+            report,
+        }))
     }
 
     /// Reads every text (a message and its segments) in one pass of the model.
@@ -153,6 +170,16 @@ impl Matcher {
             }
         }
         Reading { by_unit, off_topic, nearest_by_unit, nearest_off_topic }
+    }
+
+    /// Whether `unit` is one of the matcher's classes (it has examples).
+    pub fn knows_unit(&self, unit: usize) -> bool {
+        self.class_of_unit.get(unit).is_some_and(Option::is_some)
+    }
+
+    /// Whether some training text has a word with this stem.
+    pub(crate) fn knows_stem(&self, stem: &str) -> bool {
+        self.stems.contains(stem)
     }
 
     /// The model's folder, for messages.

@@ -31,7 +31,7 @@ use crate::engine::settings::FieldBoosts;
 use crate::engine::vectors;
 use crate::engine::words::{is_common_english, is_stop_word, shorthand};
 
-mod analysis;
+pub(crate) mod analysis;
 mod statistics;
 mod typos;
 
