@@ -45,6 +45,15 @@ pub struct AskJson {
     pub(crate) more: Vec<String>,
     /// How the decision read the message: the whole, then each asking segment.
     pub(crate) candidates: Vec<CandidateJson>,
+    /// When unsure but in scope, the passages offered ("Is it one of these?").
+    pub(crate) choices: Vec<ChoiceJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ChoiceJson {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -147,6 +156,14 @@ impl AskJson {
             question: answer.question.clone(),
             answered: answer.answered,
             reply,
+            choices: answer
+                .choices
+                .iter()
+                .map(|hit| {
+                    let unit = &units[hit.unit];
+                    ChoiceJson { id: unit.id.clone(), title: unit.title.clone(), text: unit.text.clone() }
+                })
+                .collect(),
             hits,
             pointers,
             confidence: answer.confidence,

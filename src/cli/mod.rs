@@ -88,6 +88,10 @@ pub(crate) enum CliCommand {
         /// Largest share of off-topic cases that may be answered at the chosen threshold.
         #[arg(long, default_value_t = 0.02, value_name = "SHARE")]
         max_off_topic: f64,
+        /// Largest share of off-topic cases that may get an answer or choices:
+        /// the lower bound of the band where an unsure reply offers choices.
+        #[arg(long, default_value_t = 0.05, value_name = "SHARE")]
+        max_offered: f64,
         /// Write the decision file here instead of printing it.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -107,6 +111,11 @@ pub(crate) enum CliCommand {
         /// How far back: 30m, 12h, 7d, 2w, or `all`.
         #[arg(long, default_value = "7d", value_name = "WINDOW")]
         since: Window,
+    },
+    /// Examples learned from members (approved in `/examples`).
+    Examples {
+        #[command(subcommand)]
+        action: ExamplesAction,
     },
     /// Measure build time, question latency (p50/p99) and peak memory.
     Bench {
@@ -134,6 +143,16 @@ pub(crate) enum CliCommand {
         #[arg(long, value_name = "FILE")]
         questions: Option<PathBuf>,
         dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ExamplesAction {
+    /// Write the approved examples as a knowledge examples file (to stdout, or FILE),
+    /// for operators who keep their content in git.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -172,10 +191,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Serve => return service::serve(config),
         CliCommand::Eval { files, json, table } => return run_eval(&config, &files, json, table),
         CliCommand::Check => return check::run(&config),
-        CliCommand::Fit { files, max_off_topic, out, variant, keep_weights } => {
-            return run_fit(&config, &files, &variant, fit::Options { max_off_topic, keep_weights }, out);
+        CliCommand::Fit { files, max_off_topic, max_offered, out, variant, keep_weights } => {
+            let options = fit::Options { max_off_topic, max_offered, keep_weights };
+            return run_fit(&config, &files, &variant, options, out);
         }
         CliCommand::Stats { since } => return stats(&config, since),
+        CliCommand::Examples { action: ExamplesAction::Export { out } } => return export_examples(&config, out),
         CliCommand::Bench { questions, iterations, json, dump_units } => {
             return run_bench(&config, questions, iterations, json, dump_units);
         }
@@ -264,6 +285,22 @@ fn stats(config: &Config, since: Window) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let stats = runtime.block_on(crate::ops::storage::read_stats(&config.storage, since.0))?;
     line(&stats.to_table())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `transition-bot examples export`: the approved examples in the knowledge format.
+fn export_examples(config: &Config, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let approved = runtime.block_on(crate::ops::storage::read_approved_examples(&config.storage))?;
+    let learned: Vec<(String, String)> = approved.into_iter().map(|example| (example.unit, example.text)).collect();
+    let file = crate::engine::knowledge::examples::render_file(&learned);
+    match out {
+        Some(path) => {
+            std::fs::write(&path, &file).map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
+            eprintln!("wrote {} approved example(s) to {}", learned.len(), path.display());
+        }
+        None => line(file.trim_end())?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{Config, LogConfig};
+use crate::conversation::admin::learn_approved;
 use crate::conversation::follow_ups::Recent;
 use crate::engine::snapshot::Snapshot;
 use crate::frontend::{discord, terminal, Services};
@@ -44,8 +45,22 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
     }
     let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
     let metrics = Metrics::new();
-    let telemetry = Telemetry::new(Some(Storage::start(&config.storage)?), Some(metrics.clone()));
+    let storage = Storage::start(&config.storage)?;
+    let telemetry = Telemetry::new(Some(storage.clone()), Some(metrics.clone()));
     let reindexer = Reindexer::start(host.clone(), &config.reindex)?;
+    // Examples members taught (approved in review) join the content once read;
+    // reading the database must not hold up the start.
+    let (learning_host, learning_reindexer) = (host.clone(), reindexer.clone());
+    tokio::spawn(async move {
+        match learn_approved(&storage, &learning_host).await {
+            Ok(0) => {}
+            Ok(count) => {
+                tracing::info!(count, "learned examples: rebuilding with them");
+                learning_reindexer.trigger();
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot read the learned examples; answering without them"),
+        }
+    });
     let counted = metrics.clone();
     reindexer.on_outcome(move |outcome| match outcome {
         Ok(report) => counted.reindex(true, report.duration),

@@ -28,6 +28,8 @@ pub enum Command {
     Reindex,
     /// Admins: question-log stats over a window such as "7d".
     Stats(Option<String>),
+    /// Admins: the examples learned from members that wait for review.
+    Examples,
 }
 
 /// One command as every surface shows it.
@@ -215,6 +217,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         }],
         admin: true,
     },
+    CommandSpec {
+        name: "examples",
+        aliases: &["review"],
+        help: "Admins: review what members taught the bot (their picks and 👍), approve or reject",
+        options: &[],
+        admin: true,
+    },
 ];
 
 impl CommandSpec {
@@ -265,7 +274,9 @@ pub fn run(snapshot: &Snapshot, command: &Command) -> Result<Reply, UserError> {
         Command::Compare(dimension) => render_compare(knowledge, dimension.as_deref()),
         Command::Faq => render_faq(knowledge),
         Command::Help => Ok(render_help(knowledge)),
-        Command::Reindex | Command::Stats(_) => Err(UserError("Only admins can run that here.".into())),
+        Command::Reindex | Command::Stats(_) | Command::Examples => {
+            Err(UserError("Only admins can run that here.".into()))
+        }
     }
 }
 
@@ -295,6 +306,7 @@ pub fn parse_chat_line(line: &str) -> Result<Command, UserError> {
         "help" => Command::Help,
         "reindex" => Command::Reindex,
         "stats" => Command::Stats(text),
+        "examples" => Command::Examples,
         other => unreachable!("/{other} is in COMMANDS but not parsed"),
     };
     Ok(command)
@@ -305,6 +317,9 @@ const NO_ANSWER_TITLE: &str = "I don't have an answer for that";
 /// Renders an answer, or the honest "no answer" with suggestions.
 pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
     let knowledge = &snapshot.knowledge;
+    if !answer.choices.is_empty() {
+        return render_choices(knowledge, answer);
+    }
     let Some(best) = answer.hits.first().filter(|_| answer.answered) else {
         return render_no_answer(knowledge, answer);
     };
@@ -343,6 +358,60 @@ pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
         buttons.push(Button { action: Action::Vote { helpful, unit: unit.id.clone() }, label: label.into(), style });
     }
     Reply { embeds, buttons, ..Reply::default() }
+}
+
+/// The title of a reply that offers choices.
+pub(crate) const CHOICES_TITLE: &str = "Not sure I got that. Is it one of these?";
+
+/// Where a choices reply keeps the question, for the pick to record (the
+/// reply holds its own state, like every button: `Action`).
+const ASKED_PREFIX: &str = "You asked: ";
+
+/// How long a choice's one-line preview may be.
+const PREVIEW: usize = 120;
+
+/// "Is it one of these?": each choice numbered with its title and a one-line
+/// preview, and a button per choice. The footer keeps the question.
+fn render_choices(knowledge: &Knowledge, answer: &Answer) -> Reply {
+    let mut lines = Vec::new();
+    let mut buttons = Vec::new();
+    for (number, hit) in answer.choices.iter().enumerate() {
+        let unit = &knowledge.units[hit.unit];
+        lines.push(format!("**{}. {}**\n{}", number + 1, unit.title, preview(unit)));
+        let label = format!("{}. {}", number + 1, unit.title);
+        buttons.push(Button { action: Action::Pick { unit: pick_key(&unit.id) }, label, style: ButtonStyle::Primary });
+    }
+    let embed = Embed {
+        title: CHOICES_TITLE.into(),
+        description: lines.join("\n\n"),
+        footer: Some(format!("{ASKED_PREFIX}{}", answer.question)),
+        ..Embed::default()
+    };
+    Reply { embeds: vec![embed], buttons, ..Reply::default() }
+}
+
+/// The question a choices reply was for, from its footer.
+pub(crate) fn asked_in(reply_footer: &str) -> Option<&str> {
+    reply_footer.strip_prefix(ASKED_PREFIX).map(str::trim).filter(|question| !question.is_empty())
+}
+
+/// The first sentence of a passage, cut to a line.
+fn preview(unit: &Unit) -> String {
+    let text = unit.text.trim();
+    let first = text.split_inclusive(['.', '?', '!', '\n']).next().unwrap_or(text).trim();
+    truncate_text(first, PREVIEW)
+}
+
+/// A short, stable key for a unit id in a button's `custom_id` (ids may be
+/// long; the key survives rebuilds that keep the id).
+pub(crate) fn pick_key(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.as_bytes()).iter().take(8).map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The unit whose id has this `pick_key`.
+pub(crate) fn unit_of_pick(knowledge: &Knowledge, key: &str) -> Option<usize> {
+    knowledge.units.iter().position(|unit| pick_key(&unit.id) == key)
 }
 
 fn render_no_answer(knowledge: &Knowledge, answer: &Answer) -> Reply {

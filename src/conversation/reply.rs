@@ -70,6 +70,7 @@ pub(crate) enum ButtonStyle {
     Primary,
     Secondary,
     Success,
+    Danger,
 }
 
 /// What a button does when clicked; everything it needs is in its id, so
@@ -85,6 +86,10 @@ pub(crate) enum Action {
     Post { message: u64 },
     /// Mark a forum post (opened by this member) solved.
     Solved { owner: u64 },
+    /// Show the offered passage whose `pick_key` this is, in place of the choices.
+    Pick { unit: String },
+    /// Admins: approve or reject the learned example (group) with this id.
+    Review { id: i64, approve: bool },
 }
 
 impl Action {
@@ -95,6 +100,8 @@ impl Action {
             Action::Vote { helpful, unit } => format!("tb:vote:{}:{unit}", if *helpful { "up" } else { "down" }),
             Action::Post { message } => format!("tb:post:{message}"),
             Action::Solved { owner } => format!("tb:solved:{owner}"),
+            Action::Pick { unit } => format!("tb:pick:{unit}"),
+            Action::Review { id, approve } => format!("tb:review:{}:{id}", if *approve { "yes" } else { "no" }),
         };
         truncate_chars(&id, limits::CUSTOM_ID)
     }
@@ -110,6 +117,18 @@ impl Action {
         }
         if let Some(owner) = rest.strip_prefix("solved:") {
             return owner.parse().ok().map(|owner| Action::Solved { owner });
+        }
+        if let Some(review) = rest.strip_prefix("review:") {
+            let (verdict, id) = review.split_once(':')?;
+            let approve = match verdict {
+                "yes" => true,
+                "no" => false,
+                _ => return None,
+            };
+            return id.parse().ok().map(|id| Action::Review { id, approve });
+        }
+        if let Some(unit) = rest.strip_prefix("pick:") {
+            return (!unit.is_empty()).then(|| Action::Pick { unit: unit.to_string() });
         }
         let vote = rest.strip_prefix("vote:")?;
         let (direction, unit) = vote.split_once(':')?;
@@ -319,12 +338,15 @@ mod tests {
             Action::Vote { helpful: false, unit: "article/ümlaut".into() },
             Action::Post { message: u64::MAX },
             Action::Solved { owner: 7 },
+            Action::Pick { unit: "0123456789abcdef".into() },
+            Action::Review { id: i64::MAX, approve: true },
+            Action::Review { id: 7, approve: false },
         ] {
             assert_eq!(Action::parse(&action.custom_id()), Some(action));
         }
         let id = Action::Vote { helpful: true, unit: long_unit }.custom_id();
         assert!(count(&id) <= limits::CUSTOM_ID);
-        for foreign in ["", "tb:", "tb:phase:x", "tb:vote:maybe:x", "other:phase:1"] {
+        for foreign in ["", "tb:", "tb:phase:x", "tb:vote:maybe:x", "tb:pick:", "other:phase:1"] {
             assert_eq!(Action::parse(foreign), None, "{foreign}");
         }
     }

@@ -34,6 +34,10 @@ pub struct Answer {
     /// Best first. When answered, `hits[0]` is the answer and the next
     /// `related` hits are related passages.
     pub hits: Vec<Hit>,
+    /// When not answered but in scope: the passages to offer as choices
+    /// ("Is it one of these?"), best first, at most `CHOICES`. Empty when
+    /// answered or when the decision is not sure enough of any.
+    pub choices: Vec<Hit>,
     /// Roadmap phases related to the answer.
     pub(crate) pointers: Vec<u8>,
     /// Answers to further questions in the same message.
@@ -98,6 +102,9 @@ pub struct Candidate {
     /// probabilities (empty without a matcher).
     pub matched: Vec<(usize, f32)>,
 }
+
+/// How many passages an unsure reply offers.
+pub const CHOICES: usize = 3;
 
 /// Lexical hits considered for fusion with the matcher's ranking.
 const FUSION_POOL: usize = 10;
@@ -337,14 +344,35 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     } else {
         (suggestions(snapshot, hits), Vec::new(), Vec::new())
     };
+    // In scope but unsure: the band just under the threshold, from the decision.
+    let offers = !answered && decision.choices.is_some_and(|least| confidence >= least.min(threshold));
+    let choices = if offers { hits.iter().take(CHOICES).copied().collect() } else { Vec::new() };
     Answer {
         question: question.to_string(),
         answered,
         confidence,
         hits,
+        choices,
         pointers,
         more,
         candidates,
+        read_with_previous: None,
+    }
+}
+
+/// The answer a member chose among the choices offered for `question`: the
+/// passage `unit`, with its roadmap pointers, as if the decision had been sure.
+pub fn chosen(snapshot: &Snapshot, question: &str, unit: usize) -> Answer {
+    let hit = Hit { unit, score: 0.0, coverage: 1.0 };
+    Answer {
+        question: question.to_string(),
+        answered: true,
+        confidence: 1.0,
+        hits: vec![hit],
+        choices: Vec::new(),
+        pointers: pointers(&snapshot.knowledge.units[unit]),
+        more: Vec::new(),
+        candidates: Vec::new(),
         read_with_previous: None,
     }
 }

@@ -112,6 +112,10 @@ impl Features {
 pub struct Decision {
     /// Least probability to answer.
     pub threshold: f32,
+    /// Least probability to offer the best passages as choices when not
+    /// answering ("Is it one of these?"); without it, never.
+    #[serde(default)]
+    pub choices: Option<f32>,
     pub bias: f32,
     pub weights: BTreeMap<String, f32>,
 }
@@ -175,6 +179,7 @@ mod tests {
         for text in [include_str!("decision.toml"), include_str!("decision-lexical.toml")] {
             let decision = Decision::parse(text).expect("the shipped decisions parse");
             assert!((0.0..1.0).contains(&decision.threshold));
+            assert!(decision.choices.is_none_or(|choices| choices <= decision.threshold));
         }
         assert!(Decision::parse("threshold = 0.5\nbias = 0\n[weights]\nvibes = 1").is_err());
     }

@@ -50,7 +50,18 @@ pub struct Snapshot {
 impl Snapshot {
     /// Loads `dir` and indexes it; fails with every error found.
     pub fn load(dir: &Path, settings: AnswerSettings) -> Result<Snapshot, SnapshotError> {
-        let (knowledge, diagnostics) = knowledge::load(dir);
+        Snapshot::load_learning(dir, settings, &[])
+    }
+
+    /// Loads `dir` with examples learned from members added to it
+    /// (`Knowledge::learn`), and indexes it.
+    pub fn load_learning(
+        dir: &Path,
+        settings: AnswerSettings,
+        learned: &[(String, String)],
+    ) -> Result<Snapshot, SnapshotError> {
+        let (mut knowledge, diagnostics) = knowledge::load(dir);
+        knowledge.learn(learned);
         Snapshot::from_knowledge(knowledge, diagnostics, settings)
     }
 

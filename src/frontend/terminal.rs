@@ -1,16 +1,17 @@
 //! The terminal front end: `chat` reads questions and `/commands` line by
 //! line and prints replies as a member would read them, through the same
-//! command table and answering path as Discord.
+//! command table and answering path as Discord. An unsure reply's choices
+//! are numbered; typing a number picks one, as a button does in Discord.
 
 use std::io::{BufRead, Write};
 
-use crate::conversation::admin::{reindex_reply, stats_reply};
+use crate::conversation::admin::{reindex_reply, review_reply, stats_reply};
 use crate::conversation::answering::{self, Place};
 use crate::conversation::commands::{self, Command};
 use crate::conversation::follow_ups::Recent;
 use crate::conversation::reply::Reply;
 use crate::frontend::Services;
-use crate::ops::events::Surface;
+use crate::ops::events::{ExampleEvent, ExampleSource, Surface};
 
 /// Lines that end the session; they are terminal controls, not member commands.
 const QUIT: [&str; 2] = ["/quit", "/exit"];
@@ -32,6 +33,8 @@ pub(crate) fn chat(
         writeln!(out, "transition-bot: ask about {title}, or type /help. Ctrl-D quits.")?;
     }
     let mut lines = input.lines();
+    // The choices the last reply offered, which a number on the next line picks.
+    let mut offered: Option<Offered> = None;
     loop {
         if interactive {
             write!(out, "> ")?;
@@ -46,18 +49,58 @@ pub(crate) fn chat(
         if QUIT.contains(&line) {
             break;
         }
-        let reply = respond(services, runtime, recent, line);
+        let picked = line.parse::<usize>().ok().and_then(|number| offered.as_ref()?.pick(services, number));
+        let (reply, choices) = match picked {
+            Some(reply) => (reply, None),
+            None => respond(services, runtime, recent, line),
+        };
         // Fitted to Discord's limits here too, so the terminal shows what members would see.
         writeln!(out, "{}\n", reply.clamp().to_text())?;
+        if let Some(choices) = &choices {
+            writeln!(out, "(Type 1 to {} to pick one.)\n", choices.units.len())?;
+        }
+        offered = choices;
     }
     Ok(())
 }
 
-/// The reply to one line.
-fn respond(services: &Services, runtime: &tokio::runtime::Runtime, recent: &Recent, line: &str) -> Reply {
+/// Choices offered for a question: the passages' ids, in order.
+struct Offered {
+    question: String,
+    units: Vec<String>,
+}
+
+impl Offered {
+    /// The passage numbered `number` (from 1) as the answer, recorded as a
+    /// candidate example like a pick in Discord; `None` for another number
+    /// (then the line is a question like any other).
+    fn pick(&self, services: &Services, number: usize) -> Option<Reply> {
+        let id = self.units.get(number.checked_sub(1)?)?;
+        let snapshot = services.host.snapshot();
+        let unit = snapshot.knowledge.units.iter().position(|unit| &unit.id == id)?;
+        let answer = crate::engine::answer::chosen(&snapshot, &self.question, unit);
+        services.telemetry.example(ExampleEvent {
+            text: self.question.clone(),
+            unit: id.clone(),
+            source: ExampleSource::Pick,
+            guild_id: None,
+            channel_id: None,
+            user_id: 0,
+        });
+        Some(commands::render_answer(&snapshot, &answer))
+    }
+}
+
+/// The reply to one line, and the choices it offers.
+fn respond(
+    services: &Services,
+    runtime: &tokio::runtime::Runtime,
+    recent: &Recent,
+    line: &str,
+) -> (Reply, Option<Offered>) {
     let command = match commands::parse_chat_line(line) {
         Ok(command) => command,
-        Err(err) => return Reply::notice(err.0),
+        Err(err) => return (Reply::notice(err.0), None),
     };
     let snapshot = services.host.snapshot();
     match command {
@@ -69,10 +112,14 @@ fn respond(services: &Services, runtime: &tokio::runtime::Runtime, recent: &Rece
                 recent.remember(ME, context);
             }
             services.telemetry.question(answered.event(Surface::Terminal, Place::default()));
-            answered.reply
+            let units: Vec<String> =
+                answered.answer.choices.iter().map(|hit| snapshot.knowledge.units[hit.unit].id.clone()).collect();
+            let offered = (!units.is_empty()).then(|| Offered { question: question.clone(), units });
+            (answered.reply, offered)
         }
-        Command::Reindex => runtime.block_on(reindex_reply(&services.reindexer, services.fleet.as_ref())),
-        Command::Stats(since) => runtime.block_on(stats_reply(services.telemetry.storage(), since.as_deref())),
-        other => commands::run(&snapshot, &other).unwrap_or_else(|err| Reply::notice(err.0)),
+        Command::Reindex => (runtime.block_on(reindex_reply(&services.reindexer, services.fleet.as_ref())), None),
+        Command::Stats(since) => (runtime.block_on(stats_reply(services.telemetry.storage(), since.as_deref())), None),
+        Command::Examples => (runtime.block_on(review_reply(services.telemetry.storage(), None)), None),
+        other => (commands::run(&snapshot, &other).unwrap_or_else(|err| Reply::notice(err.0)), None),
     }
 }

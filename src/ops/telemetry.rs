@@ -9,7 +9,7 @@
 use tracing::field::Empty;
 use tracing::Span;
 
-use crate::ops::events::{QuestionEvent, Surface, VoteEvent};
+use crate::ops::events::{ExampleEvent, QuestionEvent, Surface, VoteEvent};
 use crate::ops::metrics::Metrics;
 use crate::ops::storage::{Storage, StorageError};
 
@@ -76,6 +76,16 @@ impl Telemetry {
         }
         if let Some(storage) = &self.storage {
             storage.record_vote(&event);
+        }
+    }
+
+    /// A candidate example: a member's pick among choices, or a vote on an
+    /// answer to their message. Not logged with its text (`log_question_text`
+    /// governs where that may be kept); the store drops it when that is off.
+    pub fn example(&self, event: ExampleEvent) {
+        tracing::info!(unit = %event.unit, source = event.source.as_str(), "candidate example");
+        if let Some(storage) = &self.storage {
+            storage.record_example(&event);
         }
     }
 

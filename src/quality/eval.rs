@@ -9,7 +9,9 @@
 //!
 //! Every case lands in one cell of a confusion table: answerable cases are
 //! right, answered with the wrong passage, or declined; off-topic cases are
-//! answered (a false answer) or declined.
+//! answered (a false answer) or declined. A case is also *helped* or not: a
+//! declined one is helped when the right passage is among the choices the
+//! reply offers, and an off-topic one only when it gets neither an answer nor choices.
 
 use std::path::Path;
 
@@ -57,7 +59,7 @@ impl Verdict {
     }
 }
 
-/// Counts per verdict.
+/// Counts per verdict, and how many cases the reply helped.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct Confusion {
     pub(crate) right: usize,
@@ -65,53 +67,84 @@ pub(crate) struct Confusion {
     pub(crate) declined: usize,
     pub(crate) off_topic_answered: usize,
     pub(crate) off_topic_declined: usize,
+    /// Off-topic cases declined but offered choices (not helped).
+    pub(crate) off_topic_offered: usize,
+    /// Cases helped: answered right, or declined with the right passage among
+    /// the choices; off-topic ones with neither an answer nor choices.
+    pub(crate) helped: usize,
 }
 
 impl Confusion {
-    pub(crate) fn of(verdicts: impl Iterator<Item = Verdict>) -> Confusion {
+    pub(crate) fn of<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> Confusion {
         let mut confusion = Confusion::default();
-        for verdict in verdicts {
-            *match verdict {
+        for outcome in outcomes {
+            *match outcome.verdict {
                 Verdict::Right => &mut confusion.right,
                 Verdict::WrongPassage => &mut confusion.wrong_passage,
                 Verdict::Declined => &mut confusion.declined,
                 Verdict::OffTopicAnswered => &mut confusion.off_topic_answered,
                 Verdict::OffTopicDeclined => &mut confusion.off_topic_declined,
             } += 1;
+            confusion.off_topic_offered += usize::from(outcome.verdict == Verdict::OffTopicDeclined && outcome.offered);
+            confusion.helped += usize::from(outcome.helped);
         }
         confusion
     }
 
-    /// A row of the confusion table `eval --table` prints: the five counts,
-    /// then the share of answerable cases answered right.
+    fn answerable(&self) -> usize {
+        self.right + self.wrong_passage + self.declined
+    }
+
+    fn off_topic(&self) -> usize {
+        self.off_topic_answered + self.off_topic_declined
+    }
+
+    /// A row of the confusion table `eval --table` prints: the counts, then
+    /// the share of answerable cases answered right and of all cases helped.
     pub(crate) fn table_row(&self, name: &str) -> String {
-        let answerable = self.right + self.wrong_passage + self.declined;
-        let share = if answerable == 0 { 0.0 } else { self.right as f64 * 100.0 / answerable as f64 };
+        let total = self.answerable() + self.off_topic();
         format!(
-            "| `{name}` | {} | {} | {} | {} | {} | {share:.1}% |",
-            self.right, self.wrong_passage, self.declined, self.off_topic_answered, self.off_topic_declined
+            "| `{name}` | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |",
+            self.right,
+            self.wrong_passage,
+            self.declined,
+            self.off_topic_answered,
+            self.off_topic_offered,
+            self.off_topic_declined - self.off_topic_offered,
+            percent(self.right, self.answerable()),
+            percent(self.helped, total),
         )
     }
 
     /// The header of the table `table_row` makes rows of.
-    pub(crate) const TABLE_HEADER: &'static str = "| file | right | wrong passage | declined but answerable | off-topic answered | off-topic declined | right of answerable |\n|---|---|---|---|---|---|---|";
+    pub(crate) const TABLE_HEADER: &'static str = "| file | right | wrong passage | declined but answerable | off-topic answered | off-topic offered choices | off-topic declined | right of answerable | helped |\n|---|---|---|---|---|---|---|---|---|";
 
-    /// One line: the five counts, and the rates that matter.
+    /// One line: the counts, and the rates that matter.
     pub(crate) fn summary(&self) -> String {
-        let answerable = self.right + self.wrong_passage + self.declined;
-        let off_topic = self.off_topic_answered + self.off_topic_declined;
-        let percent = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 };
+        let (answerable, off_topic) = (self.answerable(), self.off_topic());
         format!(
             "right {} · wrong passage {} · declined but answerable {} · off-topic answered {} · off-topic declined {} \
-             ({:.1}% of {answerable} answerable right, {:.1}% of {off_topic} off-topic answered)",
+             ({} offered choices) · helped {} ({:.1}% of {answerable} answerable right, {:.1}% of {off_topic} \
+             off-topic answered, {:.1}% of all helped)",
             self.right,
             self.wrong_passage,
             self.declined,
             self.off_topic_answered,
             self.off_topic_declined,
+            self.off_topic_offered,
+            self.helped,
             percent(self.right, answerable),
             percent(self.off_topic_answered, off_topic),
+            percent(self.helped, answerable + off_topic),
         )
+    }
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
     }
 }
 
@@ -130,6 +163,15 @@ pub(crate) struct Outcome {
     /// Whether the best passage contains an expected phrase, answered or
     /// not: a declined case with a right top is the decision's miss, not the ranking's.
     pub(crate) top_right: bool,
+    /// Declined with choices offered.
+    pub(crate) offered: bool,
+    /// The passages offered, by id.
+    pub(crate) choices: Vec<String>,
+    /// The first right passage among them: what a member would pick.
+    pub(crate) right_choice: Option<String>,
+    /// Answered right or a right passage among the choices; for off-topic
+    /// cases, neither an answer nor choices.
+    pub(crate) helped: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -175,7 +217,7 @@ pub(crate) fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
     let outcomes: Vec<Outcome> =
         set.cases.iter().map(|case| judge(snapshot, case, &answer::ask(snapshot, &case.question))).collect();
     let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
-    let confusion = Confusion::of(outcomes.iter().map(|outcome| outcome.verdict));
+    let confusion = Confusion::of(outcomes.iter());
     Report { passed, failed: outcomes.len() - passed, confusion, outcomes }
 }
 
@@ -216,8 +258,21 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
             }
         }
     };
-    let top_right =
-        top.is_some_and(|unit| case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase))));
+    let is_right = |unit: &crate::engine::knowledge::Unit| {
+        case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase)))
+    };
+    let top_right = top.is_some_and(is_right);
+    let offered = !answer.choices.is_empty();
+    let right_choice = (!case.expect_none && !answer.answered)
+        .then(|| answer.choices.iter().map(|hit| &units[hit.unit]).find(|unit| is_right(unit)))
+        .flatten()
+        .map(|unit| unit.id.clone());
+    let helped = match verdict {
+        Verdict::Right => true,
+        Verdict::Declined => right_choice.is_some(),
+        Verdict::OffTopicDeclined => !offered,
+        Verdict::WrongPassage | Verdict::OffTopicAnswered => false,
+    };
     Outcome {
         question: case.question.clone(),
         passed: verdict.passed(),
@@ -226,6 +281,10 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
         confidence: answer.confidence,
         top: top.map(|unit| unit.id.clone()),
         top_right,
+        offered,
+        choices: answer.choices.iter().map(|hit| units[hit.unit].id.clone()).collect(),
+        right_choice,
+        helped,
     }
 }
 

@@ -6,7 +6,9 @@
 //! passages); a logistic regression with a little L2 is fitted by gradient
 //! descent on those, then the operating point: the lowest threshold at which
 //! at most `max_off_topic` of the sets' off-topic cases get an answer, so
-//! precision comes first. Second, over variants of the knowledge (such as the
+//! precision comes first; and the band below it where an unsure reply
+//! offers choices, down to the lowest bound at which at most `max_offered`
+//! of each set's off-topic cases get an answer or choices. Second, over variants of the knowledge (such as the
 //! same docs without their hand-written vocabulary): the weight of
 //! `uncurated`, which shifts the decision for plainer docs, is the largest
 //! at which every variant still answers at most `max_off_topic` of its
@@ -22,7 +24,7 @@ use std::fmt::Write as _;
 use crate::engine::answer::{ask_with, candidates};
 use crate::engine::decision::{Decision, FEATURES, FEATURE_NAMES, UNCURATED};
 use crate::engine::snapshot::Snapshot;
-use crate::quality::eval::{fold, judge, Confusion, QuestionSet, Verdict};
+use crate::quality::eval::{fold, judge, Confusion, Outcome, QuestionSet};
 
 /// L2 strength: enough to keep weights sane on a few hundred cases.
 const L2: f64 = 1e-3;
@@ -38,6 +40,9 @@ const MAX_SHIFT: f32 = 4.0;
 pub(crate) struct Options {
     /// Largest share of the sets' off-topic cases that may get an answer.
     pub(crate) max_off_topic: f64,
+    /// Largest share of them that may get an answer or choices: sets the
+    /// lower bound of the band where an unsure reply offers choices.
+    pub(crate) max_offered: f64,
     /// Keep the shipped weights; choose only the threshold and the `uncurated` shift.
     pub(crate) keep_weights: bool,
 }
@@ -87,6 +92,7 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
         let (bias, weights) = logistic_regression(&samples);
         Decision {
             threshold: 0.5,
+            choices: None,
             bias: bias as f32,
             weights: FEATURE_NAMES
                 .iter()
@@ -119,7 +125,29 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
             decision = shifted;
         }
     }
-    let all = Confusion::of(snapshots.iter().flat_map(|snapshot| verdicts(snapshot, sets, &decision)));
+    // The band of choices: its lower bound is the lowest at which at most
+    // `max_offered` of each set's off-topic cases get an answer or choices.
+    // Each set on its own: the chatty set's hard off-topic cases must not
+    // hide behind the tidy sets' easy ones.
+    let offered_within = |decision: &Decision| {
+        snapshots.iter().all(|snapshot| {
+            sets.iter().all(|set| {
+                let allowed = (options.max_offered * off_topic_cases(std::slice::from_ref(set)) as f64).floor();
+                let confusion = confusion(snapshot, std::slice::from_ref(set), decision);
+                (confusion.off_topic_answered + confusion.off_topic_offered) as f64 <= allowed.max(0.0)
+            })
+        })
+    };
+    decision.choices = None;
+    let top = (decision.threshold * 100.0).round() as usize;
+    for step in (1..=top).rev() {
+        let lower = Decision { choices: Some(step as f32 / 100.0), ..decision.clone() };
+        if !offered_within(&lower) {
+            break;
+        }
+        decision = lower;
+    }
+    let all = Confusion::of(snapshots.iter().flat_map(|snapshot| outcomes(snapshot, sets, &decision)).collect::<Vec<_>>().iter());
     Fitted { decision, confusion: all, samples: samples.len() }
 }
 
@@ -130,14 +158,14 @@ fn off_topic_cases(sets: &[(String, QuestionSet)]) -> usize {
 
 /// How `decision` does on `sets` over `snapshot`.
 fn confusion(snapshot: &Snapshot, sets: &[(String, QuestionSet)], decision: &Decision) -> Confusion {
-    Confusion::of(verdicts(snapshot, sets, decision).into_iter())
+    Confusion::of(outcomes(snapshot, sets, decision).iter())
 }
 
-/// The verdict on every case of `sets` over `snapshot` with `decision`.
-fn verdicts(snapshot: &Snapshot, sets: &[(String, QuestionSet)], decision: &Decision) -> Vec<Verdict> {
+/// What happens to every case of `sets` over `snapshot` with `decision`.
+fn outcomes(snapshot: &Snapshot, sets: &[(String, QuestionSet)], decision: &Decision) -> Vec<Outcome> {
     sets.iter()
         .flat_map(|(_, set)| &set.cases)
-        .map(|case| judge(snapshot, case, &ask_with(snapshot, &case.question, decision)).verdict)
+        .map(|case| judge(snapshot, case, &ask_with(snapshot, &case.question, decision)))
         .collect()
 }
 
@@ -175,14 +203,18 @@ pub(crate) fn decision_file(fitted: &Fitted, files: &[String], variants: &[Strin
     let keep = if options.keep_weights { " --keep-weights" } else { "" };
     let _ = writeln!(
         out,
-        "#   transition-bot fit --max-off-topic {}{keep}{variants} {}",
+        "#   transition-bot fit --max-off-topic {} --max-offered {}{keep}{variants} {}",
         options.max_off_topic,
+        options.max_offered,
         files.join(" ")
     );
     let _ = writeln!(out, "# {} candidates; on those sets (and variants, added up) at this threshold:", fitted.samples);
     let _ = writeln!(out, "# {}", fitted.confusion.summary());
     let decision = &fitted.decision;
     let _ = writeln!(out, "threshold = {:.2}", decision.threshold);
+    if let Some(choices) = decision.choices {
+        let _ = writeln!(out, "choices = {choices:.2}");
+    }
     let _ = writeln!(out, "bias = {:.4}\n\n[weights]", decision.bias);
     for name in FEATURE_NAMES {
         let _ = writeln!(out, "{name} = {:.4}", decision.weights.get(name).copied().unwrap_or(0.0));

@@ -72,13 +72,22 @@ pub struct Host {
     current: ArcSwap<Snapshot>,
     dir: PathBuf,
     settings: AnswerSettings,
+    /// Examples learned from members, `(passage id, message)`, that every
+    /// rebuild adds to the folder's content (from the database, set by the service).
+    learned: ArcSwap<Vec<(String, String)>>,
     rebuilding: Mutex<()>,
 }
 
 impl Host {
     pub fn new(snapshot: Snapshot, dir: PathBuf) -> Host {
         let settings = snapshot.settings.clone();
-        Host { current: ArcSwap::from_pointee(snapshot), dir, settings, rebuilding: Mutex::new(()) }
+        let learned = ArcSwap::from_pointee(Vec::new());
+        Host { current: ArcSwap::from_pointee(snapshot), dir, settings, learned, rebuilding: Mutex::new(()) }
+    }
+
+    /// Sets the learned examples the next rebuild adds to the content.
+    pub fn set_learned(&self, learned: Vec<(String, String)>) {
+        self.learned.store(Arc::new(learned));
     }
 
     /// The snapshot to use for one whole request.
@@ -99,7 +108,7 @@ impl Host {
     ) -> Result<RebuildReport, RebuildError> {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let started = Instant::now();
-        let next = Snapshot::load(&self.dir, self.settings.clone())?;
+        let next = Snapshot::load_learning(&self.dir, self.settings.clone(), &self.learned.load())?;
         let previous = self.snapshot();
         let unchanged = previous.content_hash == next.content_hash;
         // Unchanged content is what is already being served, so the gate has nothing to decide.

@@ -21,6 +21,28 @@ pub(crate) struct ExampleGroup {
     pub(crate) location: Location,
 }
 
+/// An examples file holding `learned` (`(passage id, message)`): what
+/// `transition-bot examples export` writes, for operators who keep their
+/// content in git. Messages are kept to one line each, grouped by passage.
+pub fn render_file(learned: &[(String, String)]) -> String {
+    let mut out = String::from("+++\nkind = \"examples\"\n+++\n# Examples learned from members\n\n");
+    out.push_str("Messages members asked, with the passage they picked or found helpful, approved in review.\n");
+    let mut groups: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();
+    for (id, text) in learned {
+        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !line.is_empty() {
+            groups.entry(id).or_default().push(line);
+        }
+    }
+    for (id, messages) in groups {
+        out.push_str(&format!("\n## {id}\n"));
+        for message in messages {
+            out.push_str(&format!("- {message}\n"));
+        }
+    }
+    out
+}
+
 /// Attaches every group's messages to the passage it names, or to the
 /// off-topic list; reports groups that name no passage or several.
 pub(super) fn resolve(knowledge: &mut Knowledge, diagnostics: &mut Vec<Diagnostic>) {
@@ -84,6 +106,7 @@ fn normalized(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::render_file;
     use crate::engine::knowledge::parse_sources;
 
     fn load(files: &[(&str, &str)]) -> (crate::engine::knowledge::Knowledge, Vec<String>) {
@@ -122,5 +145,19 @@ mod tests {
             diagnostics.iter().any(|d| d.starts_with("examples.md:4: error: examples must follow")),
             "{diagnostics:?}"
         );
+    }
+
+    #[test]
+    fn an_exported_file_teaches_what_learning_does() {
+        let (plain, _) = load(&[("guide.md", GUIDE)]);
+        let id = plain.units[0].id.clone();
+        let learned = vec![(id.clone(), "how do i\n  start?".to_string()), ("gone/unit".into(), "stale".into())];
+        let mut taught = plain.clone();
+        assert_eq!(taught.learn(&learned), 1, "a passage the content no longer has is skipped");
+        let exported = render_file(&learned);
+        let (loaded, diagnostics) = load(&[("guide.md", GUIDE), ("learned.md", &exported)]);
+        assert_eq!(loaded.units[0].examples, ["how do i start?"], "{exported}");
+        assert_eq!(taught.units[0].examples, loaded.units[0].examples, "learning reads as the export does");
+        assert!(diagnostics.iter().any(|d| d.contains("gone/unit")), "the stale one is named: {diagnostics:?}");
     }
 }

@@ -155,6 +155,24 @@ impl Knowledge {
         !self.off_topic.is_empty() || self.units.iter().any(|unit| !unit.examples.is_empty())
     }
 
+    /// Adds examples learned from members (`(passage id, message)`, approved
+    /// in review) to their passages, exactly as an examples file would; ones
+    /// naming a passage this content no longer has are skipped. Returns how
+    /// many were added.
+    pub fn learn(&mut self, learned: &[(String, String)]) -> usize {
+        let mut added = 0;
+        for (id, text) in learned {
+            let Some(unit) = self.units.iter_mut().find(|unit| &unit.id == id) else { continue };
+            // One line, as an examples file holds it (`examples::render_file`).
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !text.is_empty() && !unit.examples.contains(&text) {
+                unit.examples.push(text);
+                added += 1;
+            }
+        }
+        added
+    }
+
     pub(crate) fn phase(&self, number: u8) -> Option<&Phase> {
         self.roadmap.as_ref()?.phases.iter().find(|p| p.number == number)
     }

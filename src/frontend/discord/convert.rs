@@ -55,6 +55,7 @@ fn components(reply: &Reply) -> Vec<CreateActionRow> {
                         ButtonStyle::Primary => SerenityStyle::Primary,
                         ButtonStyle::Secondary => SerenityStyle::Secondary,
                         ButtonStyle::Success => SerenityStyle::Success,
+                        ButtonStyle::Danger => SerenityStyle::Danger,
                     };
                     CreateButton::new(button.action.custom_id()).label(&button.label).style(style)
                 })

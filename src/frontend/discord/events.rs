@@ -7,12 +7,13 @@ use poise::serenity_prelude as serenity;
 
 use super::{convert, retry, Data, Delivery, Error};
 use crate::config::Trigger;
+use crate::conversation::admin;
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Button, ButtonStyle, Reply};
 use crate::engine::message::leans_on_earlier;
 use crate::engine::search::strip_discord_markup;
 use crate::engine::words::is_question_opener;
-use crate::ops::events::{Surface, VoteEvent};
+use crate::ops::events::{ExampleEvent, ExampleSource, Surface, VoteEvent};
 use crate::ops::telemetry;
 use tracing::Instrument;
 
@@ -142,6 +143,15 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
     let reply = match action {
         Action::Post { message } => return post_answer(ctx, click, message).await,
+        Action::Pick { unit } => return pick(ctx, data, click, &unit).await,
+        Action::Review { id, approve } => {
+            if !clicker_is_admin(data, click) {
+                Reply::notice("Only server managers and configured admins can review examples.")
+            } else {
+                let storage = data.telemetry.storage();
+                admin::decide_reply(storage, &data.host, &data.reindexer, id, approve, click.user.id.get()).await
+            }
+        }
         Action::Solved { owner } => mark_solved(ctx, data, click, owner).await?,
         Action::Phase(number) => {
             let snapshot = data.host.snapshot();
@@ -152,13 +162,15 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
             reply
         }
         Action::Vote { helpful, unit } => {
-            data.telemetry.vote(VoteEvent {
-                unit,
-                helpful,
-                guild_id: click.guild_id.map(|id| id.get()),
-                channel_id: Some(click.channel_id.get()),
-                user_id: click.user.id.get(),
-            });
+            let guild_id = click.guild_id.map(|id| id.get());
+            let (channel_id, user_id) = (Some(click.channel_id.get()), click.user.id.get());
+            // The question answered, when Discord says: the member's message the answer replies to.
+            let asked = click.message.referenced_message.as_ref().map(|message| strip_discord_markup(&message.content));
+            if let Some(text) = asked.filter(|text| !text.trim().is_empty()) {
+                let source = if helpful { ExampleSource::Upvote } else { ExampleSource::Downvote };
+                data.telemetry.example(ExampleEvent { text, unit: unit.clone(), source, guild_id, channel_id, user_id });
+            }
+            data.telemetry.vote(VoteEvent { unit, helpful, guild_id, channel_id, user_id });
             Reply::notice(if helpful {
                 "Thanks, glad it helped!"
             } else {
@@ -251,6 +263,42 @@ async fn mark_solved(
         click.channel_id.edit_thread(&ctx.http, serenity::EditThread::new().applied_tags(tags)).await?;
     }
     Ok(Reply::notice(format!("Marked as solved: tagged “{}”.", tag.name)))
+}
+
+/// Manage Server where the button was clicked, or listed in `discord.admin_users`.
+fn clicker_is_admin(data: &Data, click: &serenity::ComponentInteraction) -> bool {
+    let permissions = click.member.as_ref().and_then(|member| member.permissions);
+    data.config.discord.admin_users.contains(&click.user.id.get())
+        || permissions.is_some_and(|p| p.manage_guild() || p.administrator())
+}
+
+/// A member picked one of the choices an unsure reply offered: the reply
+/// becomes that passage, in place, and the pick is recorded as a candidate
+/// example (the question, from the reply's footer, and the passage).
+async fn pick(ctx: &serenity::Context, data: &Data, click: &serenity::ComponentInteraction, key: &str) -> Result<(), Error> {
+    let snapshot = data.host.snapshot();
+    let question = click.message.embeds.first().and_then(|embed| embed.footer.as_ref()).and_then(|footer| {
+        commands::asked_in(&footer.text).map(str::to_string)
+    });
+    let (Some(unit), Some(question)) = (commands::unit_of_pick(&snapshot.knowledge, key), question) else {
+        let notice = Reply::notice("That passage has changed since I offered it. Please ask again.");
+        let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&notice));
+        retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
+        return Ok(());
+    };
+    let answer = crate::engine::answer::chosen(&snapshot, &question, unit);
+    let reply = commands::render_answer(&snapshot, &answer);
+    let response = serenity::CreateInteractionResponse::UpdateMessage(convert::interaction_message(&reply));
+    retry::send("picked answer", || click.create_response(&ctx.http, response.clone())).await?;
+    data.telemetry.example(ExampleEvent {
+        text: question,
+        unit: snapshot.knowledge.units[unit].id.clone(),
+        source: ExampleSource::Pick,
+        guild_id: click.guild_id.map(|id| id.get()),
+        channel_id: Some(click.channel_id.get()),
+        user_id: click.user.id.get(),
+    });
+    Ok(())
 }
 
 /// Posts the answer shown privately on `click.message` as a reply to

@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 
 use super::{convert, retry, Context, Data, Error};
 use crate::config::Trigger;
-use crate::conversation::admin::{reindex_reply, settings_reply, stats_reply, SettingsChange};
+use crate::conversation::admin::{reindex_reply, review_reply, settings_reply, stats_reply, SettingsChange};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
 use crate::conversation::commands::{self, Command, UserError, COMMANDS};
@@ -21,7 +21,8 @@ use tracing::Instrument;
 /// The handlers, described from the command table for `knowledge`, and the
 /// message menu's "Ask transition-bot".
 pub(crate) fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
-    let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), settings(), stats()];
+    let handlers =
+        vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), settings(), stats(), examples()];
     let mut commands: Vec<_> = handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect();
     commands.push(ask_about_message());
     commands
@@ -325,6 +326,17 @@ async fn stats(
     // Reading the log can take longer than Discord's three seconds.
     ctx.defer_ephemeral().await?;
     send(ctx, &stats_reply(ctx.data().telemetry.storage(), since.as_deref()).await).await
+}
+
+/// Admins: review what members taught the bot, approve or reject.
+#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD", ephemeral)]
+async fn examples(ctx: Context<'_>) -> Result<(), Error> {
+    if !is_admin(ctx) {
+        return send(ctx, &Reply::notice("Only server managers and configured admins can review examples.")).await;
+    }
+    ctx.defer_ephemeral().await?;
+    let guild = ctx.guild_id().map(|id| id.get());
+    send(ctx, &review_reply(ctx.data().telemetry.storage(), guild).await).await
 }
 
 /// Manage Server in this guild, or listed in `discord.admin_users`.
