@@ -170,7 +170,7 @@ pub fn main() -> ExitCode {
         Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // One line, whole cause chain: scripts and humans both read it.
-            eprintln!("error: {}", format!("{err:#}").replace('\n', " "));
+            eprintln!("error: {}", output::error_line(&err));
             ExitCode::FAILURE
         }
     }

@@ -347,6 +347,28 @@ async fn a_token_revoked_while_running_stops_serve() {
     assert!(last.starts_with("error: Discord rejected the token in DISCORD_TOKEN"), "{err}");
 }
 
+/// Setup after READY fails (here: Discord's answer to command registration
+/// cannot be parsed). poise alone would log it and leave the bot connected and
+/// mute; `serve` ends instead with exit code 1 and one line saying what
+/// failed, so a supervisor restarts it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_setup_ends_serve_with_one_clear_line() {
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    fake.garble_commands();
+    let mut bot = Bot::start(&fake, &[]);
+    let status = bot.wait(Duration::from_secs(40)).unwrap_or_else(|| panic!("serve kept running:\n{}", bot.log()));
+    assert_eq!(status.code(), Some(1), "{}", bot.log());
+    assert!(fake.requests().iter().any(|r| r.method == "PUT" && r.path.ends_with("/commands")), "no registration");
+    let err = std::fs::read_to_string(bot.path("err.log")).unwrap();
+    let last = err.trim_end().lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: ") && last.contains("cannot register the slash commands"), "{err}");
+    assert!(last.contains("expected a sequence"), "the cause is named: {last}");
+    // Said once: not also by poise ("Error in user data setup"), a log line, or a cause repeated.
+    assert_eq!(err.matches("expected a sequence").count(), 1, "{err}");
+    assert!(!err.contains("Error in user data setup"), "{err}");
+    assert!(!bot.log().contains(&fake.config().token), "the token leaked: {err}");
+}
+
 /// An interaction, a button click and a mention delivered twice (as around a
 /// resume) are each answered exactly once.
 #[tokio::test(flavor = "multi_thread")]

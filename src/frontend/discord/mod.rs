@@ -157,8 +157,9 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         )),
     };
+    let (setup_failed, failed_setup) = tokio::sync::oneshot::channel();
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
-        .framework(framework(data))
+        .framework(framework(data, setup_failed))
         .await
         .context("cannot create the Discord client")?;
     let shard_manager = client.shard_manager.clone();
@@ -172,6 +173,13 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
             ShardPlan::Range { first, last, total } => client.start_shard_range(first..last, total).await,
         }
     };
+    // Resolves only with a setup error: a setup that succeeded drops its sender.
+    let failed_setup = async {
+        match failed_setup.await {
+            Ok(err) => err,
+            Err(_) => std::future::pending().await,
+        }
+    };
     let result = tokio::select! {
         result = connection => result.context("Discord connection failed"),
         signal = signal.wait() => {
@@ -179,6 +187,14 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
             let stop_gateway = async { shard_manager.shutdown_all().await };
             let report = shutdown::graceful(&in_flight, REPLY_DEADLINE, stop_gateway, telemetry.shutdown()).await;
             report.flushed.context("the question log was not fully written")
+        }
+        // Without `Data` poise holds every event forever: connected but mute
+        // helps nobody, so `serve` stops and a supervisor can restart it.
+        err = failed_setup => {
+            let stop_gateway = async { shard_manager.shutdown_all().await };
+            // `graceful` logs a flush that failed; the setup error is what `serve` ends with.
+            let _ = shutdown::graceful(&in_flight, REPLY_DEADLINE, stop_gateway, telemetry.shutdown()).await;
+            Err(err.context("setting up after connecting to Discord failed"))
         }
     };
     watcher.abort();
@@ -336,7 +352,9 @@ pub(crate) fn intents<'a>(
     intents
 }
 
-fn framework(data: Data) -> poise::Framework<Data, Error> {
+/// poise's framework; a failure of its setup on the first READY (registering
+/// the commands) is sent on `setup_failed` for `serve` to stop with.
+fn framework(data: Data, setup_failed: tokio::sync::oneshot::Sender<Error>) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
         commands: slash::all(&data.host.snapshot().knowledge),
         on_error: |error| Box::pin(slash::on_error(error)),
@@ -354,20 +372,37 @@ fn framework(data: Data) -> poise::Framework<Data, Error> {
         .options(options)
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
-                let commands = command_definitions(&framework.options().commands)?;
-                let guilds = &data.config.discord.guild_ids;
-                if guilds.is_empty() {
-                    ctx.http.create_global_commands(&commands).await?;
-                } else {
-                    for guild in guilds {
-                        ctx.http.create_guild_commands(serenity::GuildId::new(*guild), &commands).await?;
-                    }
+                let registered = register_commands(&ctx.http, framework, &data.config.discord.guild_ids).await;
+                if let Err(err) = registered {
+                    // poise's `on_error` gets no way to stop the client, so
+                    // the error goes to `serve`; poise gets a placeholder
+                    // that `slash::on_error` leaves unsaid.
+                    let _ = setup_failed.send(err);
+                    anyhow::bail!("setup failed; serve reports it");
                 }
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
                 Ok(data)
             })
         })
         .build()
+}
+
+/// Registers every command globally, or in each of `guilds` when some are configured.
+async fn register_commands(
+    http: &serenity::Http,
+    framework: &poise::Framework<Data, Error>,
+    guilds: &[u64],
+) -> anyhow::Result<()> {
+    let commands = command_definitions(&framework.options().commands)?;
+    if guilds.is_empty() {
+        http.create_global_commands(&commands).await.context("cannot register the slash commands")?;
+    }
+    for guild in guilds {
+        http.create_guild_commands(serenity::GuildId::new(*guild), &commands)
+            .await
+            .with_context(|| format!("cannot register the slash commands in server {guild}"))?;
+    }
+    Ok(())
 }
 
 /// poise's command definitions as JSON, with `default_member_permissions` as

@@ -362,6 +362,9 @@ pub(crate) async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         }
         // The only check is `Data::first_delivery`: a redelivered interaction, already answered.
         poise::FrameworkError::CommandCheckFailed { error: None, .. } => {}
+        // The setup sent its error to `serve`, which stops with it in one line;
+        // poise's default would print another.
+        poise::FrameworkError::Setup { .. } => {}
         other => {
             if let Err(err) = poise::builtins::on_error(other).await {
                 tracing::error!(error = %err, "error while handling an error");

@@ -22,7 +22,8 @@
 //!   messages (a Message echoing the body). Other routes: recorded, 404. A
 //!   wrong `Authorization: Bot <token>`: 401. `fail_next_sends(n)`: the next
 //!   n callbacks or channel messages get a 502 with an HTML body;
-//!   `slow_callbacks(d)`: callbacks are answered after `d`.
+//!   `slow_callbacks(d)`: callbacks are answered after `d`;
+//!   `garble_commands`: command PUTs get a 200 whose body is no command list.
 //! * Gateway: a websocket upgrade on any path (the URL handed out is
 //!   `ws://127.0.0.1:PORT/gateway`; serenity appends `?v=10`). HELLO,
 //!   IDENTIFY -> READY, heartbeat -> ACK, RESUME -> the dispatches after the
@@ -185,6 +186,8 @@ struct GatewayState {
     failing_sends: usize,
     /// How long the fake takes to answer an interaction callback.
     callback_delay: Duration,
+    /// Command registration is answered with a body serenity cannot parse.
+    garbled_commands: bool,
     /// Connections whose heartbeats are no longer acknowledged (zombies).
     zombies: Vec<u64>,
     /// Channels `GET /channels/{id}` answers (threads, forums), by id;
@@ -448,6 +451,13 @@ impl FakeDiscord {
     pub fn slow_callbacks(&self, delay: Duration) {
         self.shared.state().callback_delay = delay;
     }
+
+    /// From now on, command registration (global or guild `PUT .../commands`)
+    /// is answered 200 with `{"not": "a list"}`, as a broken proxy or an API
+    /// change might: the request succeeds, its answer cannot be parsed.
+    pub fn garble_commands(&self) {
+        self.shared.state().garbled_commands = true;
+    }
 }
 
 async fn entry(
@@ -516,6 +526,11 @@ fn route(shared: &Shared, method: &Method, segs: &[&str], body: Option<&Value>) 
         })),
         ("GET", ["oauth2", "applications", "@me"]) => ok(application()),
         ("GET", ["users", "@me"]) => ok(bot_user()),
+        ("PUT", ["applications", _, "commands"] | ["applications", _, "guilds", _, "commands"])
+            if shared.state().garbled_commands =>
+        {
+            ok(json!({"not": "a list"}))
+        }
         ("PUT", ["applications", _, "commands"]) => ok(echo_commands(body, None)),
         ("PUT", ["applications", _, "guilds", g, "commands"]) => ok(echo_commands(body, Some(g))),
         ("POST", ["interactions", _, _, "callback"]) => (StatusCode::NO_CONTENT, Value::Null),
