@@ -227,7 +227,12 @@ pub struct StorageConfig {
     /// Store question text; when false only counts and outcomes are kept.
     pub log_question_text: bool,
     /// Rows older than this many days are deleted; 0 keeps everything.
+    /// Approved and rejected learned examples are kept: they are curated.
     pub retention_days: u32,
+    /// Approve a candidate example (a passage members picked, or 👍'd, for
+    /// the same message) once this many distinct members gave it; unset:
+    /// only an admin approves.
+    pub auto_approve: Option<u32>,
 }
 
 impl Default for StorageConfig {
@@ -239,6 +244,7 @@ impl Default for StorageConfig {
             backlog: 10_000,
             log_question_text: true,
             retention_days: 90,
+            auto_approve: None,
         }
     }
 }
@@ -403,6 +409,11 @@ impl Config {
         if let Some(url) = &self.storage.url {
             url.parse().map_err(ConfigError::Rule)?;
         }
+        if self.storage.auto_approve == Some(0) {
+            return Err(ConfigError::Rule(
+                "storage.auto_approve must be at least 1 (leave it unset to approve by hand only)".into(),
+            ));
+        }
         if self.fleet.name.as_deref().is_some_and(|name| name.trim().is_empty() || name.len() > FLEET_NAME_MAX) {
             return Err(ConfigError::Rule(format!("fleet.name must be 1 to {FLEET_NAME_MAX} bytes")));
         }
@@ -447,6 +458,7 @@ mod tests {
             ("TRANSITION_BOT_DISCORD__SHARDS", "auto"),
             ("TRANSITION_BOT_DISCORD__GUILD_IDS", "[1, 2]"),
             ("TRANSITION_BOT_ANSWER__MIN_CONFIDENCE", "0.7"),
+            ("TRANSITION_BOT_STORAGE__AUTO_APPROVE", "3"),
             ("UNRELATED", "x"),
         ];
         let config = parse("[discord]\nshards = 4\n", &vars).unwrap();
@@ -454,6 +466,9 @@ mod tests {
         assert_eq!(config.discord.shards, Shards::Auto);
         assert_eq!(config.discord.guild_ids, [1, 2]);
         assert_eq!(config.answer.min_confidence, Some(0.7));
+        assert_eq!(config.storage.auto_approve, Some(3));
+        assert_eq!(parse("[storage]\nauto_approve = 5\n", &[]).unwrap().storage.auto_approve, Some(5));
+        assert_eq!(Config::default().storage.auto_approve, None, "off unless set");
     }
 
     #[test]
@@ -471,6 +486,8 @@ mod tests {
             ("[storage]\nurl = \"mysql://db/bot\"\n", &[], "postgres://"),
             ("[storage]\nurl = \"postgres://bot:hunter2@db/bot\"\n", &[], "TRANSITION_BOT_STORAGE__URL"),
             ("[fleet]\nname = \" \"\n", &[], "fleet.name"),
+            ("[storage]\nauto_approve = 0\n", &[], "storage.auto_approve"),
+            ("", &[("TRANSITION_BOT_STORAGE__AUTO_APPROVE", "many")], "auto_approve"),
         ];
         for (text, vars, named) in cases {
             let err = format!("{:#}", parse(text, vars).unwrap_err());

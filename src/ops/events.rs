@@ -1,5 +1,5 @@
-//! What happened, as plain data: the questions and votes every surface
-//! reports. A leaf module, so telemetry, metrics and storage all use it
+//! What happened, as plain data: the questions, votes and candidate
+//! examples every surface reports. A leaf module, so telemetry, metrics and storage all use it
 //! without using each other.
 
 use std::time::Duration;
@@ -57,6 +57,47 @@ pub struct QuestionEvent {
 pub struct VoteEvent {
     pub unit: String,
     pub helpful: bool,
+    pub guild_id: Option<u64>,
+    pub channel_id: Option<u64>,
+    pub user_id: u64,
+}
+
+/// Where a candidate example came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExampleSource {
+    /// The member picked this passage among the bot's choices.
+    Pick,
+    /// A 👍 on an answer with this passage.
+    Upvote,
+    /// A 👎 on an answer with this passage: a negative (this text is *not*
+    /// answered by it). Stored, never approved into examples.
+    Downvote,
+}
+
+impl ExampleSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExampleSource::Pick => "pick",
+            ExampleSource::Upvote => "upvote",
+            ExampleSource::Downvote => "downvote",
+        }
+    }
+
+    /// Whether the source says the text *is* answered by the passage.
+    pub fn is_positive(self) -> bool {
+        !matches!(self, ExampleSource::Downvote)
+    }
+}
+
+/// A member's message and the passage they said it meant (or did not):
+/// a candidate example an admin reviews before it trains the matcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExampleEvent {
+    /// The member's message.
+    pub text: String,
+    /// The passage's id, such as `article/the-practical-skill-stack-that-actually-matters`.
+    pub unit: String,
+    pub source: ExampleSource,
     pub guild_id: Option<u64>,
     pub channel_id: Option<u64>,
     pub user_id: u64,

@@ -1,7 +1,7 @@
-//! The question log, feedback votes and server settings, in SQLite (the
-//! embedded default) or PostgreSQL (a fleet of processes sharing one
-//! database): one `Storage` handle, two backends (`sqlite`, `postgres`),
-//! the same schema and the same rules.
+//! The question log, feedback votes, learned examples and server settings,
+//! in SQLite (the embedded default) or PostgreSQL (a fleet of processes
+//! sharing one database): one `Storage` handle, two backends (`sqlite`,
+//! `postgres`), the same schema and the same rules.
 //!
 //! Recording must never slow down or break a reply. Front ends hand events to
 //! `Storage::record_*`, which only pushes onto a bounded queue and returns at
@@ -27,14 +27,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{ServerSettings, StorageConfig};
-use crate::ops::events::{QuestionEvent, VoteEvent};
+use crate::ops::events::{ExampleEvent, QuestionEvent, VoteEvent};
 use crate::ops::stats::Stats;
+use examples::Decision;
 
+mod examples;
 mod postgres;
 mod report;
 mod settings;
 mod sqlite;
 
+pub use examples::{LearnedExample, PendingExample};
 pub(crate) use postgres::{error_text, Database as Postgres, Notice, CHANNEL};
 pub(crate) use sqlite::MIGRATIONS;
 
@@ -134,12 +137,33 @@ impl Location {
             Location::Postgres(database) => postgres::read_stats(database, window, text_logged).await,
         }
     }
+
+    /// Approved examples; with `create`, an SQLite database that is not there
+    /// yet is created (the bot's own), otherwise it is an error (`Missing`).
+    async fn approved_examples(&self, create: bool) -> Result<Vec<LearnedExample>, StorageError> {
+        match self {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::read_approved(&path, create))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::read_approved(database).await,
+        }
+    }
 }
 
 /// Stats over the last `window` from the configured database, without a
 /// running bot (`transition-bot stats`). Never creates an SQLite file.
 pub async fn read_stats(config: &StorageConfig, window: Option<Duration>) -> Result<Stats, StorageError> {
     Location::of(config)?.stats(window, config.log_question_text).await
+}
+
+/// Every approved example from the configured database, without a running
+/// bot (`transition-bot examples export`): as `Storage::approved_examples`.
+/// Never creates an SQLite file.
+pub async fn read_approved_examples(config: &StorageConfig) -> Result<Vec<LearnedExample>, StorageError> {
+    Location::of(config)?.approved_examples(false).await
 }
 
 /// Handle to the question log; cheap to clone and share.
@@ -179,8 +203,21 @@ impl fmt::Debug for Storage {
 
 #[derive(Debug)]
 enum Record {
-    Question { time: i64, event: QuestionEvent, key: Option<String> },
-    Vote { time: i64, event: VoteEvent },
+    Question {
+        time: i64,
+        event: QuestionEvent,
+        key: Option<String>,
+    },
+    Vote {
+        time: i64,
+        event: VoteEvent,
+    },
+    /// `key` is the text candidates are grouped by (`examples::normalize_example`).
+    Example {
+        time: i64,
+        event: ExampleEvent,
+        key: String,
+    },
 }
 
 #[derive(Debug)]
@@ -234,6 +271,21 @@ impl Storage {
         self.enqueue(Record::Vote { time: now_ms(), event: event.clone() })
     }
 
+    /// Queues a candidate example (a passage a member picked, 👍'd or 👎'd
+    /// for their message), as `record_vote` does; returns false when it was
+    /// dropped or not stored. It is message text, so with
+    /// `log_question_text = false` nothing is stored; a blank text neither.
+    pub fn record_example(&self, event: &ExampleEvent) -> bool {
+        if !self.shared.log_question_text {
+            return false;
+        }
+        let key = examples::normalize_example(&event.text);
+        if key.is_empty() {
+            return false;
+        }
+        self.enqueue(Record::Example { time: now_ms(), event: event.clone(), key })
+    }
+
     fn enqueue(&self, record: Record) -> bool {
         match self.shared.sender.try_send(Message::Record(record)) {
             Ok(()) => true,
@@ -274,6 +326,52 @@ impl Storage {
     /// or a pooled PostgreSQL one (then the whole fleet's).
     pub async fn stats(&self, window: Option<Duration>) -> Result<Stats, StorageError> {
         self.shared.location.stats(window, self.shared.log_question_text).await
+    }
+
+    /// Candidate groups waiting for a decision, the most members first (then
+    /// the most recent), at most `limit`; with `guild_id`, only that
+    /// server's rows are counted and listed. Read directly, like settings:
+    /// events recorded but not yet written (see `flush`) are not in it.
+    pub async fn pending_examples(
+        &self,
+        guild_id: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<PendingExample>, StorageError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        match &self.shared.location {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::read_pending(&path, guild_id, limit))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::read_pending(database, guild_id, limit).await,
+        }
+    }
+
+    /// Approves (or rejects) the group row `id` belongs to: every pick and
+    /// 👍 with the same normalized text and unit, from any server, since an
+    /// approved example trains the one shared knowledge. Returns the rows
+    /// changed: 0 for an unknown (or pruned) id or a group already so decided.
+    pub async fn decide_example(&self, id: i64, approve: bool, by_user: u64) -> Result<usize, StorageError> {
+        let decision = Decision { id, status: examples::status(approve), by: snowflake(by_user), at: now_ms() };
+        match &self.shared.location {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::decide(&path, &decision))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::decide(database, &decision).await,
+        }
+    }
+
+    /// Every approved example of all servers, one per group (its first
+    /// text), ordered by unit then text.
+    pub async fn approved_examples(&self) -> Result<Vec<LearnedExample>, StorageError> {
+        self.shared.location.approved_examples(true).await
     }
 
     /// Every server's stored settings, read once at start. Unlike the
@@ -360,6 +458,7 @@ struct Writer {
     backend: Backend,
     place: String,
     retention_days: u32,
+    auto_approve: Option<u32>,
     options: StorageOptions,
     counters: Arc<Counters>,
     /// Rows accepted but not yet committed, oldest first.
@@ -428,13 +527,18 @@ impl Writer {
     fn new(location: &Location, config: &StorageConfig, options: StorageOptions, counters: Arc<Counters>) -> Writer {
         let now = Instant::now();
         let backend = match location {
-            Location::Sqlite(path) => Backend::Sqlite(Some(sqlite::Writer::new(path.clone(), options.max_pages))),
-            Location::Postgres(database) => Backend::Postgres(postgres::Writer::new(database.clone())),
+            Location::Sqlite(path) => {
+                Backend::Sqlite(Some(sqlite::Writer::new(path.clone(), options.max_pages, config.auto_approve)))
+            }
+            Location::Postgres(database) => {
+                Backend::Postgres(postgres::Writer::new(database.clone(), config.auto_approve))
+            }
         };
         Writer {
             backend,
             place: location.place(),
             retention_days: config.retention_days,
+            auto_approve: config.auto_approve,
             backoff: options.retry_min,
             options,
             counters,
@@ -491,7 +595,7 @@ impl Writer {
                     Err(err) => {
                         // Only a bug gets here; the rows it held are lost, and counted.
                         tracing::error!(error = %err, "question log writer failed; starting a new connection");
-                        *slot = Some(sqlite::Writer::new(path, self.options.max_pages));
+                        *slot = Some(sqlite::Writer::new(path, self.options.max_pages, self.auto_approve));
                         Err(StorageError::Stopped)
                     }
                 }
@@ -568,6 +672,7 @@ pub(crate) fn normalize_question(text: &str) -> String {
 mod tests {
     use super::sqlite::{migrate, open, prune};
     use super::*;
+    use rusqlite::params;
 
     #[test]
     fn normalizes_case_spacing_and_closing_punctuation() {
@@ -616,6 +721,27 @@ mod tests {
         assert_eq!(votes, 1);
     }
 
+    /// What the previous release made, opened by this one: new tables, every old row kept.
+    #[test]
+    fn migrating_from_the_previous_version_keeps_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.sqlite3");
+        let mut connection = open(&path, true).unwrap();
+        for sql in &MIGRATIONS[..SCHEMA_VERSION - 1] {
+            connection.execute_batch(sql).unwrap();
+        }
+        connection.pragma_update(None, "user_version", (SCHEMA_VERSION - 1) as i64).unwrap();
+        connection.execute("INSERT INTO votes (time, unit, helpful, user_id) VALUES (1, 'u', 1, 7)", []).unwrap();
+        connection.execute("INSERT INTO server_settings VALUES (5, '{}', 1)", []).unwrap();
+        migrate(&mut connection, &path).unwrap();
+        let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version as usize, SCHEMA_VERSION);
+        let count = |sql: &str| -> i64 { connection.query_row(sql, [], |row| row.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM votes WHERE user_id = 7"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM server_settings"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM learned_examples"), 0);
+    }
+
     #[test]
     fn refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
@@ -646,9 +772,31 @@ mod tests {
             connection
                 .execute("INSERT INTO votes (time, unit, helpful, user_id) VALUES (?1, 'u', 0, 1)", [time])
                 .unwrap();
+            for status in ["pending", "approved"] {
+                connection
+                    .execute(
+                        "INSERT INTO learned_examples (text, text_key, unit, source, user_id, created_ms, status)
+                         VALUES ('t', 't', 'u', 'pick', 1, ?1, ?2)",
+                        params![time, status],
+                    )
+                    .unwrap();
+            }
         }
         assert_eq!(prune(&connection, 0, now).unwrap(), 0, "0 keeps everything");
-        assert_eq!(prune(&connection, 7, now).unwrap(), 2);
+        assert_eq!(prune(&connection, 7, now).unwrap(), 3, "the old question, vote and pending example");
+        let examples: Vec<(i64, String)> = connection
+            .prepare("SELECT created_ms, status FROM learned_examples ORDER BY created_ms, status")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let approved = String::from("approved");
+        assert_eq!(
+            examples,
+            [(ten_days_ago, approved.clone()), (yesterday, approved), (yesterday, "pending".into())],
+            "decided examples are kept however old"
+        );
         let left: Vec<i64> = connection
             .prepare("SELECT time FROM questions")
             .unwrap()

@@ -1,7 +1,8 @@
 //! The PostgreSQL backend, for a fleet of processes sharing one database:
 //! a small connection pool, the same migrations as SQLite (versioned in a
 //! one-row table, run under an advisory lock so processes starting together
-//! take turns), batched writes, pruning, and the stats and settings queries.
+//! take turns), batched writes, pruning, and the stats, settings and
+//! learned-example queries.
 //!
 //! Connections are made lazily: a database that is down when the bot starts
 //! costs log lines and counts, never the start. A connection the server
@@ -17,6 +18,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::examples::{self, Decision, LearnedExample, PendingExample};
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
 use super::{ms_since_epoch, now_ms, snowflake, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
@@ -54,6 +56,22 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         settings TEXT NOT NULL,
         updated BIGINT NOT NULL
     );",
+    "CREATE TABLE learned_examples (
+        id BIGSERIAL PRIMARY KEY,
+        text TEXT NOT NULL,
+        text_key TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('pick', 'upvote', 'downvote')),
+        guild_id BIGINT,
+        channel_id BIGINT,
+        user_id BIGINT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+        decided_by BIGINT,
+        decided_ms BIGINT
+    );
+    CREATE INDEX learned_examples_group ON learned_examples (text_key, unit);
+    CREATE INDEX learned_examples_status ON learned_examples (status, created_ms);",
 ];
 
 /// The channel fleet messages travel on (`LISTEN`/`NOTIFY`).
@@ -292,13 +310,15 @@ async fn migrate(database: &Database, client: &mut deadpool_postgres::Client) ->
 /// The writer's side of the pool.
 pub(super) struct Writer {
     pub(super) database: Database,
+    /// `[storage] auto_approve`.
+    auto_approve: Option<u32>,
     /// Last outcome: false after a failure until a write succeeds (for backoff).
     healthy: bool,
 }
 
 impl Writer {
-    pub(super) fn new(database: Database) -> Writer {
-        Writer { database, healthy: false }
+    pub(super) fn new(database: Database, auto_approve: Option<u32>) -> Writer {
+        Writer { database, auto_approve, healthy: false }
     }
 
     pub(super) fn connected(&self) -> bool {
@@ -310,27 +330,29 @@ impl Writer {
     }
 
     /// As `sqlite::Writer::write`: prune when asked, then write `pending` in
-    /// batches (one statement each), removing each batch once committed.
+    /// batches (one transaction each), removing each batch once committed.
     pub(super) async fn write(
         &mut self,
         pending: &mut VecDeque<Record>,
         prune_days: Option<u32>,
         written: &AtomicU64,
     ) -> Result<(), StorageError> {
-        let client = self.database.ready().await?;
+        let mut client = self.database.ready().await?;
         let failed = self.database.error();
         if let Some(days) = prune_days.filter(|days| *days > 0) {
             let cutoff = ms_since_epoch(SystemTime::now()) - i64::from(days) * DAY.as_millis() as i64;
             let questions =
                 client.execute("DELETE FROM questions WHERE time < $1", &[&cutoff]).await.map_err(&failed)?;
             let votes = client.execute("DELETE FROM votes WHERE time < $1", &[&cutoff]).await.map_err(&failed)?;
-            if questions + votes > 0 {
-                tracing::info!(deleted = questions + votes, retention_days = days, "question log: pruned old rows");
+            let examples = client.execute(examples::PRUNE, &[&cutoff]).await.map_err(&failed)?;
+            let deleted = questions + votes + examples;
+            if deleted > 0 {
+                tracing::info!(deleted, retention_days = days, "question log: pruned old rows");
             }
         }
         while !pending.is_empty() {
             let count = pending.len().min(MAX_BATCH);
-            insert(&client, pending.iter().take(count)).await.map_err(&failed)?;
+            insert(&mut client, pending.iter().take(count), self.auto_approve).await.map_err(&failed)?;
             pending.drain(..count);
             written.fetch_add(count as u64, Ordering::Relaxed);
         }
@@ -340,13 +362,18 @@ impl Writer {
 }
 
 /// Inserts `records` with one statement per table, whole arrays at a time
-/// (`UNNEST`), so a batch costs two round trips rather than one per row.
+/// (`UNNEST`), so a batch costs a round trip per table rather than one per
+/// row; then approves the groups they made reach `auto_approve` members.
+/// One transaction: a batch that fails is retried whole, so a part written
+/// before the failure must not stay (it would be written twice).
 async fn insert<'a>(
-    client: &deadpool_postgres::Client,
+    client: &mut deadpool_postgres::Client,
     records: impl Iterator<Item = &'a Record>,
+    auto_approve: Option<u32>,
 ) -> Result<(), tokio_postgres::Error> {
     let mut q = QuestionColumns::default();
     let mut v = VoteColumns::default();
+    let mut e = ExampleColumns::default();
     for record in records {
         match record {
             Record::Question { time, event, key } => {
@@ -369,8 +396,22 @@ async fn insert<'a>(
                 v.channel.push(event.channel_id.map(snowflake));
                 v.user.push(snowflake(event.user_id));
             }
+            Record::Example { time, event, key } => {
+                e.text.push(event.text.as_str());
+                e.key.push(key.as_str());
+                e.unit.push(event.unit.as_str());
+                e.source.push(event.source.as_str());
+                e.guild.push(event.guild_id.map(snowflake));
+                e.channel.push(event.channel_id.map(snowflake));
+                e.user.push(snowflake(event.user_id));
+                e.time.push(*time);
+                if event.source.is_positive() {
+                    e.groups.push((key.as_str(), event.unit.as_str()));
+                }
+            }
         }
     }
+    let client = client.transaction().await?;
     if !q.time.is_empty() {
         let statement = client
             .prepare_cached(
@@ -406,7 +447,29 @@ async fn insert<'a>(
             .await?;
         client.execute(&statement, &[&v.time, &v.unit, &v.helpful, &v.guild, &v.channel, &v.user]).await?;
     }
-    Ok(())
+    if !e.time.is_empty() {
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO learned_examples (text, text_key, unit, source, guild_id, channel_id, user_id, created_ms)
+                 SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
+                                      $7::BIGINT[], $8::BIGINT[])",
+            )
+            .await?;
+        client
+            .execute(&statement, &[&e.text, &e.key, &e.unit, &e.source, &e.guild, &e.channel, &e.user, &e.time])
+            .await?;
+    }
+    if let Some(members) = auto_approve.map(i64::from) {
+        let groups = examples::touched(e.groups.into_iter());
+        if !groups.is_empty() {
+            let statement = client.prepare_cached(examples::AUTO_APPROVE).await?;
+            let now = now_ms();
+            for (key, unit) in groups {
+                client.execute(&statement, &[&key, &unit, &now, &members]).await?;
+            }
+        }
+    }
+    client.commit().await
 }
 
 #[derive(Default)]
@@ -421,6 +484,20 @@ struct QuestionColumns<'a> {
     top_unit: Vec<Option<&'a str>>,
     score: Vec<f64>,
     latency: Vec<i64>,
+}
+
+#[derive(Default)]
+struct ExampleColumns<'a> {
+    text: Vec<&'a str>,
+    key: Vec<&'a str>,
+    unit: Vec<&'a str>,
+    source: Vec<&'a str>,
+    guild: Vec<Option<i64>>,
+    channel: Vec<Option<i64>>,
+    user: Vec<i64>,
+    time: Vec<i64>,
+    /// The positive groups (text key, unit), for `examples::AUTO_APPROVE`.
+    groups: Vec<(&'a str, &'a str)>,
 }
 
 #[derive(Default)]
@@ -486,4 +563,41 @@ pub(super) async fn write_settings(
     let payload = Notice::Settings { guild: guild.to_string() }.to_payload();
     transaction.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await.map_err(&failed)?;
     transaction.commit().await.map_err(&failed)
+}
+
+/// Candidate groups waiting for a decision, the whole fleet's (`examples::pending_query`).
+pub(super) async fn read_pending(
+    database: &Database,
+    guild: Option<u64>,
+    limit: usize,
+) -> Result<Vec<PendingExample>, StorageError> {
+    let client = database.ready().await?;
+    let sql = examples::pending_query(guild.is_some(), limit);
+    let guild = guild.map(snowflake);
+    let rows = match &guild {
+        Some(guild) => client.query(sql.as_str(), &[guild]).await,
+        None => client.query(sql.as_str(), &[]).await,
+    }
+    .map_err(database.error())?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            examples::pending_of((row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5), row.get(6)))
+        })
+        .collect())
+}
+
+/// Writes an admin's decision on a group; returns the rows changed.
+pub(super) async fn decide(database: &Database, decision: &Decision) -> Result<usize, StorageError> {
+    let client = database.ready().await?;
+    let Decision { id, status, by, at } = decision;
+    let changed = client.execute(examples::DECIDE, &[status, by, at, id]).await.map_err(database.error())?;
+    Ok(changed as usize)
+}
+
+/// Every approved example of the fleet.
+pub(super) async fn read_approved(database: &Database) -> Result<Vec<LearnedExample>, StorageError> {
+    let client = database.ready().await?;
+    let rows = client.query(examples::APPROVED, &[]).await.map_err(database.error())?;
+    Ok(examples::sorted(rows.iter().map(|row| LearnedExample { unit: row.get(0), text: row.get(1) }).collect()))
 }

@@ -1,6 +1,6 @@
 //! The SQLite backend, the embedded default: opening the file, versioned
 //! migrations (`PRAGMA user_version`), writing batches, pruning, and the
-//! stats and settings queries. Everything here blocks: callers run it on a
+//! stats, settings and learned-example queries. Everything here blocks: callers run it on a
 //! blocking thread.
 
 use std::collections::{HashMap, VecDeque};
@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{named_params, params, Connection, OpenFlags, TransactionBehavior};
 
+use super::examples::{self, Decision, LearnedExample, PendingExample};
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
 use super::{ms_since_epoch, now_ms, snowflake, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
@@ -52,6 +53,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         settings TEXT NOT NULL,
         updated INTEGER NOT NULL
     );",
+    // 3: learned examples: a member's message and the passage they picked or
+    // voted on, a candidate until an admin approves or rejects its group
+    // (`examples`). `text_key` is the normalized text groups are made by.
+    // AUTOINCREMENT because ids reach admins (review lists, buttons) and
+    // must never come to name a later row after the last one is pruned.
+    "CREATE TABLE learned_examples (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        text TEXT NOT NULL,
+        text_key TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('pick', 'upvote', 'downvote')),
+        guild_id INTEGER,
+        channel_id INTEGER,
+        user_id INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+        decided_by INTEGER,
+        decided_ms INTEGER
+    );
+    CREATE INDEX learned_examples_group ON learned_examples (text_key, unit);
+    CREATE INDEX learned_examples_status ON learned_examples (status, created_ms);",
 ];
 
 /// How long opening waits for another connection switching to WAL, and how often it tries.
@@ -113,7 +135,8 @@ pub(crate) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), St
     transaction.commit().map_err(failed)
 }
 
-/// Deletes rows older than `retention_days` before `now`; 0 keeps everything.
+/// Deletes rows older than `retention_days` before `now`, but decided
+/// learned examples; 0 keeps everything.
 pub(crate) fn prune(connection: &Connection, retention_days: u32, now: SystemTime) -> rusqlite::Result<usize> {
     if retention_days == 0 {
         return Ok(0);
@@ -121,7 +144,8 @@ pub(crate) fn prune(connection: &Connection, retention_days: u32, now: SystemTim
     let cutoff = ms_since_epoch(now) - i64::from(retention_days) * DAY.as_millis() as i64;
     let questions = connection.execute("DELETE FROM questions WHERE time < ?1", [cutoff])?;
     let votes = connection.execute("DELETE FROM votes WHERE time < ?1", [cutoff])?;
-    Ok(questions + votes)
+    let examples = connection.execute(examples::PRUNE, named_params! { "$1": cutoff })?;
+    Ok(questions + votes + examples)
 }
 
 /// How errors name the database.
@@ -137,12 +161,14 @@ fn query_error(path: &Path) -> impl Fn(rusqlite::Error) -> StorageError + '_ {
 pub(super) struct Writer {
     pub(super) path: PathBuf,
     max_pages: Option<u32>,
+    /// `[storage] auto_approve`.
+    auto_approve: Option<u32>,
     connection: Option<Connection>,
 }
 
 impl Writer {
-    pub(super) fn new(path: PathBuf, max_pages: Option<u32>) -> Writer {
-        Writer { path, max_pages, connection: None }
+    pub(super) fn new(path: PathBuf, max_pages: Option<u32>, auto_approve: Option<u32>) -> Writer {
+        Writer { path, max_pages, auto_approve, connection: None }
     }
 
     pub(super) fn connected(&self) -> bool {
@@ -181,7 +207,7 @@ impl Writer {
         }
         while !pending.is_empty() {
             let count = pending.len().min(MAX_BATCH);
-            insert(connection, pending.iter().take(count)).map_err(query_error(&self.path))?;
+            insert(connection, pending.iter().take(count), self.auto_approve).map_err(query_error(&self.path))?;
             pending.drain(..count);
             written.fetch_add(count as u64, Ordering::Relaxed);
         }
@@ -189,8 +215,13 @@ impl Writer {
     }
 }
 
-/// Inserts `records` in one transaction.
-fn insert<'a>(connection: &mut Connection, records: impl Iterator<Item = &'a Record>) -> rusqlite::Result<()> {
+/// Inserts `records` in one transaction, then approves the groups they
+/// made reach `auto_approve` members.
+fn insert<'a>(
+    connection: &mut Connection,
+    records: impl Iterator<Item = &'a Record>,
+    auto_approve: Option<u32>,
+) -> rusqlite::Result<()> {
     let transaction = connection.transaction()?;
     {
         let mut insert_question = transaction.prepare_cached(
@@ -200,6 +231,11 @@ fn insert<'a>(connection: &mut Connection, records: impl Iterator<Item = &'a Rec
         let mut insert_vote = transaction.prepare_cached(
             "INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
+        let mut insert_example = transaction.prepare_cached(
+            "INSERT INTO learned_examples (text, text_key, unit, source, guild_id, channel_id, user_id, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        let mut groups = Vec::new();
         for record in records {
             match record {
                 Record::Question { time, event, key } => {
@@ -227,6 +263,28 @@ fn insert<'a>(connection: &mut Connection, records: impl Iterator<Item = &'a Rec
                         snowflake(event.user_id),
                     ])?;
                 }
+                Record::Example { time, event, key } => {
+                    insert_example.execute(params![
+                        event.text,
+                        key,
+                        event.unit,
+                        event.source.as_str(),
+                        event.guild_id.map(snowflake),
+                        event.channel_id.map(snowflake),
+                        snowflake(event.user_id),
+                        time,
+                    ])?;
+                    if event.source.is_positive() {
+                        groups.push((key.as_str(), event.unit.as_str()));
+                    }
+                }
+            }
+        }
+        if let Some(members) = auto_approve {
+            let mut approve = transaction.prepare_cached(examples::AUTO_APPROVE)?;
+            let now = now_ms();
+            for (key, unit) in examples::touched(groups.into_iter()) {
+                approve.execute(named_params! { "$1": key, "$2": unit, "$3": now, "$4": members })?;
             }
         }
     }
@@ -282,4 +340,57 @@ pub(super) fn write_settings(path: &Path, guild: u64, settings: &ServerSettings)
         .execute(stored::UPSERT, params![snowflake(guild), encode(settings), now_ms()])
         .map_err(query_error(path))?;
     Ok(())
+}
+
+/// The database at `path`, opened (created when `create`) with the schema current.
+fn ready(path: &Path, create: bool) -> Result<Connection, StorageError> {
+    if !create && !path.exists() {
+        return Err(StorageError::Missing { path: path.to_path_buf() });
+    }
+    let mut connection = open(path, create)?;
+    migrate(&mut connection, path)?;
+    Ok(connection)
+}
+
+/// Candidate groups waiting for a decision (`examples::pending_query`).
+pub(super) fn read_pending(path: &Path, guild: Option<u64>, limit: usize) -> Result<Vec<PendingExample>, StorageError> {
+    let connection = ready(path, true)?;
+    let query = query_error(path);
+    let mut statement = connection.prepare(&examples::pending_query(guild.is_some(), limit)).map_err(&query)?;
+    let row_of = |row: &rusqlite::Row| {
+        Ok(examples::pending_of((
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+            row.get(5)?,
+            row.get(6)?,
+        )))
+    };
+    let rows = match guild {
+        Some(guild) => statement.query_map(named_params! { "$1": snowflake(guild) }, row_of),
+        None => statement.query_map([], row_of),
+    }
+    .map_err(&query)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(&query)
+}
+
+/// Writes an admin's decision on a group; returns the rows changed.
+pub(super) fn decide(path: &Path, decision: &Decision) -> Result<usize, StorageError> {
+    let connection = ready(path, true)?;
+    let Decision { id, status, by, at } = decision;
+    connection
+        .execute(examples::DECIDE, named_params! { "$1": status, "$2": by, "$3": at, "$4": id })
+        .map_err(query_error(path))
+}
+
+/// Every approved example; with `create` false a missing file is `Missing`, not created.
+pub(super) fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExample>, StorageError> {
+    let connection = ready(path, create)?;
+    let query = query_error(path);
+    let mut statement = connection.prepare(examples::APPROVED).map_err(&query)?;
+    let rows =
+        statement.query_map([], |row| Ok(LearnedExample { unit: row.get(0)?, text: row.get(1)? })).map_err(&query)?;
+    Ok(examples::sorted(rows.collect::<rusqlite::Result<_>>().map_err(&query)?))
 }

@@ -1,7 +1,9 @@
 //! What the integration tests share: the fake Discord, the `serve` launcher,
-//! a throwaway PostgreSQL, and small file helpers.
+//! a throwaway PostgreSQL, direct access to the bot's database, and small
+//! file helpers.
 
 pub mod bot;
+pub mod database;
 pub mod fake_discord;
 pub mod postgres;
 

@@ -76,6 +76,13 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
+    /// Creates the database `name` in the cluster; returns its URL, as `url`.
+    pub fn create_database(&self, name: &str) -> String {
+        let port = self.port.to_string();
+        self.run("createdb", &["-h", "127.0.0.1", "-p", &port, "-U", "postgres", name]);
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
     /// Stops the server (fast shutdown: connections are closed).
     pub fn stop(&self) {
         self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
