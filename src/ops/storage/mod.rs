@@ -201,23 +201,14 @@ impl fmt::Debug for Storage {
     }
 }
 
+/// A row for the writer. `key` is the normalized text rows are grouped by:
+/// a question's for stats (`None` without text logging), an example's for
+/// its group (`examples::normalize_example`).
 #[derive(Debug)]
 enum Record {
-    Question {
-        time: i64,
-        event: QuestionEvent,
-        key: Option<String>,
-    },
-    Vote {
-        time: i64,
-        event: VoteEvent,
-    },
-    /// `key` is the text candidates are grouped by (`examples::normalize_example`).
-    Example {
-        time: i64,
-        event: ExampleEvent,
-        key: String,
-    },
+    Question { time: i64, event: QuestionEvent, key: Option<String> },
+    Vote { time: i64, event: VoteEvent },
+    Example { time: i64, event: ExampleEvent, key: String },
 }
 
 #[derive(Debug)]
