@@ -1,8 +1,9 @@
 //! A fleet on PostgreSQL (issue 12), against a real server started by
-//! `support::postgres`: both backends keep the same log and stats; two
-//! `serve` processes with different shards share stats, settings and
-//! `/reindex`; the database restarting mid-run costs counted rows, never
-//! answers.
+//! `support::postgres`: both backends keep the same log and stats, and
+//! learned examples behave the same (`ops`'s scenarios, and a migration from
+//! the previous schema); two `serve` processes with different shards share
+//! stats, settings and `/reindex`; the database restarting mid-run costs
+//! counted rows, never answers.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::discord::{embed_text, valid};
+use crate::ops;
 use crate::support::bot::Bot;
 use crate::support::fake_discord::*;
 use crate::support::postgres::Postgres;
@@ -346,4 +348,42 @@ async fn a_required_tls_connection_is_encrypted_and_checked() {
     let missing = StorageConfig { ca_file: Some("/nonexistent/ca.pem".into()), ..trusted };
     let err = Storage::start(&missing).unwrap_err().to_string();
     assert!(err.contains("/nonexistent/ca.pem"), "{err}");
+}
+
+/// The learned-example scenarios `ops` runs on SQLite, here on PostgreSQL,
+/// each in its own database of one cluster.
+#[tokio::test(flavor = "multi_thread")]
+async fn learned_examples_on_postgres_behave_as_on_sqlite() {
+    let postgres = Postgres::start();
+    let on = |name: &str| StorageConfig {
+        url: Some(DatabaseUrl(postgres.create_database(name))),
+        ..StorageConfig::default()
+    };
+    ops::learned_examples_group_until_decided(&on("grouping")).await;
+    ops::learned_examples_need_question_text_logging(&on("no_text")).await;
+    ops::auto_approve_takes_three_distinct_members(&on("auto_approve")).await;
+    ops::retention_prunes_only_pending_examples(&on("retention")).await;
+}
+
+/// Schema version 2 as PostgreSQL databases were made before learned examples.
+const POSTGRES_SCHEMA_2: &str = "CREATE TABLE questions (
+        id BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL, surface TEXT NOT NULL, question TEXT, question_key TEXT,
+        guild_id BIGINT, channel_id BIGINT, answered INTEGER NOT NULL, top_unit TEXT,
+        score DOUBLE PRECISION NOT NULL, latency_us BIGINT NOT NULL
+    );
+    CREATE INDEX questions_time ON questions (time);
+    CREATE TABLE votes (
+        id BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL, unit TEXT NOT NULL, helpful INTEGER NOT NULL,
+        guild_id BIGINT, channel_id BIGINT, user_id BIGINT NOT NULL
+    );
+    CREATE INDEX votes_time ON votes (time);
+    CREATE TABLE server_settings (guild_id BIGINT PRIMARY KEY, settings TEXT NOT NULL, updated BIGINT NOT NULL);
+    CREATE TABLE transition_bot_schema (version INTEGER NOT NULL);
+    INSERT INTO transition_bot_schema VALUES (2);";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postgres_database_at_the_previous_schema_keeps_its_rows_and_gains_learned_examples() {
+    let postgres = Postgres::start();
+    let config = StorageConfig { url: Some(DatabaseUrl(postgres.url())), ..StorageConfig::default() };
+    ops::the_previous_schema_migrates_keeping_rows(&config, POSTGRES_SCHEMA_2).await;
 }

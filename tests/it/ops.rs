@@ -1,5 +1,6 @@
 //! Operating the bot (issue 5), without Discord: the question log and its
-//! failure modes, stats (library and the `stats` command), the `/metrics`
+//! failure modes, learned examples (the scenarios `fleet` also runs on
+//! PostgreSQL), stats (library and the `stats` command), the `/metrics`
 //! and `/healthz` endpoint, and graceful shutdown on SIGTERM.
 //!
 //! Questions are answered by the real core against the repository's
@@ -10,14 +11,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::database::Direct;
 use crate::support::knowledge_dir;
 use transition_bot::config::StorageConfig;
 use transition_bot::engine::answer;
 use transition_bot::engine::snapshot::Snapshot;
-use transition_bot::ops::events::{QuestionEvent, Surface, VoteEvent};
+use transition_bot::ops::events::{ExampleEvent, ExampleSource, QuestionEvent, Surface, VoteEvent};
 use transition_bot::ops::health::Health;
 use transition_bot::ops::metrics::{self, Metrics};
-use transition_bot::ops::storage::{self, Storage, StorageError, StorageOptions};
+use transition_bot::ops::storage::{self, LearnedExample, Storage, StorageError, StorageOptions};
 use transition_bot::ops::telemetry::Telemetry;
 use transition_bot::serving::host::Host;
 use transition_bot::serving::shutdown::{self, InFlight, ShutdownSignal, Signal};
@@ -405,4 +407,308 @@ async fn stats_command_prints_tables_from_the_log_in_the_working_folder() {
     let output = bot(dir.path()).args(["stats", "--since", "7x"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("`7x` has no unit"));
+}
+
+// Learned examples. Each scenario takes the storage config, so `fleet` runs
+// the same ones against PostgreSQL.
+
+const JOB_UNIT: &str = "article/how-long-until-job-ready";
+const RAG_UNIT: &str = "faq/what-is-rag";
+const JOB_TEXT: &str = "How long until I'm job ready?";
+
+fn example(text: &str, unit: &str, source: ExampleSource, guild: u64, user_id: u64) -> ExampleEvent {
+    ExampleEvent {
+        text: text.to_string(),
+        unit: unit.to_string(),
+        source,
+        guild_id: Some(guild),
+        channel_id: Some(guild + 100),
+        user_id,
+    }
+}
+
+fn learned(unit: &str, text: &str) -> LearnedExample {
+    LearnedExample { unit: unit.to_string(), text: text.to_string() }
+}
+
+/// Records `events` a few milliseconds apart (groups with equal members are
+/// ordered by their latest row), then waits until they are written.
+async fn record_examples(storage: &Storage, events: &[ExampleEvent]) {
+    for event in events {
+        assert!(storage.record_example(event), "{event:?} should be queued");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    storage.flush().await.unwrap();
+}
+
+/// Picks and 👍 from several members group by normalized text and unit;
+/// 👎 are stored but never listed or approved; an admin's decision takes a
+/// group out of the pending list for good, approved ones are exported.
+pub(crate) async fn learned_examples_group_until_decided(config: &StorageConfig) {
+    use ExampleSource::{Downvote, Pick, Upvote};
+    let storage = Storage::start(config).unwrap();
+    let direct = Direct::of(config).await;
+    record_examples(
+        &storage,
+        &[
+            example(JOB_TEXT, JOB_UNIT, Pick, 1, 11),
+            example("  how long until I'm   JOB ready? ", JOB_UNIT, Pick, 1, 12),
+            example(JOB_TEXT, JOB_UNIT, Upvote, 1, 12),
+            example(JOB_TEXT, JOB_UNIT, Pick, 2, 13),
+            // A negative for the same text and unit: in the group, never counted.
+            example(JOB_TEXT, JOB_UNIT, Downvote, 1, 14),
+            // The same text for another unit is another group.
+            example(JOB_TEXT, RAG_UNIT, Pick, 1, 15),
+            example("Is Rust worth learning?", "faq/rust", Downvote, 1, 16),
+            example("Is Rust worth learning?", "faq/rust", Downvote, 1, 17),
+            example("What is RAG", RAG_UNIT, Upvote, 1, 18),
+        ],
+    )
+    .await;
+
+    let pending = storage.pending_examples(None, 10).await.unwrap();
+    let summary: Vec<(&str, &str, u32, u32)> =
+        pending.iter().map(|p| (p.text.as_str(), p.unit.as_str(), p.members, p.picks)).collect();
+    assert_eq!(
+        summary,
+        [(JOB_TEXT, JOB_UNIT, 3, 4), ("What is RAG", RAG_UNIT, 1, 1), (JOB_TEXT, RAG_UNIT, 1, 1)],
+        "most members first, then the latest; downvotes nowhere"
+    );
+    let job = pending[0].clone();
+    assert!(job.first_ms < job.last_ms, "{job:?}");
+    assert_eq!(direct.count("SELECT COUNT(*) FROM learned_examples WHERE source = 'downvote'").await, 3);
+
+    let in_guild_1 = storage.pending_examples(Some(1), 10).await.unwrap();
+    assert_eq!((in_guild_1[0].unit.as_str(), in_guild_1[0].members, in_guild_1[0].picks), (JOB_UNIT, 2, 3));
+    let in_guild_2 = storage.pending_examples(Some(2), 10).await.unwrap();
+    assert_eq!(in_guild_2.len(), 1);
+    assert_eq!((in_guild_2[0].members, in_guild_2[0].picks), (1, 1));
+    assert_ne!(in_guild_2[0].id, job.id, "a server's list shows one of its own rows");
+    assert_eq!(storage.pending_examples(None, 1).await.unwrap(), pending[..1]);
+    assert!(storage.pending_examples(Some(3), 10).await.unwrap().is_empty());
+
+    // Approving through one server's row approves the whole group, all servers.
+    assert_eq!(storage.decide_example(in_guild_2[0].id, true, 99).await.unwrap(), 4);
+    assert_eq!(storage.decide_example(job.id, true, 99).await.unwrap(), 0, "already approved");
+    assert_eq!(
+        direct.count("SELECT COUNT(*) FROM learned_examples WHERE status = 'approved' AND decided_by = 99").await,
+        4
+    );
+    assert_eq!(
+        direct.count("SELECT COUNT(*) FROM learned_examples WHERE source = 'downvote' AND status <> 'pending'").await,
+        0
+    );
+    assert_eq!(storage.approved_examples().await.unwrap(), [learned(JOB_UNIT, JOB_TEXT)]);
+    let pending = storage.pending_examples(None, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["What is RAG", JOB_TEXT]);
+
+    assert_eq!(storage.decide_example(pending[0].id, false, 98).await.unwrap(), 1);
+    let left = storage.pending_examples(None, 10).await.unwrap();
+    assert_eq!(left.iter().map(|p| (p.text.as_str(), p.unit.as_str())).collect::<Vec<_>>(), [(JOB_TEXT, RAG_UNIT)]);
+    assert_eq!(storage.approved_examples().await.unwrap(), [learned(JOB_UNIT, JOB_TEXT)], "rejected is not approved");
+
+    // A decided group does not come back, however many pick it later.
+    record_examples(&storage, &[example("how long until i'm job ready?", JOB_UNIT, Pick, 1, 19)]).await;
+    assert_eq!(storage.pending_examples(None, 10).await.unwrap(), left);
+
+    assert_eq!(storage.decide_example(left[0].id, true, 99).await.unwrap(), 1);
+    let approved = storage.approved_examples().await.unwrap();
+    assert_eq!(approved, [learned(JOB_UNIT, JOB_TEXT), learned(RAG_UNIT, JOB_TEXT)], "one per group, by unit");
+    assert!(storage.pending_examples(None, 10).await.unwrap().is_empty());
+    assert_eq!(storage.decide_example(i64::MAX, true, 99).await.unwrap(), 0, "an unknown id changes nothing");
+    storage.shutdown().await.unwrap();
+    assert_eq!(storage::read_approved_examples(config).await.unwrap(), approved, "read without a running bot");
+}
+
+/// Example texts are members' messages: without question text logging none is kept.
+pub(crate) async fn learned_examples_need_question_text_logging(config: &StorageConfig) {
+    let config = StorageConfig { log_question_text: false, ..config.clone() };
+    let storage = Storage::start(&config).unwrap();
+    let pick = example("What is the best pizza topping in Naples?", RAG_UNIT, ExampleSource::Pick, 1, 11);
+    assert!(!storage.record_example(&pick));
+    assert!(storage.record_vote(&vote(RAG_UNIT, true, 11)), "votes are still recorded");
+    storage.flush().await.unwrap();
+    assert_eq!(Direct::of(&config).await.count("SELECT COUNT(*) FROM learned_examples").await, 0);
+    assert!(storage.pending_examples(None, 10).await.unwrap().is_empty());
+    assert_eq!(storage.written(), 1, "only the vote");
+    storage.shutdown().await.unwrap();
+}
+
+/// With `auto_approve = 3` a group is approved by the writer once three
+/// distinct members (from any server) picked or 👍'd it; 👎 do not count,
+/// and a group an admin rejected stays rejected.
+pub(crate) async fn auto_approve_takes_three_distinct_members(config: &StorageConfig) {
+    use ExampleSource::{Downvote, Pick, Upvote};
+    let config = StorageConfig { auto_approve: Some(3), ..config.clone() };
+    let storage = Storage::start(&config).unwrap();
+    let direct = Direct::of(&config).await;
+    let twice_by_one_and_once_by_another = [
+        example(JOB_TEXT, JOB_UNIT, Pick, 1, 11),
+        example(JOB_TEXT, JOB_UNIT, Pick, 1, 11),
+        example(JOB_TEXT, JOB_UNIT, Upvote, 2, 12),
+    ];
+    record_examples(&storage, &twice_by_one_and_once_by_another).await;
+    let negatives: Vec<ExampleEvent> = (13..16).map(|user| example(JOB_TEXT, JOB_UNIT, Downvote, 1, user)).collect();
+    record_examples(&storage, &negatives).await;
+    let pending = storage.pending_examples(None, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|p| (p.members, p.picks)).collect::<Vec<_>>(), [(2, 3)]);
+    assert!(storage.approved_examples().await.unwrap().is_empty(), "two members and three 👎 are not enough");
+
+    record_examples(&storage, &[example(JOB_TEXT, JOB_UNIT, Pick, 3, 16)]).await;
+    assert!(storage.pending_examples(None, 10).await.unwrap().is_empty());
+    assert_eq!(storage.approved_examples().await.unwrap(), [learned(JOB_UNIT, JOB_TEXT)]);
+    assert_eq!(
+        direct.count("SELECT COUNT(*) FROM learned_examples WHERE status = 'approved' AND decided_by IS NULL").await,
+        4,
+        "approved by nobody: the writer"
+    );
+
+    // Three members in one batch count too.
+    let batch: Vec<ExampleEvent> = (21..24).map(|user| example("What is RAG", RAG_UNIT, Pick, 1, user)).collect();
+    for event in &batch {
+        assert!(storage.record_example(event));
+    }
+    storage.flush().await.unwrap();
+    assert_eq!(
+        storage.approved_examples().await.unwrap(),
+        [learned(JOB_UNIT, JOB_TEXT), learned(RAG_UNIT, "What is RAG")]
+    );
+
+    record_examples(&storage, &[example("Is Rust needed?", "faq/rust", Pick, 1, 31)]).await;
+    let rust = storage.pending_examples(None, 10).await.unwrap();
+    assert_eq!(storage.decide_example(rust[0].id, false, 99).await.unwrap(), 1);
+    let more: Vec<ExampleEvent> = (32..36).map(|user| example("Is Rust needed?", "faq/rust", Pick, 1, user)).collect();
+    record_examples(&storage, &more).await;
+    assert_eq!(storage.approved_examples().await.unwrap().len(), 2, "a rejected group is not auto-approved");
+    assert!(storage.pending_examples(None, 10).await.unwrap().is_empty());
+    storage.shutdown().await.unwrap();
+}
+
+/// Retention prunes undecided candidates with the question log; approved
+/// and rejected ones are curated and stay, however old.
+pub(crate) async fn retention_prunes_only_pending_examples(config: &StorageConfig) {
+    let config = StorageConfig { retention_days: 7, ..config.clone() };
+    let storage = Storage::start(&config).unwrap();
+    storage.flush().await.unwrap(); // Created and migrated.
+    storage.shutdown().await.unwrap();
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+    let old = now_ms - 30 * 86_400_000;
+    let direct = Direct::of(&config).await;
+    direct
+        .execute(&format!(
+            "INSERT INTO learned_examples (text, text_key, unit, source, user_id, created_ms, status) VALUES
+             ('Old pending', 'old pending', 'faq/a', 'pick', 1, {old}, 'pending'),
+             ('Old downvote', 'old downvote', 'faq/a', 'downvote', 1, {old}, 'pending'),
+             ('Old approved', 'old approved', 'faq/a', 'pick', 1, {old}, 'approved'),
+             ('Old rejected', 'old rejected', 'faq/a', 'upvote', 1, {old}, 'rejected'),
+             ('New pending', 'new pending', 'faq/a', 'pick', 1, {now_ms}, 'pending')"
+        ))
+        .await;
+
+    let storage = Storage::start(&config).unwrap();
+    storage.flush().await.unwrap(); // The writer prunes when it starts.
+    let mut left = Vec::new();
+    for text in ["Old pending", "Old downvote", "Old approved", "Old rejected", "New pending"] {
+        let sql = format!("SELECT COUNT(*) FROM learned_examples WHERE text = '{text}'");
+        left.push((text, direct.count(&sql).await));
+    }
+    assert_eq!(
+        left,
+        [("Old pending", 0), ("Old downvote", 0), ("Old approved", 1), ("Old rejected", 1), ("New pending", 1)]
+    );
+    assert_eq!(storage.approved_examples().await.unwrap(), [learned("faq/a", "Old approved")]);
+    let pending = storage.pending_examples(None, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(), ["New pending"]);
+    storage.shutdown().await.unwrap();
+}
+
+/// A database made by the previous release (`previous_schema`: its tables
+/// and version, with a question, a vote and a server's settings): opening it
+/// keeps every row and adds learned examples.
+pub(crate) async fn the_previous_schema_migrates_keeping_rows(config: &StorageConfig, previous_schema: &str) {
+    let direct = Direct::of(config).await;
+    direct.execute(previous_schema).await;
+    // Recent rows, so the retention the writer applies at start keeps them.
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64;
+    direct
+        .execute(&format!(
+            "INSERT INTO questions (time, surface, question, question_key, answered, score, latency_us)
+                 VALUES ({now_ms}, 'slash', 'What is RAG?', 'what is rag', 1, 0.5, 10);
+             INSERT INTO votes (time, unit, helpful, user_id) VALUES ({now_ms}, 'faq/what-is-rag', 1, 7);
+             INSERT INTO server_settings (guild_id, settings, updated) VALUES (5, '{{\"cooldown_secs\":30}}', {now_ms});"
+        ))
+        .await;
+    assert_eq!(direct.schema_version().await, storage::SCHEMA_VERSION as i64 - 1, "made at the previous version");
+
+    let storage = Storage::start(config).unwrap();
+    record_examples(&storage, &[example(JOB_TEXT, JOB_UNIT, ExampleSource::Pick, 1, 11)]).await;
+    assert_eq!(direct.schema_version().await, storage::SCHEMA_VERSION as i64);
+    let kept = [
+        direct.count("SELECT COUNT(*) FROM questions WHERE question_key = 'what is rag'").await,
+        direct.count("SELECT COUNT(*) FROM votes WHERE user_id = 7").await,
+        direct.count("SELECT COUNT(*) FROM server_settings WHERE guild_id = 5").await,
+    ];
+    assert_eq!(kept, [1, 1, 1]);
+    let stats = storage.stats(None).await.unwrap();
+    assert_eq!(stats.questions, 1, "the old rows still read as stats");
+    assert_eq!(stats.most_asked[0].text, "what is rag");
+    let pending = storage.pending_examples(None, 10).await.unwrap();
+    assert_eq!(pending.iter().map(|p| (p.text.as_str(), p.members)).collect::<Vec<_>>(), [(JOB_TEXT, 1)]);
+    assert_eq!(storage.decide_example(pending[0].id, true, 99).await.unwrap(), 1);
+    assert_eq!(storage.approved_examples().await.unwrap(), [learned(JOB_UNIT, JOB_TEXT)]);
+    storage.shutdown().await.unwrap();
+}
+
+/// Schema version 2 as SQLite databases were made before learned examples.
+const SQLITE_SCHEMA_2: &str = "CREATE TABLE questions (
+        id INTEGER PRIMARY KEY, time INTEGER NOT NULL, surface TEXT NOT NULL, question TEXT, question_key TEXT,
+        guild_id INTEGER, channel_id INTEGER, answered INTEGER NOT NULL, top_unit TEXT, score REAL NOT NULL,
+        latency_us INTEGER NOT NULL
+    );
+    CREATE INDEX questions_time ON questions (time);
+    CREATE TABLE votes (
+        id INTEGER PRIMARY KEY, time INTEGER NOT NULL, unit TEXT NOT NULL, helpful INTEGER NOT NULL,
+        guild_id INTEGER, channel_id INTEGER, user_id INTEGER NOT NULL
+    );
+    CREATE INDEX votes_time ON votes (time);
+    CREATE TABLE server_settings (guild_id INTEGER PRIMARY KEY, settings TEXT NOT NULL, updated INTEGER NOT NULL);
+    PRAGMA user_version = 2;";
+
+#[tokio::test]
+async fn learned_examples_group_by_text_and_unit_until_an_admin_decides() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir.path().join("data/log.sqlite3"));
+    match storage::read_approved_examples(&config).await {
+        Err(StorageError::Missing { .. }) => {}
+        other => panic!("exporting from no database should say it is missing, got {other:?}"),
+    }
+    assert!(!dir.path().join("data").exists(), "exporting must not create the database");
+    learned_examples_group_until_decided(&config).await;
+}
+
+#[tokio::test]
+async fn without_question_text_logging_no_example_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.sqlite3");
+    learned_examples_need_question_text_logging(&config(&path)).await;
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).to_lowercase().contains("pizza"), "text must not be anywhere in the file");
+}
+
+#[tokio::test]
+async fn auto_approve_approves_a_group_once_enough_members_gave_it() {
+    let dir = tempfile::tempdir().unwrap();
+    auto_approve_takes_three_distinct_members(&config(&dir.path().join("log.sqlite3"))).await;
+}
+
+#[tokio::test]
+async fn retention_prunes_old_pending_examples_but_keeps_decided_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    retention_prunes_only_pending_examples(&config(&dir.path().join("log.sqlite3"))).await;
+}
+
+#[tokio::test]
+async fn an_sqlite_database_at_the_previous_schema_keeps_its_rows_and_gains_learned_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    the_previous_schema_migrates_keeping_rows(&config(&dir.path().join("log.sqlite3")), SQLITE_SCHEMA_2).await;
 }

@@ -37,8 +37,8 @@ mod report;
 mod settings;
 mod sqlite;
 
-pub(crate) use postgres::{error_text, Database as Postgres, Notice, CHANNEL};
 pub use examples::{LearnedExample, PendingExample};
+pub(crate) use postgres::{error_text, Database as Postgres, Notice, CHANNEL};
 pub(crate) use sqlite::MIGRATIONS;
 
 /// The schema version this build writes, in either backend.
@@ -201,11 +201,13 @@ impl fmt::Debug for Storage {
     }
 }
 
+/// A row for the writer. `key` is the normalized text rows are grouped by:
+/// a question's for stats (`None` without text logging), an example's for
+/// its group (`examples::normalize_example`).
 #[derive(Debug)]
 enum Record {
     Question { time: i64, event: QuestionEvent, key: Option<String> },
     Vote { time: i64, event: VoteEvent },
-    /// `key` is the text candidates are grouped by (`examples::normalize_example`).
     Example { time: i64, event: ExampleEvent, key: String },
 }
 
@@ -661,6 +663,7 @@ pub(crate) fn normalize_question(text: &str) -> String {
 mod tests {
     use super::sqlite::{migrate, open, prune};
     use super::*;
+    use rusqlite::params;
 
     #[test]
     fn normalizes_case_spacing_and_closing_punctuation() {
@@ -709,6 +712,27 @@ mod tests {
         assert_eq!(votes, 1);
     }
 
+    /// What the previous release made, opened by this one: new tables, every old row kept.
+    #[test]
+    fn migrating_from_the_previous_version_keeps_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.sqlite3");
+        let mut connection = open(&path, true).unwrap();
+        for sql in &MIGRATIONS[..SCHEMA_VERSION - 1] {
+            connection.execute_batch(sql).unwrap();
+        }
+        connection.pragma_update(None, "user_version", (SCHEMA_VERSION - 1) as i64).unwrap();
+        connection.execute("INSERT INTO votes (time, unit, helpful, user_id) VALUES (1, 'u', 1, 7)", []).unwrap();
+        connection.execute("INSERT INTO server_settings VALUES (5, '{}', 1)", []).unwrap();
+        migrate(&mut connection, &path).unwrap();
+        let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version as usize, SCHEMA_VERSION);
+        let count = |sql: &str| -> i64 { connection.query_row(sql, [], |row| row.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM votes WHERE user_id = 7"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM server_settings"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM learned_examples"), 0);
+    }
+
     #[test]
     fn refuses_a_newer_schema() {
         let dir = tempfile::tempdir().unwrap();
@@ -739,9 +763,31 @@ mod tests {
             connection
                 .execute("INSERT INTO votes (time, unit, helpful, user_id) VALUES (?1, 'u', 0, 1)", [time])
                 .unwrap();
+            for status in ["pending", "approved"] {
+                connection
+                    .execute(
+                        "INSERT INTO learned_examples (text, text_key, unit, source, user_id, created_ms, status)
+                         VALUES ('t', 't', 'u', 'pick', 1, ?1, ?2)",
+                        params![time, status],
+                    )
+                    .unwrap();
+            }
         }
         assert_eq!(prune(&connection, 0, now).unwrap(), 0, "0 keeps everything");
-        assert_eq!(prune(&connection, 7, now).unwrap(), 2);
+        assert_eq!(prune(&connection, 7, now).unwrap(), 3, "the old question, vote and pending example");
+        let examples: Vec<(i64, String)> = connection
+            .prepare("SELECT created_ms, status FROM learned_examples ORDER BY created_ms, status")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let approved = String::from("approved");
+        assert_eq!(
+            examples,
+            [(ten_days_ago, approved.clone()), (yesterday, approved), (yesterday, "pending".into())],
+            "decided examples are kept however old"
+        );
         let left: Vec<i64> = connection
             .prepare("SELECT time FROM questions")
             .unwrap()

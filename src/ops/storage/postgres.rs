@@ -582,15 +582,7 @@ pub(super) async fn read_pending(
     Ok(rows
         .iter()
         .map(|row| {
-            examples::pending_of((
-                row.get(0),
-                row.get(1),
-                row.get(2),
-                row.get(3),
-                row.get(4),
-                row.get(5),
-                row.get(6),
-            ))
+            examples::pending_of((row.get(0), row.get(1), row.get(2), row.get(3), row.get(4), row.get(5), row.get(6)))
         })
         .collect())
 }

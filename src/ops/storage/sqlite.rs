@@ -390,8 +390,7 @@ pub(super) fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExam
     let connection = ready(path, create)?;
     let query = query_error(path);
     let mut statement = connection.prepare(examples::APPROVED).map_err(&query)?;
-    let rows = statement
-        .query_map([], |row| Ok(LearnedExample { unit: row.get(0)?, text: row.get(1)? }))
-        .map_err(&query)?;
+    let rows =
+        statement.query_map([], |row| Ok(LearnedExample { unit: row.get(0)?, text: row.get(1)? })).map_err(&query)?;
     Ok(examples::sorted(rows.collect::<rusqlite::Result<_>>().map_err(&query)?))
 }
