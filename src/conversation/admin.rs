@@ -412,8 +412,8 @@ pub(crate) async fn review_reply(storage: Option<&Storage>, guild: Option<u64>) 
 }
 
 /// An Approve or Reject click on a review: decides the example, and after
-/// an approval rebuilds with every approved example, so the message is
-/// answered at once.
+/// an approval starts a rebuild with every approved example, so the message
+/// is answered as soon as it is done.
 pub(crate) async fn decide_reply(
     storage: Option<&Storage>,
     host: &Host,
@@ -438,9 +438,9 @@ pub(crate) async fn decide_reply(
     }
     match learn_approved(storage, host).await {
         Ok(count) => {
-            let outcome = reindexer.rebuild_now().await;
-            let rebuilt = if outcome.is_ok() { "and rebuilt" } else { "but the rebuild failed (see the logs)" };
-            Reply::notice(format!("Approved: {count} learned example(s) in use, {rebuilt}."))
+            // Not waited for: a click must be answered within Discord's three seconds.
+            reindexer.trigger();
+            Reply::notice(format!("Approved: {count} learned example(s) in use; rebuilding with them now."))
         }
         Err(err) => {
             tracing::error!(error = %err, "cannot read approved examples");

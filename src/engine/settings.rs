@@ -65,6 +65,12 @@ impl AnswerSettings {
         self.decision_for(false)
     }
 
+    /// These settings with training embeddings cached in `path`.
+    pub fn with_embedding_cache(mut self, path: PathBuf) -> AnswerSettings {
+        self.embedding_cache = Some(path);
+        self
+    }
+
     /// The model folder in use.
     pub fn model_dir(&self) -> PathBuf {
         self.model.clone().unwrap_or_else(crate::engine::matcher::model::vendored_dir)

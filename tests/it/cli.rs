@@ -312,3 +312,33 @@ fn a_configured_decision_file_replaces_the_shipped_one() {
         assert!(stderr(&output).contains("answer.decision"), "{}", stderr(&output));
     }
 }
+
+/// In `chat`, an unsure reply's choices are numbered and typing a number
+/// picks one: the passage is shown and the pick kept as a candidate
+/// example, which `examples export` writes in the knowledge format once
+/// approved.
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_picks_a_choice_by_number_and_export_writes_it_once_approved() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("log.sqlite3");
+    let env = [("TRANSITION_BOT_STORAGE__PATH", db.to_str().unwrap())];
+    // The decision is unsure of this one (the fitted band), and its best guess is right.
+    let question = "new vector db drops every week lol. should i be trying to keep up with all of them";
+    let output = bot_with(&["chat"], &env, Some(&format!("{question}\n1\n")));
+    let text = stdout(&output);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (offered, picked) = text.split_once("(Type 1 to").expect("the choices are numbered");
+    assert!(offered.contains("Is it one of these?") && offered.contains("**1. "), "{text}");
+    assert!(picked.contains("Source:") && !picked.contains("Is it one of these?"), "{text}");
+
+    let storage = transition_bot::config::StorageConfig { path: db.clone(), ..Default::default() };
+    let database = crate::support::database::Direct::of(&storage).await;
+    let pending = "SELECT COUNT(*) FROM learned_examples WHERE source = 'pick' AND status = 'pending'";
+    assert_eq!(database.count(pending).await, 1);
+    let exported = stdout(&bot_with(&["examples", "export"], &env, None));
+    assert!(!exported.contains(question), "only approved examples are exported: {exported}");
+    database.execute("UPDATE learned_examples SET status = 'approved'").await;
+    let exported = stdout(&bot_with(&["examples", "export"], &env, None));
+    assert!(exported.contains("kind = \"examples\"") && exported.contains(&format!("- {question}")), "{exported}");
+    assert!(exported.lines().any(|line| line.starts_with("## article/")), "{exported}");
+}

@@ -7,14 +7,13 @@ use transition_bot::cli::AskJson;
 use transition_bot::conversation::commands::{self, Command as BotCommand, COMMANDS};
 use transition_bot::conversation::reply::{count, limits, Reply};
 use transition_bot::engine::answer;
-use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::engine::snapshot::Snapshot;
 
 fn snapshot() -> &'static Snapshot {
     static SNAPSHOT: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
     SNAPSHOT.get_or_init(|| {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge");
-        Snapshot::load(&dir, AnswerSettings::default()).expect("shipped knowledge loads")
+        Snapshot::load(&dir, crate::support::answer_settings()).expect("shipped knowledge loads")
     })
 }
 

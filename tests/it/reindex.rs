@@ -14,7 +14,6 @@ use crate::support::copy_dir;
 use transition_bot::config::ReindexConfig;
 use transition_bot::conversation::admin::render_outcome;
 use transition_bot::engine::answer;
-use transition_bot::engine::settings::AnswerSettings;
 use transition_bot::engine::snapshot::Snapshot;
 use transition_bot::serving::host::{Host, RebuildError};
 use transition_bot::serving::reindex::{Gate, Reindexer};
@@ -53,7 +52,7 @@ impl Workspace {
     }
 
     fn host(&self) -> Arc<Host> {
-        let snapshot = Snapshot::load(&self.dir, AnswerSettings::default()).expect("the knowledge copy loads");
+        let snapshot = Snapshot::load(&self.dir, crate::support::answer_settings()).expect("the knowledge copy loads");
         Arc::new(Host::new(snapshot, self.dir.clone()))
     }
 }
@@ -479,7 +478,7 @@ fn assert_replacement_is_served(how: &str, replace: impl FnOnce(&Path, &Path)) {
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &release);
     let dir = temp.path().join("knowledge");
     std::os::unix::fs::symlink(&release, &dir).expect("symlink");
-    let snapshot = Snapshot::load(&dir, AnswerSettings::default()).expect("the knowledge copy loads");
+    let snapshot = Snapshot::load(&dir, crate::support::answer_settings()).expect("the knowledge copy loads");
     let host = Arc::new(Host::new(snapshot, dir.clone()));
     let reindexer = Reindexer::start(Arc::clone(&host), &config(true, false)).expect("reindexer starts");
     assert!(eventually(Duration::from_secs(5), || reindexer.status().watching), "the watcher never started");
