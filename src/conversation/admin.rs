@@ -293,6 +293,101 @@ pub fn render_stats(stats: &Stats) -> Reply {
     Reply { ephemeral: true, ..Reply::embed(embed) }
 }
 
+/// Pending learned examples one review reply lists: two buttons each, within
+/// Discord's 25.
+const REVIEW_PAGE: usize = 10;
+
+/// `/examples`: the pending learned examples (a member's message and the
+/// passage they picked for it, or 👍'd), most supported first, each with
+/// Approve and Reject.
+pub(crate) async fn review_reply(storage: Option<&Storage>, guild: Option<u64>) -> Reply {
+    let Some(storage) = storage else {
+        return Reply::notice("Nothing is learned: this bot runs without a database.");
+    };
+    let pending = match storage.pending_examples(guild, REVIEW_PAGE).await {
+        Ok(pending) => pending,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read pending examples");
+            return Reply::notice("The examples waiting for review could not be read. It has been logged.");
+        }
+    };
+    if pending.is_empty() {
+        return Reply::notice("No learned examples are waiting for review.");
+    }
+    let mut embed = Embed { title: format!("{} learned example(s) to review", pending.len()), ..Embed::default() };
+    let mut buttons = Vec::new();
+    for (number, example) in pending.iter().enumerate() {
+        let number = number + 1;
+        let name = format!("{number}. → {}", example.unit);
+        let value = format!(
+            "“{}”\n{} member(s), {} time(s)",
+            truncate_text(&example.text, 900),
+            example.members,
+            example.picks
+        );
+        embed.fields.push(Field::new(name, value));
+        for approve in [true, false] {
+            let (label, style) = if approve {
+                (format!("✅ {number}"), ButtonStyle::Success)
+            } else {
+                (format!("✖ {number}"), ButtonStyle::Danger)
+            };
+            buttons.push(Button { action: Action::Review { id: example.id, approve }, label, style });
+        }
+    }
+    embed.footer = Some("✅ approves an example (the next rebuild learns it), ✖ rejects it.".into());
+    Reply { embeds: vec![embed], buttons, ephemeral: true, ..Reply::default() }
+}
+
+/// An Approve or Reject click on a review: decides the example, and after
+/// an approval starts a rebuild with every approved example, so the message
+/// is answered as soon as it is done.
+pub(crate) async fn decide_reply(
+    storage: Option<&Storage>,
+    host: &Host,
+    reindexer: &Reindexer,
+    id: i64,
+    approve: bool,
+    by: u64,
+) -> Reply {
+    let Some(storage) = storage else {
+        return Reply::notice("Nothing is learned: this bot runs without a database.");
+    };
+    match storage.decide_example(id, approve, by).await {
+        Ok(0) => return Reply::notice("That example was already decided or is gone."),
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(error = %err, "cannot decide a learned example");
+            return Reply::notice("The decision could not be saved, so nothing changed. It has been logged.");
+        }
+    }
+    if !approve {
+        return Reply::notice("Rejected: it will not be learned.");
+    }
+    match learn_approved(storage, host).await {
+        Ok(count) => {
+            // Not waited for: a click must be answered within Discord's three seconds.
+            reindexer.trigger();
+            Reply::notice(format!("Approved: {count} learned example(s) in use; rebuilding with them now."))
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot read approved examples");
+            Reply::notice(
+                "Approved, but the approved examples could not be read back; the next rebuild will try again.",
+            )
+        }
+    }
+}
+
+/// Hands every approved example to `host`, for its next rebuild; how many.
+pub(crate) async fn learn_approved(storage: &Storage, host: &Host) -> Result<usize, crate::ops::storage::StorageError> {
+    let learned: Vec<(String, String)> =
+        storage.approved_examples().await?.into_iter().map(|example| (example.unit, example.text)).collect();
+    let count = learned.len();
+    host.set_learned(learned);
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,89 +466,4 @@ mod tests {
         assert!(text.contains("Reindex refused: 1 error(s)") && text.contains("faq.md:3"), "{text}");
         assert!(text.contains("Warnings (1)"), "{text}");
     }
-}
-
-/// Pending learned examples one review reply lists: two buttons each, within
-/// Discord's 25.
-const REVIEW_PAGE: usize = 10;
-
-/// `/examples`: the pending learned examples (a member's message and the
-/// passage they picked for it, or 👍'd), most supported first, each with
-/// Approve and Reject.
-pub(crate) async fn review_reply(storage: Option<&Storage>, guild: Option<u64>) -> Reply {
-    let Some(storage) = storage else {
-        return Reply::notice("Nothing is learned: this bot runs without a database.");
-    };
-    let pending = match storage.pending_examples(guild, REVIEW_PAGE).await {
-        Ok(pending) => pending,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot read pending examples");
-            return Reply::notice("The examples waiting for review could not be read. It has been logged.");
-        }
-    };
-    if pending.is_empty() {
-        return Reply::notice("No learned examples are waiting for review.");
-    }
-    let mut embed = Embed { title: format!("{} learned example(s) to review", pending.len()), ..Embed::default() };
-    let mut buttons = Vec::new();
-    for (number, example) in pending.iter().enumerate() {
-        let number = number + 1;
-        let name = format!("{number}. → {}", example.unit);
-        let value = format!("“{}”\n{} member(s), {} time(s)", truncate_text(&example.text, 900), example.members, example.picks);
-        embed.fields.push(Field::new(name, value));
-        for approve in [true, false] {
-            let (label, style) =
-                if approve { (format!("✅ {number}"), ButtonStyle::Success) } else { (format!("✖ {number}"), ButtonStyle::Danger) };
-            buttons.push(Button { action: Action::Review { id: example.id, approve }, label, style });
-        }
-    }
-    embed.footer = Some("✅ approves an example (the next rebuild learns it), ✖ rejects it.".into());
-    Reply { embeds: vec![embed], buttons, ephemeral: true, ..Reply::default() }
-}
-
-/// An Approve or Reject click on a review: decides the example, and after
-/// an approval starts a rebuild with every approved example, so the message
-/// is answered as soon as it is done.
-pub(crate) async fn decide_reply(
-    storage: Option<&Storage>,
-    host: &Host,
-    reindexer: &Reindexer,
-    id: i64,
-    approve: bool,
-    by: u64,
-) -> Reply {
-    let Some(storage) = storage else {
-        return Reply::notice("Nothing is learned: this bot runs without a database.");
-    };
-    match storage.decide_example(id, approve, by).await {
-        Ok(0) => return Reply::notice("That example was already decided or is gone."),
-        Ok(_) => {}
-        Err(err) => {
-            tracing::error!(error = %err, "cannot decide a learned example");
-            return Reply::notice("The decision could not be saved, so nothing changed. It has been logged.");
-        }
-    }
-    if !approve {
-        return Reply::notice("Rejected: it will not be learned.");
-    }
-    match learn_approved(storage, host).await {
-        Ok(count) => {
-            // Not waited for: a click must be answered within Discord's three seconds.
-            reindexer.trigger();
-            Reply::notice(format!("Approved: {count} learned example(s) in use; rebuilding with them now."))
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "cannot read approved examples");
-            Reply::notice("Approved, but the approved examples could not be read back; the next rebuild will try again.")
-        }
-    }
-}
-
-/// Hands every approved example to `host`, for its next rebuild; how many.
-pub(crate) async fn learn_approved(storage: &Storage, host: &Host) -> Result<usize, crate::ops::storage::StorageError> {
-    let learned: Vec<(String, String)> =
-        storage.approved_examples().await?.into_iter().map(|example| (example.unit, example.text)).collect();
-    let count = learned.len();
-    host.set_learned(learned);
-    Ok(count)
 }

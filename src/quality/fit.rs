@@ -147,7 +147,9 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
         }
         decision = lower;
     }
-    let all = Confusion::of(snapshots.iter().flat_map(|snapshot| outcomes(snapshot, sets, &decision)).collect::<Vec<_>>().iter());
+    let all = Confusion::of(
+        snapshots.iter().flat_map(|snapshot| outcomes(snapshot, sets, &decision)).collect::<Vec<_>>().iter(),
+    );
     Fitted { decision, confusion: all, samples: samples.len() }
 }
 

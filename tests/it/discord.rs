@@ -868,10 +868,8 @@ async fn choices_are_offered_picked_stored_and_reviewed() {
     assert!(answer.contains("Source") && !answer.contains("Is it one of these?"), "{answer}");
     assert!(custom_ids(&picked).iter().any(|id| id.starts_with("tb:vote:up:")), "{picked}");
 
-    let storage = transition_bot::config::StorageConfig {
-        path: bot.path("data/transition-bot.sqlite3"),
-        ..Default::default()
-    };
+    let storage =
+        transition_bot::config::StorageConfig { path: bot.path("data/transition-bot.sqlite3"), ..Default::default() };
     let database = crate::support::database::Direct::of(&storage).await;
     let stored = format!(
         "SELECT COUNT(*) FROM learned_examples WHERE source = 'pick' AND status = 'pending' AND text = '{question}'"
@@ -900,7 +898,8 @@ async fn choices_are_offered_picked_stored_and_reviewed() {
         .await;
     let listed = valid(&listed).clone();
     assert!(embed_text(&listed).contains(question), "{listed}");
-    let approve = custom_ids(&listed).into_iter().find(|id| id.starts_with("tb:review:yes:")).expect("an approve button");
+    let approve =
+        custom_ids(&listed).into_iter().find(|id| id.starts_with("tb:review:yes:")).expect("an approve button");
 
     let mut by_member = button_click(&approve, shown_message(&json!({"data": listed})));
     by_member.payload["member"]["permissions"] = json!("0");

@@ -168,7 +168,14 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
             let asked = click.message.referenced_message.as_ref().map(|message| strip_discord_markup(&message.content));
             if let Some(text) = asked.filter(|text| !text.trim().is_empty()) {
                 let source = if helpful { ExampleSource::Upvote } else { ExampleSource::Downvote };
-                data.telemetry.example(ExampleEvent { text, unit: unit.clone(), source, guild_id, channel_id, user_id });
+                data.telemetry.example(ExampleEvent {
+                    text,
+                    unit: unit.clone(),
+                    source,
+                    guild_id,
+                    channel_id,
+                    user_id,
+                });
             }
             data.telemetry.vote(VoteEvent { unit, helpful, guild_id, channel_id, user_id });
             Reply::notice(if helpful {
@@ -275,11 +282,19 @@ fn clicker_is_admin(data: &Data, click: &serenity::ComponentInteraction) -> bool
 /// A member picked one of the choices an unsure reply offered: the reply
 /// becomes that passage, in place, and the pick is recorded as a candidate
 /// example (the question, from the reply's footer, and the passage).
-async fn pick(ctx: &serenity::Context, data: &Data, click: &serenity::ComponentInteraction, key: &str) -> Result<(), Error> {
+async fn pick(
+    ctx: &serenity::Context,
+    data: &Data,
+    click: &serenity::ComponentInteraction,
+    key: &str,
+) -> Result<(), Error> {
     let snapshot = data.host.snapshot();
-    let question = click.message.embeds.first().and_then(|embed| embed.footer.as_ref()).and_then(|footer| {
-        commands::asked_in(&footer.text).map(str::to_string)
-    });
+    let question = click
+        .message
+        .embeds
+        .first()
+        .and_then(|embed| embed.footer.as_ref())
+        .and_then(|footer| commands::asked_in(&footer.text).map(str::to_string));
     let (Some(unit), Some(question)) = (commands::unit_of_pick(&snapshot.knowledge, key), question) else {
         let notice = Reply::notice("That passage has changed since I offered it. Please ask again.");
         let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&notice));

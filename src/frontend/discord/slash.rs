@@ -21,8 +21,7 @@ use tracing::Instrument;
 /// The handlers, described from the command table for `knowledge`, and the
 /// message menu's "Ask transition-bot".
 pub(crate) fn all(knowledge: &Knowledge) -> Vec<poise::Command<Data, Error>> {
-    let handlers =
-        vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), settings(), stats(), examples()];
+    let handlers = vec![ask(), phases(), phase(), compare(), faq(), help(), reindex(), settings(), stats(), examples()];
     let mut commands: Vec<_> = handlers.into_iter().filter_map(|handler| describe(handler, knowledge)).collect();
     commands.push(ask_about_message());
     commands
