@@ -275,9 +275,11 @@ fn fit_keep_weights_chooses_only_the_operating_point() {
         (text.parse::<toml::Table>().unwrap_or_else(|err| panic!("{err}: {text}")), text)
     };
     let (kept, text) = fit(&["--keep-weights"]);
-    assert!(text.contains("fit --max-off-topic 0.04 --keep-weights"), "{text}");
+    assert!(text.contains("fit --max-off-topic 0.04 --max-offered 0.05 --keep-weights"), "{text}");
     let threshold = kept["threshold"].as_float().unwrap();
     assert!((0.0..1.0).contains(&threshold), "{threshold}");
+    // The band of choices lies under the threshold, when there is one.
+    assert!(kept.get("choices").and_then(toml::Value::as_float).is_none_or(|choices| choices <= threshold), "{text}");
     assert_eq!(kept["bias"], shipped["bias"]);
     let (kept_weights, shipped_weights) = (kept["weights"].as_table().unwrap(), shipped["weights"].as_table().unwrap());
     for (name, weight) in shipped_weights {
