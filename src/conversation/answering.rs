@@ -13,7 +13,7 @@ use crate::conversation::commands::render_answer;
 use crate::conversation::reply::Reply;
 use crate::engine::answer::{self, Answer};
 use crate::engine::snapshot::Snapshot;
-use crate::ops::events::{QuestionEvent, Surface};
+use crate::ops::events::{ExampleEvent, ExampleSource, QuestionEvent, Surface};
 
 /// A question answered, before delivery.
 #[derive(Clone, Debug)]
@@ -46,6 +46,28 @@ pub(crate) fn answer_after(snapshot: &Snapshot, previous: Option<&str>, question
     let top_unit = answer.hits.first().map(|hit| snapshot.knowledge.units[hit.unit].id.clone());
     let reply = render_answer(snapshot, &answer);
     Answered { answer, reply, top_unit, started }
+}
+
+/// A member picked `unit` among the choices offered for `question`: the
+/// reply showing that passage, as a sure answer would, and the candidate
+/// example to record. Every surface with choices (buttons, `chat`'s numbers) picks here.
+pub(crate) fn picked(
+    snapshot: &Snapshot,
+    question: &str,
+    unit: usize,
+    place: Place,
+    user_id: u64,
+) -> (Reply, ExampleEvent) {
+    let reply = render_answer(snapshot, &answer::chosen(snapshot, question, unit));
+    let event = ExampleEvent {
+        text: question.to_string(),
+        unit: snapshot.knowledge.units[unit].id.clone(),
+        source: ExampleSource::Pick,
+        guild_id: place.guild_id,
+        channel_id: place.channel_id,
+        user_id,
+    };
+    (reply, event)
 }
 
 impl Answered {

@@ -11,7 +11,7 @@ use crate::conversation::commands::{self, Command};
 use crate::conversation::follow_ups::Recent;
 use crate::conversation::reply::Reply;
 use crate::frontend::Services;
-use crate::ops::events::{ExampleEvent, ExampleSource, Surface};
+use crate::ops::events::Surface;
 
 /// Lines that end the session; they are terminal controls, not member commands.
 const QUIT: [&str; 2] = ["/quit", "/exit"];
@@ -78,16 +78,9 @@ impl Offered {
         let id = self.units.get(number.checked_sub(1)?)?;
         let snapshot = services.host.snapshot();
         let unit = snapshot.knowledge.units.iter().position(|unit| &unit.id == id)?;
-        let answer = crate::engine::answer::chosen(&snapshot, &self.question, unit);
-        services.telemetry.example(ExampleEvent {
-            text: self.question.clone(),
-            unit: id.clone(),
-            source: ExampleSource::Pick,
-            guild_id: None,
-            channel_id: None,
-            user_id: 0,
-        });
-        Some(commands::render_answer(&snapshot, &answer))
+        let (reply, example) = answering::picked(&snapshot, &self.question, unit, Place::default(), 0);
+        services.telemetry.example(example);
+        Some(reply)
     }
 }
 

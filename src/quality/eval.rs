@@ -85,7 +85,8 @@ impl Confusion {
                 Verdict::OffTopicAnswered => &mut confusion.off_topic_answered,
                 Verdict::OffTopicDeclined => &mut confusion.off_topic_declined,
             } += 1;
-            confusion.off_topic_offered += usize::from(outcome.verdict == Verdict::OffTopicDeclined && outcome.offered);
+            confusion.off_topic_offered +=
+                usize::from(outcome.verdict == Verdict::OffTopicDeclined && !outcome.choices.is_empty());
             confusion.helped += usize::from(outcome.helped);
         }
         confusion
@@ -163,9 +164,7 @@ pub(crate) struct Outcome {
     /// Whether the best passage contains an expected phrase, answered or
     /// not: a declined case with a right top is the decision's miss, not the ranking's.
     pub(crate) top_right: bool,
-    /// Declined with choices offered.
-    pub(crate) offered: bool,
-    /// The passages offered, by id.
+    /// The passages offered as choices, by id (empty when answered or sure of none).
     pub(crate) choices: Vec<String>,
     /// The first right passage among them: what a member would pick.
     pub(crate) right_choice: Option<String>,
@@ -262,7 +261,6 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
         case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase)))
     };
     let top_right = top.is_some_and(is_right);
-    let offered = !answer.choices.is_empty();
     let right_choice = (!case.expect_none && !answer.answered)
         .then(|| answer.choices.iter().map(|hit| &units[hit.unit]).find(|unit| is_right(unit)))
         .flatten()
@@ -270,7 +268,7 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
     let helped = match verdict {
         Verdict::Right => true,
         Verdict::Declined => right_choice.is_some(),
-        Verdict::OffTopicDeclined => !offered,
+        Verdict::OffTopicDeclined => answer.choices.is_empty(),
         Verdict::WrongPassage | Verdict::OffTopicAnswered => false,
     };
     Outcome {
@@ -281,7 +279,6 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
         confidence: answer.confidence,
         top: top.map(|unit| unit.id.clone()),
         top_right,
-        offered,
         choices: answer.choices.iter().map(|hit| units[hit.unit].id.clone()).collect(),
         right_choice,
         helped,

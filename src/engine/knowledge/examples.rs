@@ -29,7 +29,7 @@ pub fn render_file(learned: &[(String, String)]) -> String {
     out.push_str("Messages members asked, with the passage they picked or found helpful, approved in review.\n");
     let mut groups: std::collections::BTreeMap<&str, Vec<String>> = std::collections::BTreeMap::new();
     for (id, text) in learned {
-        let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let line = one_line(text);
         if !line.is_empty() {
             groups.entry(id).or_default().push(line);
         }
@@ -41,6 +41,11 @@ pub fn render_file(learned: &[(String, String)]) -> String {
         }
     }
     out
+}
+
+/// A learned message as an examples file holds it: one line, spaces folded.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Attaches every group's messages to the passage it names, or to the

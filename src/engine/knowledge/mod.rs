@@ -163,8 +163,7 @@ impl Knowledge {
         let mut added = 0;
         for (id, text) in learned {
             let Some(unit) = self.units.iter_mut().find(|unit| &unit.id == id) else { continue };
-            // One line, as an examples file holds it (`examples::render_file`).
-            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = examples::one_line(text);
             if !text.is_empty() && !unit.examples.contains(&text) {
                 unit.examples.push(text);
                 added += 1;

@@ -8,6 +8,7 @@ use poise::serenity_prelude as serenity;
 use super::{convert, retry, Data, Delivery, Error};
 use crate::config::Trigger;
 use crate::conversation::admin;
+use crate::conversation::answering::{self, Place};
 use crate::conversation::commands::{self, Command};
 use crate::conversation::reply::{Action, Button, ButtonStyle, Reply};
 use crate::engine::message::leans_on_earlier;
@@ -301,18 +302,11 @@ async fn pick(
         retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
         return Ok(());
     };
-    let answer = crate::engine::answer::chosen(&snapshot, &question, unit);
-    let reply = commands::render_answer(&snapshot, &answer);
+    let place = Place { guild_id: click.guild_id.map(|id| id.get()), channel_id: Some(click.channel_id.get()) };
+    let (reply, example) = answering::picked(&snapshot, &question, unit, place, click.user.id.get());
     let response = serenity::CreateInteractionResponse::UpdateMessage(convert::interaction_message(&reply));
     retry::send("picked answer", || click.create_response(&ctx.http, response.clone())).await?;
-    data.telemetry.example(ExampleEvent {
-        text: question,
-        unit: snapshot.knowledge.units[unit].id.clone(),
-        source: ExampleSource::Pick,
-        guild_id: click.guild_id.map(|id| id.get()),
-        channel_id: Some(click.channel_id.get()),
-        user_id: click.user.id.get(),
-    });
+    data.telemetry.example(example);
     Ok(())
 }
 
