@@ -2,25 +2,29 @@
 //! reindexer, and telemetry to logs, metrics and the question log, built the
 //! same way for `serve` (Discord) and `chat` (the terminal).
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::config::{Config, LogConfig};
 use crate::conversation::admin::learn_approved;
-use crate::conversation::follow_ups::Recent;
+use crate::conversation::Services;
 use crate::engine::snapshot::Snapshot;
-use crate::frontend::{discord, terminal, Services};
+use crate::frontend::discord::{self, Servers};
+use crate::frontend::terminal;
 use crate::ops::fleet::Fleet;
+use crate::ops::health::Health;
 use crate::ops::logging;
-use crate::ops::metrics::Metrics;
+use crate::ops::metrics::{self, Metrics};
 use crate::ops::storage::Storage;
 use crate::ops::telemetry::Telemetry;
 use crate::serving::host::Host;
 use crate::serving::reindex::Reindexer;
+use crate::serving::shutdown::ShutdownSignal;
 
 /// Loads the configured knowledge folder, failing with every error found.
 pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
@@ -66,22 +70,84 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
         Ok(report) => counted.reindex(true, report.duration),
         Err(_) => counted.reindex(false, Duration::ZERO),
     });
-    Ok(Services { host, reindexer, telemetry, metrics, fleet: None })
+    Ok(Services::new(host, reindexer, telemetry, metrics, Duration::from_secs(config.discord.follow_up_secs)))
 }
 
-/// `transition-bot serve`: Discord until a signal stops it.
+/// `transition-bot serve`: Discord until a signal stops it, with the
+/// metrics listener and, in a fleet, the task that reloads a server's
+/// settings another process changed.
 pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
     discord::token()?;
     logging::init(&config.log)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
+        // First, so a signal during start-up is not lost.
+        let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
         let mut services = start(&config)?;
+        let storage = services.telemetry.storage().cloned();
         // With a shared database this process joins the fleet.
-        let database = services.telemetry.storage().and_then(|storage| storage.postgres()).cloned();
+        let database = storage.as_ref().and_then(|storage| storage.postgres()).cloned();
         services.fleet = database.map(|database| Fleet::start(database, services.reindexer.clone(), &config.fleet));
-        discord::serve(config, services).await
+        let health = Health::new();
+        health.set_host(services.host.clone());
+        let server = match &config.metrics.listen {
+            Some(listen) => {
+                Some(metrics::serve(listen, services.metrics.clone(), health.clone(), storage.clone()).await?)
+            }
+            None => None,
+        };
+        let servers = match &storage {
+            Some(storage) => storage.server_settings().await.unwrap_or_else(|err| {
+                tracing::warn!(error = %err, "cannot read the servers' settings; using config.toml's for every server");
+                HashMap::new()
+            }),
+            None => HashMap::new(),
+        };
+        let servers = Arc::new(RwLock::new(servers));
+        let reloader = match (&services.fleet, &storage) {
+            (Some(fleet), Some(storage)) => {
+                Some(tokio::spawn(reload_settings(fleet.clone(), storage.clone(), servers.clone())))
+            }
+            _ => None,
+        };
+        let result = discord::serve(config, services, health, servers, signal).await;
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
+        if let Some(server) = server {
+            server.shutdown().await;
+        }
+        result
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keeps `servers` current when any process of the fleet (this one too)
+/// changes a server's settings: that server's row is read again.
+async fn reload_settings(fleet: Fleet, storage: Storage, servers: Servers) {
+    let mut changes = fleet.settings_changes();
+    loop {
+        let guild = match changes.recv().await {
+            Ok(guild) => guild,
+            // Missed some: they are reloaded with the next change, or at the next start.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "fleet: settings changes came faster than they were read");
+                continue;
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        match storage.server_settings_of(guild).await {
+            Ok(settings) => {
+                let mut servers = servers.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                match settings {
+                    Some(settings) => servers.insert(guild, settings),
+                    None => servers.remove(&guild),
+                };
+                tracing::info!(guild, "server settings reloaded");
+            }
+            Err(err) => tracing::warn!(guild, error = %err, "cannot reload a server's settings"),
+        }
+    }
 }
 
 /// `transition-bot chat`: the terminal session, with the services `serve` has.
@@ -93,9 +159,8 @@ pub(crate) fn chat(config: &Config) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let services = runtime.block_on(async { start(config) })?;
     let interactive = std::io::stdin().is_terminal();
-    let recent = Recent::new(Duration::from_secs(config.discord.follow_up_secs));
     let (input, output) = (std::io::stdin().lock(), std::io::stdout().lock());
-    let session = terminal::chat(&services, &runtime, &recent, input, output, interactive);
+    let session = terminal::chat(&services, &runtime, input, output, interactive);
     // Whatever ended the session, what was asked is written before exiting.
     if let Err(err) = runtime.block_on(services.telemetry.shutdown()) {
         tracing::warn!(error = %err, "the question log was not fully written");

@@ -1,7 +1,7 @@
 //! What members see: the platform-neutral `reply` and Discord's limits, the
-//! one command table (`commands`), the one answering path (`answering`), and
-//! the admin replies (`admin`: reindex outcomes, stats), and each member's
-//! last question for follow-ups (`follow_ups`).
+//! one command table (`commands`), the one answering and delivery path
+//! (`answering`), the admin replies (`admin`: reindex outcomes, stats,
+//! reviews), and each member's last question for follow-ups (`follow_ups`).
 //!
 //! Uses every layer below; knows no platform. Replies are fitted to the
 //! limits once, at delivery, by the front ends calling `Reply::clamp`.
@@ -11,3 +11,59 @@ pub(crate) mod answering;
 pub mod commands;
 pub(crate) mod follow_ups;
 pub mod reply;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::ops::fleet::Fleet;
+use crate::ops::metrics::Metrics;
+use crate::ops::telemetry::Telemetry;
+use crate::serving::host::Host;
+use crate::serving::reindex::Reindexer;
+use crate::serving::shutdown::InFlight;
+use follow_ups::Recent;
+
+/// What a running front end works with: the live snapshot, the reindexer
+/// that keeps it current, where question and vote events go, and the
+/// conversation state every surface shares. Built once by `cli`'s service
+/// setup, the same way for `serve` and `chat`.
+#[derive(Clone)]
+pub(crate) struct Services {
+    pub(crate) host: Arc<Host>,
+    pub(crate) reindexer: Reindexer,
+    pub(crate) telemetry: Telemetry,
+    pub(crate) metrics: Metrics,
+    /// The other processes sharing this one's PostgreSQL database (`serve` only).
+    pub(crate) fleet: Option<Fleet>,
+    /// Each member's last answered question per channel, for follow-ups.
+    pub(crate) recent: Arc<Recent>,
+    /// Replies being worked on; closed at shutdown so nothing new starts.
+    pub(crate) in_flight: InFlight,
+    /// Answers computed at once: each runs the model on the CPU, so more than
+    /// one per core only queues inside the blocking pool and costs memory.
+    pub(crate) answering: Arc<tokio::sync::Semaphore>,
+}
+
+impl Services {
+    /// Services around a started host, reindexer and telemetry; follow-ups
+    /// are remembered for `follow_up`.
+    pub(crate) fn new(
+        host: Arc<Host>,
+        reindexer: Reindexer,
+        telemetry: Telemetry,
+        metrics: Metrics,
+        follow_up: Duration,
+    ) -> Services {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Services {
+            host,
+            reindexer,
+            telemetry,
+            metrics,
+            fleet: None,
+            recent: Arc::new(Recent::new(follow_up)),
+            in_flight: InFlight::new(),
+            answering: Arc::new(tokio::sync::Semaphore::new(cores)),
+        }
+    }
+}

@@ -6,24 +6,21 @@
 use std::io::{BufRead, Write};
 
 use crate::conversation::admin::{reindex_reply, review_reply, stats_reply};
-use crate::conversation::answering::{self, Place};
+use crate::conversation::answering::{self, Asked, Place, Via};
 use crate::conversation::commands::{self, Command};
-use crate::conversation::follow_ups::Recent;
 use crate::conversation::reply::Reply;
-use crate::frontend::Services;
-use crate::ops::events::Surface;
+use crate::conversation::Services;
 
 /// Lines that end the session; they are terminal controls, not member commands.
 const QUIT: [&str; 2] = ["/quit", "/exit"];
 
 /// Answers each line of `input` until it ends or a quit line, from the
 /// host's current snapshot while the reindexer keeps it up to date.
-/// `runtime` carries the async work (rebuilds, reading stats); `recent`
-/// holds the last question, for follow-ups, as in a Discord channel.
+/// `runtime` carries the async work (answering, rebuilds, reading stats);
+/// the services remember the last question, for follow-ups, as in a Discord channel.
 pub(crate) fn chat(
     services: &Services,
     runtime: &tokio::runtime::Runtime,
-    recent: &Recent,
     input: impl BufRead,
     mut out: impl Write,
     interactive: bool,
@@ -50,18 +47,23 @@ pub(crate) fn chat(
             break;
         }
         let picked = line.parse::<usize>().ok().and_then(|number| offered.as_ref()?.pick(services, number));
-        let (reply, choices) = match picked {
-            Some(reply) => (reply, None),
-            None => respond(services, runtime, recent, line),
+        offered = match picked {
+            Some(reply) => {
+                show(&mut out, reply)?;
+                None
+            }
+            None => respond(services, runtime, line, &mut out)?,
         };
-        // Fitted to Discord's limits here too, so the terminal shows what members would see.
-        writeln!(out, "{}\n", reply.clamp().to_text())?;
-        if let Some(choices) = &choices {
+        if let Some(choices) = &offered {
             writeln!(out, "(Type 1 to {} to pick one.)\n", choices.units.len())?;
         }
-        offered = choices;
     }
     Ok(())
+}
+
+/// Fitted to Discord's limits here too, so the terminal shows what members would see.
+fn show(out: &mut impl Write, reply: Reply) -> std::io::Result<()> {
+    writeln!(out, "{}\n", reply.clamp().to_text())
 }
 
 /// Choices offered for a question: the passages' ids, in order.
@@ -84,35 +86,30 @@ impl Offered {
     }
 }
 
-/// The reply to one line, and the choices it offers.
+/// Shows the reply to one line; returns the choices it offers.
 fn respond(
     services: &Services,
     runtime: &tokio::runtime::Runtime,
-    recent: &Recent,
     line: &str,
-) -> (Reply, Option<Offered>) {
+    out: &mut impl Write,
+) -> std::io::Result<Option<Offered>> {
     let command = match commands::parse_chat_line(line) {
         Ok(command) => command,
-        Err(err) => return (Reply::notice(err.0), None),
+        Err(err) => return show(out, Reply::notice(err.0)).map(|()| None),
     };
-    let snapshot = services.host.snapshot();
-    match command {
+    let reply = match command {
         Command::Ask(question) => {
             // The terminal is one member in one channel.
-            const ME: (u64, u64) = (0, 0);
-            let answered = answering::answer_after(&snapshot, recent.previous(ME).as_deref(), &question);
-            if let Some(context) = answered.context() {
-                recent.remember(ME, context);
-            }
-            services.telemetry.question(answered.event(Surface::Terminal, Place::default()));
-            let units: Vec<String> =
-                answered.answer.choices.iter().map(|hit| snapshot.knowledge.units[hit.unit].id.clone()).collect();
-            let offered = (!units.is_empty()).then(|| Offered { question: question.clone(), units });
-            (answered.reply, offered)
+            let asked = Asked { text: question.clone(), via: Via::Terminal, place: Place::default(), member: 0 };
+            let answered =
+                runtime.block_on(answering::deliver(services, asked, |reply| async move { show(out, reply) }))?;
+            let units = answered.map(|answered| answered.choice_ids).unwrap_or_default();
+            return Ok((!units.is_empty()).then_some(Offered { question, units }));
         }
-        Command::Reindex => (runtime.block_on(reindex_reply(&services.reindexer, services.fleet.as_ref())), None),
-        Command::Stats(since) => (runtime.block_on(stats_reply(services.telemetry.storage(), since.as_deref())), None),
-        Command::Examples => (runtime.block_on(review_reply(services.telemetry.storage(), None)), None),
-        other => (commands::run(&snapshot, &other).unwrap_or_else(|err| Reply::notice(err.0)), None),
-    }
+        Command::Reindex => runtime.block_on(reindex_reply(&services.reindexer, services.fleet.as_ref())),
+        Command::Stats(since) => runtime.block_on(stats_reply(services.telemetry.storage(), since.as_deref())),
+        Command::Examples => runtime.block_on(review_reply(services.telemetry.storage(), None)),
+        other => commands::run(&services.host.snapshot(), &other).unwrap_or_else(|err| Reply::notice(err.0)),
+    };
+    show(out, reply).map(|()| None)
 }

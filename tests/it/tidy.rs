@@ -191,3 +191,23 @@ fn only_the_discord_front_end_knows_serenity_and_the_engine_does_no_async() {
         }
     }
 }
+
+/// Issue 24: a mention, a forum post, `/ask`, the Apps menu and `chat` each
+/// make one call, `answering::deliver`, which answers, applies the reply
+/// policy, sends and records; no front end answers or records a question
+/// on its own.
+#[test]
+fn front_ends_answer_questions_only_through_the_one_delivery_path() {
+    let mut delivering = BTreeSet::new();
+    for module in crate_modules().iter().filter(|module| module.path.starts_with("frontend")) {
+        let code: String = module.text.lines().filter(|line| !line.trim_start().starts_with("//")).collect();
+        for bypass in ["answer_after(", "answering::answer(", "answer::ask", ".question(", "question_span("] {
+            assert!(!code.contains(bypass), "{} answers or records a question itself ({bypass})", module.path);
+        }
+        if code.contains("answering::deliver(") {
+            delivering.insert(module.path.clone());
+        }
+    }
+    let expected = ["frontend::discord::events", "frontend::discord::slash", "frontend::terminal"];
+    assert_eq!(delivering, expected.iter().map(|path| path.to_string()).collect());
+}

@@ -8,15 +8,13 @@ use poise::serenity_prelude as serenity;
 use super::{convert, retry, Data, Delivery, Error};
 use crate::config::Trigger;
 use crate::conversation::admin;
-use crate::conversation::answering::{self, Place};
+use crate::conversation::answering::{self, Asked, Place, Via};
 use crate::conversation::commands::{self, Command};
-use crate::conversation::reply::{Action, Button, ButtonStyle, Reply};
+use crate::conversation::reply::{Action, Reply};
 use crate::engine::message::leans_on_earlier;
 use crate::engine::search::strip_discord_markup;
 use crate::engine::words::is_question_opener;
-use crate::ops::events::{ExampleEvent, ExampleSource, Surface, VoteEvent};
-use crate::ops::telemetry;
-use tracing::Instrument;
+use crate::ops::events::{ExampleEvent, ExampleSource, VoteEvent};
 
 pub(crate) async fn handle(
     framework: poise::FrameworkContext<'_, Data, Error>,
@@ -67,43 +65,35 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
     }
     let in_channel = rules.trigger != Trigger::Mention && rules.channels.contains(&message.channel_id.get());
     let asker = (message.channel_id.get(), message.author.id.get());
-    let surface = match (mentioned, in_channel) {
-        (true, _) => Surface::Mention,
-        (false, true) if rules.trigger == Trigger::All || reads_as_question(&message.content) => Surface::Channel,
+    let via = match (mentioned, in_channel) {
+        (true, _) => Via::Mention,
+        (false, true) if rules.trigger == Trigger::All || reads_as_question(&message.content) => {
+            Via::Channel { suggest_when_unsure: rules.suggest_when_unsure }
+        }
         // Without a mention, outside the channels: only the member's follow-up
         // to the bot's recent answer (its text arrives with the content intent).
-        (false, _) if leans_on_earlier(&message.content).is_some() && data.recent.previous(asker).is_some() => {
-            Surface::Channel
+        (false, _)
+            if leans_on_earlier(&message.content).is_some() && data.services.recent.previous(asker).is_some() =>
+        {
+            Via::Channel { suggest_when_unsure: rules.suggest_when_unsure }
         }
         _ => return Ok(()),
     };
-    if surface == Surface::Channel
-        && !data.cooled_down(message.author.id.get(), Duration::from_secs(rules.cooldown_secs))
-    {
+    if via != Via::Mention && !data.cooled_down(message.author.id.get(), Duration::from_secs(rules.cooldown_secs)) {
         return Ok(());
     }
-    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
-    let suggest = rules.suggest_when_unsure;
-    answer_message(ctx, data, message, surface, suggest).instrument(telemetry::question_span(surface)).await
-}
-
-async fn answer_message(
-    ctx: &serenity::Context,
-    data: &Data,
-    message: &serenity::Message,
-    surface: Surface,
-    suggest_when_unsure: bool,
-) -> Result<(), Error> {
-    let question = strip_discord_markup(&message.content);
-    let answered = data.answer(&question, (message.channel_id.get(), message.author.id.get())).await?;
-    // In a channel nobody addressed the bot, so "I don't know" would be noise,
-    // unless the server asked for the closest topics.
-    if answered.answer.answered || surface == Surface::Mention || suggest_when_unsure {
-        let reply = convert::message(&answered.reply).reference_message(message);
+    let asked = Asked {
+        text: strip_discord_markup(&message.content),
+        via,
+        place: Place { guild_id: message.guild_id.map(|id| id.get()), channel_id: Some(message.channel_id.get()) },
+        member: message.author.id.get(),
+    };
+    answering::deliver(&data.services, asked, |reply| async move {
+        let reply = convert::message(&reply).reference_message(message);
         retry::send("channel reply", || message.channel_id.send_message(&ctx.http, reply.clone())).await?;
-    }
-    let guild = message.guild_id.map(|id| id.get());
-    data.record(&answered, surface, guild, message.channel_id.get());
+        Ok::<_, Error>(())
+    })
+    .await?;
     Ok(())
 }
 
@@ -141,7 +131,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
     if !data.first_delivery(Delivery::Interaction, click.id.get()) {
         return Ok(());
     }
-    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
+    let Some(_replying) = data.services.in_flight.begin() else { return Ok(()) };
     let reply = match action {
         Action::Post { message } => return post_answer(ctx, click, message).await,
         Action::Pick { unit } => return pick(ctx, data, click, &unit).await,
@@ -149,13 +139,21 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
             if !clicker_is_admin(data, click) {
                 Reply::notice("Only server managers and configured admins can review examples.")
             } else {
-                let storage = data.telemetry.storage();
-                admin::decide_reply(storage, &data.host, &data.reindexer, id, approve, click.user.id.get()).await
+                let storage = data.services.telemetry.storage();
+                admin::decide_reply(
+                    storage,
+                    &data.services.host,
+                    &data.services.reindexer,
+                    id,
+                    approve,
+                    click.user.id.get(),
+                )
+                .await
             }
         }
         Action::Solved { owner } => mark_solved(ctx, data, click, owner).await?,
         Action::Phase(number) => {
-            let snapshot = data.host.snapshot();
+            let snapshot = data.services.host.snapshot();
             let mut reply =
                 commands::run(&snapshot, &Command::Phase(number)).unwrap_or_else(|err| Reply::notice(err.0));
             // Only the clicker sees it, so one member's browsing doesn't flood the channel.
@@ -169,7 +167,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
             let asked = click.message.referenced_message.as_ref().map(|message| strip_discord_markup(&message.content));
             if let Some(text) = asked.filter(|text| !text.trim().is_empty()) {
                 let source = if helpful { ExampleSource::Upvote } else { ExampleSource::Downvote };
-                data.telemetry.example(ExampleEvent {
+                data.services.telemetry.example(ExampleEvent {
                     text,
                     unit: unit.clone(),
                     source,
@@ -178,7 +176,7 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
                     user_id,
                 });
             }
-            data.telemetry.vote(VoteEvent { unit, helpful, guild_id, channel_id, user_id });
+            data.services.telemetry.vote(VoteEvent { unit, helpful, guild_id, channel_id, user_id });
             Reply::notice(if helpful {
                 "Thanks, glad it helped!"
             } else {
@@ -202,7 +200,6 @@ async fn on_thread(ctx: &serenity::Context, data: &Data, thread: &serenity::Guil
     if !in_forum || !data.first_delivery(Delivery::Thread, thread.id.get()) {
         return Ok(());
     }
-    let Some(_replying) = data.in_flight.begin() else { return Ok(()) };
     let me = ctx.cache.current_user().id;
     let messages = thread.id.messages(&ctx.http, serenity::GetMessages::new().limit(50)).await?;
     if messages.iter().any(|message| message.author.id == me) {
@@ -212,28 +209,20 @@ async fn on_thread(ctx: &serenity::Context, data: &Data, thread: &serenity::Guil
     // The starter message of a forum post has the thread's id.
     let first = messages.iter().find(|message| message.id.get() == thread.id.get());
     let body = first.map(|message| strip_discord_markup(&message.content)).unwrap_or_default();
-    let question = format!("{}\n{body}", thread.name);
     let owner = thread.owner_id.map_or(0, |id| id.get());
-    let span = telemetry::question_span(Surface::Forum);
-    async {
-        let answered = data.answer(&question, (thread.id.get(), owner)).await?;
-        if answered.answer.answered || rules.suggest_when_unsure {
-            let mut reply = answered.reply.clone();
-            if answered.answer.answered {
-                let solved =
-                    Button {
-                        action: Action::Solved { owner }, label: "✅ Solved".into(), style: ButtonStyle::Success
-                    };
-                reply.buttons.insert(0, solved);
-            }
-            let message = convert::message(&reply);
-            retry::send("forum answer", || thread.id.send_message(&ctx.http, message.clone())).await?;
-        }
-        data.record(&answered, Surface::Forum, Some(thread.guild_id.get()), thread.id.get());
-        Ok(())
-    }
-    .instrument(span)
-    .await
+    let asked = Asked {
+        text: format!("{}\n{body}", thread.name),
+        via: Via::Forum { owner, suggest_when_unsure: rules.suggest_when_unsure },
+        place: Place { guild_id: Some(thread.guild_id.get()), channel_id: Some(thread.id.get()) },
+        member: owner,
+    };
+    answering::deliver(&data.services, asked, |reply| async move {
+        let message = convert::message(&reply);
+        retry::send("forum answer", || thread.id.send_message(&ctx.http, message.clone())).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
+    Ok(())
 }
 
 /// ✅ Solved on a forum answer: the post's author or a moderator (Manage
@@ -289,7 +278,7 @@ async fn pick(
     click: &serenity::ComponentInteraction,
     key: &str,
 ) -> Result<(), Error> {
-    let snapshot = data.host.snapshot();
+    let snapshot = data.services.host.snapshot();
     let question = click
         .message
         .embeds
@@ -306,7 +295,7 @@ async fn pick(
     let (reply, example) = answering::picked(&snapshot, &question, unit, place, click.user.id.get());
     let response = serenity::CreateInteractionResponse::UpdateMessage(convert::interaction_message(&reply));
     retry::send("picked answer", || click.create_response(&ctx.http, response.clone())).await?;
-    data.telemetry.example(example);
+    data.services.telemetry.example(example);
     Ok(())
 }
 

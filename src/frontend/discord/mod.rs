@@ -1,7 +1,7 @@
 //! The Discord front end: serenity + poise. The only module that knows Discord.
 //!
-//! Questions (`/ask`, mentions, channel questions) go through
-//! `conversation::answering`; browse commands and button clicks through
+//! Questions (`/ask`, the Apps menu, mentions, channel questions, forum
+//! posts) each make one call, `conversation::answering::deliver`; browse commands and button clicks through
 //! `commands::run`; admin commands through `conversation::admin`. Every
 //! reply leaves through `convert`, which fits it to Discord's limits.
 //! Everything a button needs is in its `custom_id`, so buttons on old
@@ -14,24 +14,16 @@ pub(crate) mod sharding;
 mod slash;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
 use crate::config::{Config, DiscordConfig, ServerSettings, Trigger};
-use crate::conversation::answering::{self, Answered, Place};
-use crate::conversation::follow_ups::{Asker, Recent};
-use crate::frontend::Services;
-use crate::ops::events::Surface;
-use crate::ops::fleet::Fleet;
+use crate::conversation::Services;
 use crate::ops::health::Health;
-use crate::ops::metrics;
-use crate::ops::telemetry::Telemetry;
-use crate::serving::host::Host;
-use crate::serving::reindex::Reindexer;
-use crate::serving::shutdown::{self, InFlight, ShutdownSignal};
+use crate::serving::shutdown::{self, ShutdownSignal};
 use sharding::ShardPlan;
 
 pub(crate) use convert::no_pings;
@@ -41,31 +33,26 @@ pub(crate) const TOKEN_VAR: &str = "DISCORD_TOKEN";
 
 /// Shared by every command and event handler.
 pub(crate) struct Data {
-    pub(crate) host: Arc<Host>,
+    /// The snapshot, reindexer, telemetry and conversation state `chat` has too.
+    pub(crate) services: Services,
     pub(crate) config: Arc<Config>,
-    pub(crate) telemetry: Telemetry,
-    pub(crate) reindexer: Reindexer,
     pub(crate) health: Arc<Health>,
-    /// Replies being worked on; closed at shutdown so nothing new starts.
-    pub(crate) in_flight: InFlight,
     /// When each member last had a channel question answered.
     cooldowns: Mutex<HashMap<u64, Instant>>,
     /// Ids of the latest events handled (messages, interactions), so an event
     /// Discord delivers twice (as around a resume) is answered once.
     seen: Mutex<lru::LruCache<(Delivery, u64), ()>>,
-    /// Each member's last answered question per channel, for follow-ups.
-    pub(crate) recent: Recent,
-    /// What each server changed with `/settings` (the database holds them;
-    /// this copy is read on every message, which never waits on the database).
-    /// Shared with the task that reloads a server's row when another process of the fleet changed it.
-    pub(crate) servers: Arc<std::sync::RwLock<HashMap<u64, ServerSettings>>>,
-    pub(crate) fleet: Option<Fleet>,
+    /// What each server changed with `/settings`.
+    pub(crate) servers: Servers,
     /// The bot asked for the Message Content intent: it can read plain messages.
     pub(crate) reads_messages: bool,
-    /// Answers computed at once: each runs the model on the CPU, so more than
-    /// one per core only queues inside the blocking pool and costs memory.
-    answering: Arc<tokio::sync::Semaphore>,
 }
+
+/// What each server changed with `/settings` (the database holds them; this
+/// copy is read on every message, which never waits on the database). Shared
+/// with the task that reloads a server's row when another process of the
+/// fleet changed it.
+pub(crate) type Servers = Arc<RwLock<HashMap<u64, ServerSettings>>>;
 
 /// What an event id names. A forum post's thread and its first message
 /// share one id, and each is handled once.
@@ -89,27 +76,23 @@ pub(crate) type Context<'a> = poise::Context<'a, Data, Error>;
 /// How long shutdown waits for replies in flight.
 const REPLY_DEADLINE: Duration = Duration::from_secs(10);
 
-/// Connects to Discord and serves until the client stops or a SIGTERM/Ctrl-C
-/// shuts it down gracefully: no new events, replies in flight finished, the
-/// gateway closed, the question log flushed.
-pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<()> {
-    // First, so a signal during start-up is not lost.
-    let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
+/// Connects to Discord and serves until the client stops or `signal`
+/// (SIGTERM/Ctrl-C) shuts it down gracefully: no new events, replies in
+/// flight finished, the gateway closed, the question log flushed. `health`
+/// is kept current with the shards; `servers` holds each server's settings.
+pub(crate) async fn serve(
+    config: Config,
+    services: Services,
+    health: Arc<Health>,
+    servers: Servers,
+    signal: ShutdownSignal,
+) -> anyhow::Result<()> {
     let token = token()?;
     let plan = sharding::plan(&config.discord)?;
     let config = Arc::new(config);
-    let Services { host, reindexer, telemetry, metrics, fleet } = services;
-    let health = Health::new();
-    health.set_host(host.clone());
     if let Some(ids) = plan.shard_ids() {
         health.expect_shards(ids);
     }
-    let server = match &config.metrics.listen {
-        Some(listen) => {
-            Some(metrics::serve(listen, metrics.clone(), health.clone(), telemetry.storage().cloned()).await?)
-        }
-        None => None,
-    };
     let http = match &config.discord.proxy_url {
         // A proxy (or a fake Discord in tests) does the rate limiting, so serenity's is off.
         Some(url) => {
@@ -124,38 +107,19 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
             anyhow::bail!(REJECTED_TOKEN);
         }
     }
-    let servers = match telemetry.storage() {
-        Some(storage) => storage.server_settings().await.unwrap_or_else(|err| {
-            tracing::warn!(error = %err, "cannot read the servers' settings; using config.toml's for every server");
-            HashMap::new()
-        }),
-        None => HashMap::new(),
+    let intents = {
+        let servers = servers.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        intents(&config, servers.values())
     };
-    let intents = intents(&config, servers.values());
-    let servers = Arc::new(std::sync::RwLock::new(servers));
-    let reloader = match (&fleet, telemetry.storage()) {
-        (Some(fleet), Some(storage)) => {
-            Some(tokio::spawn(reload_settings(fleet.clone(), storage.clone(), servers.clone())))
-        }
-        _ => None,
-    };
-    let in_flight = InFlight::new();
+    let (in_flight, telemetry) = (services.in_flight.clone(), services.telemetry.clone());
     let data = Data {
-        host,
+        services,
         config: config.clone(),
-        telemetry: telemetry.clone(),
-        reindexer,
         health: health.clone(),
-        in_flight: in_flight.clone(),
         cooldowns: Mutex::new(HashMap::new()),
         seen: Mutex::new(lru::LruCache::new(SEEN_EVENTS)),
-        recent: Recent::new(Duration::from_secs(config.discord.follow_up_secs)),
         servers,
-        fleet,
         reads_messages: intents.contains(serenity::GatewayIntents::MESSAGE_CONTENT),
-        answering: Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
-        )),
     };
     let (setup_failed, failed_setup) = tokio::sync::oneshot::channel();
     let mut client = serenity::ClientBuilder::new_with_http(http, intents)
@@ -198,45 +162,7 @@ pub(crate) async fn serve(config: Config, services: Services) -> anyhow::Result<
         }
     };
     watcher.abort();
-    if let Some(reloader) = reloader {
-        reloader.abort();
-    }
-    if let Some(server) = server {
-        server.shutdown().await;
-    }
     result.map_err(|err| if rejected_token(&err) { anyhow::anyhow!(REJECTED_TOKEN) } else { err })
-}
-
-/// Keeps `servers` current when any process of the fleet (this one too)
-/// changes a server's settings: that server's row is read again.
-async fn reload_settings(
-    fleet: Fleet,
-    storage: crate::ops::storage::Storage,
-    servers: Arc<std::sync::RwLock<HashMap<u64, ServerSettings>>>,
-) {
-    let mut changes = fleet.settings_changes();
-    loop {
-        let guild = match changes.recv().await {
-            Ok(guild) => guild,
-            // Missed some: they are reloaded with the next change, or at the next start.
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "fleet: settings changes came faster than they were read");
-                continue;
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        };
-        match storage.server_settings_of(guild).await {
-            Ok(settings) => {
-                let mut servers = servers.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-                match settings {
-                    Some(settings) => servers.insert(guild, settings),
-                    None => servers.remove(&guild),
-                };
-                tracing::info!(guild, "server settings reloaded");
-            }
-            Err(err) => tracing::warn!(guild, error = %err, "cannot reload a server's settings"),
-        }
-    }
 }
 
 /// What to do when Discord refuses the token, at start or on a later reconnect.
@@ -290,34 +216,6 @@ impl Data {
         }
         first
     }
-
-    /// Answers on a blocking thread, so search and model work never stall
-    /// the gateway's tasks, at most one per core at a time. A follow-up is read with the asker's last answered
-    /// question there, and an answered question becomes their context.
-    async fn answer(&self, question: &str, asker: Asker) -> Result<Answered, Error> {
-        let snapshot = self.host.snapshot();
-        let asked = question.to_string();
-        let previous = self.recent.previous(asker);
-        let permit = self.answering.clone().acquire_owned().await?;
-        let answered = tokio::task::spawn_blocking(move || {
-            let answered = answering::answer_after(&snapshot, previous.as_deref(), &asked);
-            drop(permit);
-            answered
-        })
-        .await?;
-        if answered.answer.read_with_previous.is_some() {
-            tracing::debug!(channel = asker.0, "a follow-up, read with the member's previous question");
-        }
-        if let Some(context) = answered.context() {
-            self.recent.remember(asker, context);
-        }
-        Ok(answered)
-    }
-
-    /// Records a question once its reply is sent (or deliberately withheld).
-    fn record(&self, answered: &Answered, surface: Surface, guild: Option<u64>, channel: u64) {
-        self.telemetry.question(answered.event(surface, Place { guild_id: guild, channel_id: Some(channel) }));
-    }
 }
 
 /// The token from the environment; the error names the variable, never a value.
@@ -356,7 +254,7 @@ pub(crate) fn intents<'a>(
 /// the commands) is sent on `setup_failed` for `serve` to stop with.
 fn framework(data: Data, setup_failed: tokio::sync::oneshot::Sender<Error>) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
-        commands: slash::all(&data.host.snapshot().knowledge),
+        commands: slash::all(&data.services.host.snapshot().knowledge),
         on_error: |error| Box::pin(slash::on_error(error)),
         // A redelivered interaction fails this check and is dropped quietly (see `slash::on_error`).
         command_check: Some(|ctx| {

@@ -8,15 +8,13 @@ use poise::serenity_prelude as serenity;
 use super::{convert, retry, Context, Data, Error};
 use crate::config::Trigger;
 use crate::conversation::admin::{reindex_reply, review_reply, settings_reply, stats_reply, SettingsChange};
+use crate::conversation::answering::{self, Asked, Place, Via};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
 use crate::conversation::commands::{self, Command, UserError, COMMANDS};
-use crate::conversation::reply::{limits, truncate_text, Action, Button, ButtonStyle, Reply};
+use crate::conversation::reply::{limits, truncate_text, Reply};
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::strip_discord_markup;
-use crate::ops::events::Surface;
-use crate::ops::telemetry;
-use tracing::Instrument;
 
 /// The handlers, described from the command table for `knowledge`, and the
 /// message menu's "Ask transition-bot".
@@ -81,8 +79,8 @@ async fn send(ctx: Context<'_>, reply: &Reply) -> Result<(), Error> {
 
 /// Runs a browse command; a `UserError` is shown to the user only.
 async fn run(ctx: Context<'_>, command: Command) -> Result<(), Error> {
-    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
-    let snapshot = ctx.data().host.snapshot();
+    let Some(_replying) = ctx.data().services.in_flight.begin() else { return Ok(()) };
+    let snapshot = ctx.data().services.host.snapshot();
     let reply = commands::run(&snapshot, &command).unwrap_or_else(|UserError(message)| Reply::notice(message));
     send(ctx, &reply).await
 }
@@ -99,18 +97,7 @@ async fn ask(
     question: String,
     #[description = "Only you see the answer"] private: Option<bool>,
 ) -> Result<(), Error> {
-    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
-    let span = telemetry::question_span(Surface::Slash);
-    answer_slash(ctx, question, private).instrument(span).await
-}
-
-async fn answer_slash(ctx: Context<'_>, question: String, private: Option<bool>) -> Result<(), Error> {
-    let data = ctx.data();
-    let mut answered = data.answer(&question, (ctx.channel_id().get(), ctx.author().id.get())).await?;
-    answered.reply.ephemeral = private.unwrap_or(false);
-    send(ctx, &answered.reply).await?;
-    data.record(&answered, Surface::Slash, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
-    Ok(())
+    deliver(ctx, question, Via::Slash { private: private.unwrap_or(false) }).await
 }
 
 /// Apps → "Ask transition-bot" on any message: the answer to that message's
@@ -123,34 +110,29 @@ async fn ask_about_message(ctx: Context<'_>, message: serenity::Message) -> Resu
         let notice = "That message has no text to answer (only images, files or embeds).";
         return send(ctx, &Reply::notice(notice)).await;
     }
-    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
-    let span = telemetry::question_span(Surface::MessageMenu);
-    answer_privately(ctx, &question, message.id.get()).instrument(span).await
+    deliver(ctx, question, Via::MessageMenu { message: message.id.get() }).await
 }
 
-async fn answer_privately(ctx: Context<'_>, question: &str, message: u64) -> Result<(), Error> {
-    let data = ctx.data();
-    let mut answered = data.answer(question, (ctx.channel_id().get(), ctx.author().id.get())).await?;
-    answered.reply.ephemeral = true;
-    if answered.answer.answered {
-        // First, so no limit on buttons can drop it.
-        let post =
-            Button { action: Action::Post { message }, label: "Post in channel".into(), style: ButtonStyle::Success };
-        answered.reply.buttons.insert(0, post);
-    }
-    send(ctx, &answered.reply).await?;
-    data.record(&answered, Surface::MessageMenu, ctx.guild_id().map(|id| id.get()), ctx.channel_id().get());
+/// Answers an interaction's question through the one delivery path.
+async fn deliver(ctx: Context<'_>, question: String, via: Via) -> Result<(), Error> {
+    let asked = Asked {
+        text: question,
+        via,
+        place: Place { guild_id: ctx.guild_id().map(|id| id.get()), channel_id: Some(ctx.channel_id().get()) },
+        member: ctx.author().id.get(),
+    };
+    answering::deliver(&ctx.data().services, asked, |reply| async move { send(ctx, &reply).await }).await?;
     Ok(())
 }
 
 async fn complete_question(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let snapshot = ctx.data().host.snapshot();
+    let snapshot = ctx.data().services.host.snapshot();
     let choices = commands::complete_question(&snapshot.knowledge, partial);
     autocomplete(choices)
 }
 
 async fn complete_dimension(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let snapshot = ctx.data().host.snapshot();
+    let snapshot = ctx.data().services.host.snapshot();
     autocomplete(commands::complete_dimension(&snapshot.knowledge, partial))
 }
 
@@ -214,10 +196,10 @@ async fn reindex(ctx: Context<'_>) -> Result<(), Error> {
     if !is_admin(ctx) {
         return send(ctx, &Reply::notice("Only server managers and configured admins can reindex.")).await;
     }
-    let Some(_replying) = ctx.data().in_flight.begin() else { return Ok(()) };
+    let Some(_replying) = ctx.data().services.in_flight.begin() else { return Ok(()) };
     ctx.defer_ephemeral().await?;
     let data = ctx.data();
-    send(ctx, &reindex_reply(&data.reindexer, data.fleet.as_ref()).await).await
+    send(ctx, &reindex_reply(&data.services.reindexer, data.services.fleet.as_ref()).await).await
 }
 
 /// `/settings trigger`: when the bot answers plain messages in answer channels.
@@ -296,7 +278,7 @@ async fn settings(
     if change.is_empty() {
         return send(ctx, &settings_reply(&current, &data.config.discord, data.reads_messages)).await;
     }
-    let Some(storage) = data.telemetry.storage() else {
+    let Some(storage) = data.services.telemetry.storage() else {
         return send(ctx, &Reply::notice("Settings cannot be saved: this bot runs without a database.")).await;
     };
     ctx.defer_ephemeral().await?;
@@ -324,7 +306,7 @@ async fn stats(
     }
     // Reading the log can take longer than Discord's three seconds.
     ctx.defer_ephemeral().await?;
-    send(ctx, &stats_reply(ctx.data().telemetry.storage(), since.as_deref()).await).await
+    send(ctx, &stats_reply(ctx.data().services.telemetry.storage(), since.as_deref()).await).await
 }
 
 /// Admins: review what members taught the bot, approve or reject.
@@ -335,7 +317,7 @@ async fn examples(ctx: Context<'_>) -> Result<(), Error> {
     }
     ctx.defer_ephemeral().await?;
     let guild = ctx.guild_id().map(|id| id.get());
-    send(ctx, &review_reply(ctx.data().telemetry.storage(), guild).await).await
+    send(ctx, &review_reply(ctx.data().services.telemetry.storage(), guild).await).await
 }
 
 /// Manage Server in this guild, or listed in `discord.admin_users`.
