@@ -54,17 +54,7 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
     let reindexer = Reindexer::start(host.clone(), &config.reindex)?;
     // Examples members taught (approved in review) join the content once read;
     // reading the database must not hold up the start.
-    let (learning_host, learning_reindexer) = (host.clone(), reindexer.clone());
-    tokio::spawn(async move {
-        match learn_approved(&storage, &learning_host).await {
-            Ok(0) => {}
-            Ok(count) => {
-                tracing::info!(count, "learned examples: rebuilding with them");
-                learning_reindexer.trigger();
-            }
-            Err(err) => tracing::warn!(error = %err, "cannot read the learned examples; answering without them"),
-        }
-    });
+    tokio::spawn(learn(storage, host.clone(), reindexer.clone()));
     let counted = metrics.clone();
     reindexer.on_outcome(move |outcome| match outcome {
         Ok(report) => counted.reindex(true, report.duration),
@@ -73,9 +63,36 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
     Ok(Services::new(host, reindexer, telemetry, metrics, Duration::from_secs(config.discord.follow_up_secs)))
 }
 
+/// Hands the approved learned examples to the host and, when they changed,
+/// rebuilds with them.
+async fn learn(storage: Storage, host: Arc<Host>, reindexer: Reindexer) {
+    match learn_approved(&storage, &host).await {
+        Ok((count, true)) => {
+            tracing::info!(count, "learned examples changed: rebuilding with them");
+            reindexer.trigger();
+        }
+        Ok((_, false)) => {}
+        Err(err) => tracing::warn!(error = %err, "cannot read the learned examples; answering without them"),
+    }
+}
+
+/// In a fleet, an approval on any process (by an admin or `auto_approve`)
+/// reaches every process's next rebuild at once, not at its restart.
+async fn learn_from_the_fleet(fleet: Fleet, storage: Storage, host: Arc<Host>, reindexer: Reindexer) {
+    let mut approvals = fleet.learned_changes();
+    loop {
+        match approvals.recv().await {
+            // Missed ones are repeats: one read brings all of them.
+            Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+        learn(storage.clone(), host.clone(), reindexer.clone()).await;
+    }
+}
+
 /// `transition-bot serve`: Discord until a signal stops it, with the
-/// metrics listener and, in a fleet, the task that reloads a server's
-/// settings another process changed.
+/// metrics listener and, in a fleet, the tasks that reload a server's
+/// settings and the learned examples another process changed.
 pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
     discord::token()?;
     logging::init(&config.log)?;
@@ -104,15 +121,21 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
             None => HashMap::new(),
         };
         let servers = Arc::new(RwLock::new(servers));
-        let reloader = match (&services.fleet, &storage) {
-            (Some(fleet), Some(storage)) => {
-                Some(tokio::spawn(reload_settings(fleet.clone(), storage.clone(), servers.clone())))
-            }
-            _ => None,
+        let fleet_tasks = match (&services.fleet, &storage) {
+            (Some(fleet), Some(storage)) => vec![
+                tokio::spawn(reload_settings(fleet.clone(), storage.clone(), servers.clone())),
+                tokio::spawn(learn_from_the_fleet(
+                    fleet.clone(),
+                    storage.clone(),
+                    services.host.clone(),
+                    services.reindexer.clone(),
+                )),
+            ],
+            _ => Vec::new(),
         };
         let result = discord::serve(config, services, health, servers, signal).await;
-        if let Some(reloader) = reloader {
-            reloader.abort();
+        for task in fleet_tasks {
+            task.abort();
         }
         if let Some(server) = server {
             server.shutdown().await;

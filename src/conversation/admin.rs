@@ -365,7 +365,7 @@ pub(crate) async fn decide_reply(
         return Reply::notice("Rejected: it will not be learned.");
     }
     match learn_approved(storage, host).await {
-        Ok(count) => {
+        Ok((count, _)) => {
             // Not waited for: a click must be answered within Discord's three seconds.
             reindexer.trigger();
             Reply::notice(format!("Approved: {count} learned example(s) in use; rebuilding with them now."))
@@ -379,13 +379,16 @@ pub(crate) async fn decide_reply(
     }
 }
 
-/// Hands every approved example to `host`, for its next rebuild; how many.
-pub(crate) async fn learn_approved(storage: &Storage, host: &Host) -> Result<usize, crate::ops::storage::StorageError> {
+/// Hands every approved example to `host`, for its next rebuild: how many,
+/// and whether they changed since last handed.
+pub(crate) async fn learn_approved(
+    storage: &Storage,
+    host: &Host,
+) -> Result<(usize, bool), crate::ops::storage::StorageError> {
     let learned: Vec<(String, String)> =
         storage.approved_examples().await?.into_iter().map(|example| (example.unit, example.text)).collect();
     let count = learned.len();
-    host.set_learned(learned);
-    Ok(count)
+    Ok((count, host.set_learned(learned)))
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ struct Inner {
     /// Open `/reindex` requests of this process, by request id.
     waiting: Mutex<HashMap<String, mpsc::UnboundedSender<ProcessOutcome>>>,
     settings: broadcast::Sender<u64>,
+    /// Approvals of learned examples anywhere in the fleet.
+    learned: broadcast::Sender<()>,
 }
 
 /// One process's outcome of a fleet-wide reindex, as it reported it.
@@ -81,6 +83,7 @@ impl Fleet {
     pub(crate) fn start(database: Postgres, reindexer: Reindexer, config: &FleetConfig) -> Fleet {
         let name = config.name.clone().unwrap_or_else(default_name);
         let (settings, _) = broadcast::channel(256);
+        let (learned, _) = broadcast::channel(16);
         let inner = Arc::new(Inner {
             name,
             database,
@@ -88,6 +91,7 @@ impl Fleet {
             wait: Duration::from_secs(config.reindex_wait_secs.max(1)),
             waiting: Mutex::new(HashMap::new()),
             settings,
+            learned,
         });
         tokio::spawn(listen(inner.clone()));
         let fleet = Fleet { inner };
@@ -106,6 +110,12 @@ impl Fleet {
     /// Ids of servers whose settings another process (or this one) changed.
     pub(crate) fn settings_changes(&self) -> broadcast::Receiver<u64> {
         self.inner.settings.subscribe()
+    }
+
+    /// A message for each approval of learned examples in the fleet (this
+    /// process's too); a receiver that lags has missed only repeats.
+    pub(crate) fn learned_changes(&self) -> broadcast::Receiver<()> {
+        self.inner.learned.subscribe()
     }
 
     /// Rebuilds this process and asks every other member to; returns when
@@ -199,6 +209,9 @@ impl Inner {
                 if let Some(waiter) = self.waiting_lock().get(&request) {
                     let _ = waiter.send(ProcessOutcome { process, ok, title, detail });
                 }
+            }
+            Notice::Learned {} => {
+                let _ = self.learned.send(());
             }
         }
     }

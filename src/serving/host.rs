@@ -85,9 +85,11 @@ impl Host {
         Host { current: ArcSwap::from_pointee(snapshot), dir, settings, learned, rebuilding: Mutex::new(()) }
     }
 
-    /// Sets the learned examples the next rebuild adds to the content.
-    pub fn set_learned(&self, learned: Vec<(String, String)>) {
-        self.learned.store(Arc::new(learned));
+    /// Sets the learned examples the next rebuild adds to the content;
+    /// whether they differ from those set before.
+    pub fn set_learned(&self, learned: Vec<(String, String)>) -> bool {
+        let before = self.learned.swap(Arc::new(learned));
+        *before != **self.learned.load()
     }
 
     /// The snapshot to use for one whole request.

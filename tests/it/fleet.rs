@@ -2,7 +2,7 @@
 //! `support::postgres`: both backends keep the same log and stats, and
 //! learned examples behave the same (`ops`'s scenarios, and a migration from
 //! the previous schema); two `serve` processes with different shards share
-//! stats, settings and `/reindex`; the database restarting mid-run costs
+//! stats, settings, `/reindex` and approved learned examples; the database restarting mid-run costs
 //! counted rows, never answers.
 
 use std::process::Command;
@@ -217,6 +217,34 @@ async fn two_processes_share_stats_settings_and_reindex() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(b.log().contains("1 added"), "{}", b.log());
+
+    // An example approved through alpha reaches beta's content at once, not
+    // at its restart (issue 24): the approval notifies the fleet in its
+    // transaction, and beta reads the approved examples and rebuilds.
+    let database = crate::support::database::Direct::of(&StorageConfig {
+        url: Some(DatabaseUrl(url.clone())),
+        ..StorageConfig::default()
+    })
+    .await;
+    let text = "is the 18 month plan realistic next to a full time job";
+    database
+        .execute(&format!(
+            "INSERT INTO learned_examples (text, text_key, unit, source, guild_id, user_id, created_ms)
+             VALUES ('{text}', '{text}', 'faq/how-long-does-it-take-to-become-an-ai-engineer', 'pick', {GUILD_ID}, 7, 0)"
+        ))
+        .await;
+    let id = database.count("SELECT MAX(id) FROM learned_examples").await;
+    let mut approve = button_click(&format!("tb:review:yes:{id}"), message_create("", &[], true));
+    approve.payload["guild_id"] = json!(GUILD_ID.to_string());
+    approve.payload["member"]["permissions"] = json!("32"); // MANAGE_GUILD
+    assert_eq!(fake.send_dispatch(Some(a_shard), "INTERACTION_CREATE", approve.payload.clone()), 1);
+    let approved = embed_text(valid(&fake.callback_for(&approve.id, secs(10)).await));
+    assert!(approved.contains("Approved: 1 learned example"), "{approved}");
+    let deadline = Instant::now() + secs(20);
+    while !b.log().contains("learned examples changed: rebuilding with them count=1") {
+        assert!(Instant::now() < deadline, "beta learns alpha's approval:\n{}", b.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     for bot in [&a, &b] {
         assert!(!bot.log().contains(&fake.config().token));
     }

@@ -89,6 +89,9 @@ pub(crate) enum Notice {
     Reindex { request: String, from: String },
     /// One process's outcome of `request`: a title and a few lines.
     Reindexed { request: String, process: String, ok: bool, title: String, detail: String },
+    /// Learned examples were approved (by an admin or `auto_approve`): read
+    /// the approved examples again and rebuild with them.
+    Learned {},
 }
 
 impl Notice {
@@ -464,8 +467,12 @@ async fn insert<'a>(
         if !groups.is_empty() {
             let statement = client.prepare_cached(examples::AUTO_APPROVE).await?;
             let now = now_ms();
+            let mut approved = 0;
             for (key, unit) in groups {
-                client.execute(&statement, &[&key, &unit, &now, &members]).await?;
+                approved += client.execute(&statement, &[&key, &unit, &now, &members]).await?;
+            }
+            if approved > 0 {
+                client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &Notice::Learned {}.to_payload()]).await?;
             }
         }
     }
@@ -588,10 +595,19 @@ pub(super) async fn read_pending(
 }
 
 /// Writes an admin's decision on a group; returns the rows changed.
+/// Records an admin's decision; an approval tells the fleet in the same
+/// transaction, so every process (this one too) learns it.
 pub(super) async fn decide(database: &Database, decision: &Decision) -> Result<usize, StorageError> {
-    let client = database.ready().await?;
+    let mut client = database.ready().await?;
+    let failed = database.error();
+    let transaction = client.transaction().await.map_err(&failed)?;
     let Decision { id, status, by, at } = decision;
-    let changed = client.execute(examples::DECIDE, &[status, by, at, id]).await.map_err(database.error())?;
+    let changed = transaction.execute(examples::DECIDE, &[status, by, at, id]).await.map_err(&failed)?;
+    if changed > 0 && *status == examples::status(true) {
+        let payload = Notice::Learned {}.to_payload();
+        transaction.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload]).await.map_err(&failed)?;
+    }
+    transaction.commit().await.map_err(&failed)?;
     Ok(changed as usize)
 }
 
