@@ -15,11 +15,12 @@ use crate::engine::snapshot::Snapshot;
 use crate::ops::events::Surface;
 use crate::ops::telemetry::Telemetry;
 
-/// Answers one question through the answering path every surface uses and
+/// Answers one question, from the knowledge and the approved learned
+/// examples, through the answering path every surface uses and
 /// reports it to telemetry as the terminal surface (`chat`, a long-running
 /// session, also keeps its questions in the question log).
 pub(crate) fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
-    let snapshot = service::load_snapshot(config)?;
+    let snapshot = service::load_live_snapshot(config)?;
     let answered = answering::answer(&snapshot, question);
     Telemetry::default().question(answered.event(Surface::Terminal, Place::default()));
     let text = answered.reply.clone().clamp().to_text();

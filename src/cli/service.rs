@@ -20,7 +20,7 @@ use crate::ops::fleet::Fleet;
 use crate::ops::health::Health;
 use crate::ops::logging;
 use crate::ops::metrics::{self, Metrics};
-use crate::ops::storage::Storage;
+use crate::ops::storage::{read_approved_examples, Storage, StorageError};
 use crate::ops::telemetry::Telemetry;
 use crate::serving::host::Host;
 use crate::serving::reindex::Reindexer;
@@ -30,6 +30,25 @@ use crate::serving::shutdown::ShutdownSignal;
 pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
     let dir = &config.knowledge.dir;
     Snapshot::load(dir, config.answer_settings())
+        .map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
+}
+
+/// The knowledge as the running bot answers from it: the folder plus the
+/// approved learned examples in the configured database (none before the
+/// bot has recorded anything), so `ask` answers as `chat` and `serve` do.
+pub(crate) fn load_live_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let learned = match runtime.block_on(read_approved_examples(&config.storage)) {
+        Ok(approved) => approved.into_iter().map(|example| (example.unit, example.text)).collect(),
+        Err(StorageError::Missing { .. }) => Vec::new(),
+        // A one-shot command logs nothing: the warning goes to stderr.
+        Err(err) => {
+            eprintln!("warning: cannot read the learned examples ({err}); answering without them");
+            Vec::new()
+        }
+    };
+    let dir = &config.knowledge.dir;
+    Snapshot::load_learning(dir, config.answer_settings(), &learned)
         .map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
 }
 

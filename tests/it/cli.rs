@@ -318,9 +318,9 @@ fn a_configured_decision_file_replaces_the_shipped_one() {
 /// In `chat`, an unsure reply's choices are numbered and typing a number
 /// picks one: the passage is shown and the pick kept as a candidate
 /// example, which `examples export` writes in the knowledge format once
-/// approved.
+/// approved, and which `ask` then answers from.
 #[tokio::test(flavor = "multi_thread")]
-async fn chat_picks_a_choice_by_number_and_export_writes_it_once_approved() {
+async fn chat_picks_a_choice_by_number_and_ask_answers_from_it_once_approved() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("log.sqlite3");
     let env = [("TRANSITION_BOT_STORAGE__PATH", db.to_str().unwrap())];
@@ -343,4 +343,9 @@ async fn chat_picks_a_choice_by_number_and_export_writes_it_once_approved() {
     let exported = stdout(&bot_with(&["examples", "export"], &env, None));
     assert!(exported.contains("kind = \"examples\"") && exported.contains(&format!("- {question}")), "{exported}");
     assert!(exported.lines().any(|line| line.starts_with("## article/")), "{exported}");
+    // Approved, the pick is what the bot answers from: `ask` reads it too, and is sure now.
+    let asked: serde_json::Value =
+        serde_json::from_str(&stdout(&bot_with(&["ask", "--json", question], &env, None))).unwrap();
+    assert_eq!(asked["answered"], true, "{asked}");
+    assert!(asked["hits"][0]["id"].as_str().is_some_and(|id| exported.contains(&format!("## {id}"))), "{asked}");
 }
