@@ -28,9 +28,7 @@ use crate::serving::shutdown::ShutdownSignal;
 
 /// Loads the configured knowledge folder, failing with every error found.
 pub(crate) fn load_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
-    let dir = &config.knowledge.dir;
-    Snapshot::load(dir, config.answer_settings())
-        .map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
+    load_with(config, &[])
 }
 
 /// The knowledge as the running bot answers from it: the folder plus the
@@ -47,8 +45,13 @@ pub(crate) fn load_live_snapshot(config: &Config) -> anyhow::Result<Snapshot> {
             Vec::new()
         }
     };
+    load_with(config, &learned)
+}
+
+/// The folder's knowledge with `learned` examples added, failing with every error found.
+fn load_with(config: &Config, learned: &[(String, String)]) -> anyhow::Result<Snapshot> {
     let dir = &config.knowledge.dir;
-    Snapshot::load_learning(dir, config.answer_settings(), &learned)
+    Snapshot::load_learning(dir, config.answer_settings(), learned)
         .map_err(|err| anyhow::anyhow!("knowledge folder {} has {err}", dir.display()))
 }
 
