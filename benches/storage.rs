@@ -65,6 +65,7 @@ async fn measure(config: &StorageConfig, rows: usize) -> (Duration, Duration, Du
                 guild_id: Some(1),
                 channel_id: Some(2),
                 answered: n % 7 != 0,
+                offered: false,
                 top_unit: Some(format!("phase/{}", n % 4)),
                 score: 0.5,
                 latency: Duration::from_micros(100),

@@ -24,6 +24,7 @@ pub(crate) struct Config {
     pub discord: DiscordConfig,
     pub reindex: ReindexConfig,
     pub metrics: MetricsConfig,
+    pub dashboard: DashboardConfig,
     pub storage: StorageConfig,
     pub fleet: FleetConfig,
     pub log: LogConfig,
@@ -206,6 +207,24 @@ impl Default for ReindexConfig {
 pub(crate) struct MetricsConfig {
     /// Address for `/metrics` and `/healthz`, such as `127.0.0.1:9184`; off when unset.
     pub listen: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct DashboardConfig {
+    /// Where `transition-bot dashboard` listens. (`serve` shows the
+    /// dashboard at `/dashboard` on `[metrics] listen`.)
+    pub listen: String,
+    /// The environment variable holding the token every request must give
+    /// (`Authorization: Bearer …` or the login form); unset: no token, and
+    /// then the dashboard is served on loopback addresses only.
+    pub token_env: Option<String>,
+}
+
+impl Default for DashboardConfig {
+    fn default() -> Self {
+        DashboardConfig { listen: "127.0.0.1:9100".into(), token_env: None }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]

@@ -22,7 +22,7 @@ use crate::ops::telemetry::Telemetry;
 pub(crate) fn run(config: &Config, question: &str, json: bool) -> anyhow::Result<ExitCode> {
     let snapshot = service::load_live_snapshot(config)?;
     let answered = answering::answer(&snapshot, question);
-    Telemetry::default().question(answered.event(Surface::Terminal, Place::default()));
+    Telemetry::default().question(answered.event(Surface::Terminal, Place::default(), true));
     let text = answered.reply.clone().clamp().to_text();
     if json {
         line(&serde_json::to_string_pretty(&AskJson::new(&snapshot, &answered.answer, text))?)?;

@@ -112,6 +112,13 @@ pub(crate) enum CliCommand {
         #[arg(long, default_value = "7d", value_name = "WINDOW")]
         since: Window,
     },
+    /// Serve the operator's dashboard (read-only web pages over the question
+    /// log) without running the bot; stop it with Ctrl-C.
+    Dashboard {
+        /// Address to listen on, overriding `[dashboard] listen` (127.0.0.1:9100).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
     /// Examples learned from members (approved in `/examples`).
     Examples {
         #[command(subcommand)]
@@ -196,6 +203,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             return run_fit(&config, &files, &variant, options, out);
         }
         CliCommand::Stats { since } => return stats(&config, since),
+        CliCommand::Dashboard { listen } => return service::dashboard(&config, listen),
         CliCommand::Examples { action: ExamplesAction::Export { out } } => return export_examples(&config, out),
         CliCommand::Bench { questions, iterations, json, dump_units } => {
             return run_bench(&config, questions, iterations, json, dump_units);

@@ -16,6 +16,7 @@ use crate::conversation::Services;
 use crate::engine::snapshot::Snapshot;
 use crate::frontend::discord::{self, Servers};
 use crate::frontend::terminal;
+use crate::ops::dashboard::{self, Access, Dashboard};
 use crate::ops::fleet::Fleet;
 use crate::ops::health::Health;
 use crate::ops::logging;
@@ -131,7 +132,8 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
         health.set_host(services.host.clone());
         let server = match &config.metrics.listen {
             Some(listen) => {
-                Some(metrics::serve(listen, services.metrics.clone(), health.clone(), storage.clone()).await?)
+                let board = live_dashboard(&config, &services.host, storage.as_ref(), listen)?;
+                Some(metrics::serve(listen, services.metrics.clone(), health.clone(), storage.clone(), board).await?)
             }
             None => None,
         };
@@ -163,6 +165,51 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
             server.shutdown().await;
         }
         result
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The dashboard's routes for `serve`'s metrics listener on `listen`:
+/// none without a question log, or (with a warning) where it would be
+/// exposed beyond loopback without a token.
+fn live_dashboard(
+    config: &Config,
+    host: &Arc<Host>,
+    storage: Option<&Storage>,
+    listen: &str,
+) -> anyhow::Result<Option<axum::Router>> {
+    let Some(storage) = storage else { return Ok(None) };
+    let access = Access::from_env(config.dashboard.token_env.as_deref())?;
+    if let Err(err) = access.allows(listen) {
+        tracing::warn!("not serving /dashboard on the metrics listener: {err}");
+        return Ok(None);
+    }
+    let board = Dashboard::new(
+        storage.location().clone(),
+        config.storage.log_question_text,
+        dashboard::passages_of_host(host.clone()),
+        config.answer.model_dir(),
+    );
+    Ok(Some(dashboard::router(Arc::new(board), access)))
+}
+
+/// `transition-bot dashboard`: the dashboard alone, over the configured
+/// database, until Ctrl-C or SIGTERM.
+pub(crate) fn dashboard(config: &Config, listen: Option<String>) -> anyhow::Result<ExitCode> {
+    logging::init(&config.log)?;
+    let access = Access::from_env(config.dashboard.token_env.as_deref())?;
+    let listen = listen.unwrap_or_else(|| config.dashboard.listen.clone());
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
+        let board = Dashboard::open(&config.storage, config.knowledge.dir.clone(), config.answer.model_dir())?;
+        let server = dashboard::serve(&listen, board, access).await?;
+        // On stderr, so a script (or a test) listening on port 0 learns the address.
+        eprintln!("dashboard: http://{}/dashboard", server.local_addr);
+        tracing::info!(local_addr = %server.local_addr, "serving the dashboard");
+        signal.wait().await;
+        server.task.abort();
+        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -158,11 +158,13 @@ where
             services.recent.remember(asker, context);
         }
         let sure = answered.answer.answered;
-        if sure || asked.via.sends_unsure() {
+        let sent = sure || asked.via.sends_unsure();
+        if sent {
             asked.via.shape(&mut answered.reply, sure);
             send(answered.reply.clone()).await?;
         }
-        services.telemetry.question(answered.event(surface, asked.place));
+        // Choices count as offered only when the member saw them.
+        services.telemetry.question(answered.event(surface, asked.place, sent));
         Ok(Some(answered))
     }
     .instrument(telemetry::question_span(surface))
@@ -215,15 +217,16 @@ impl Answered {
         answer.answered.then(|| answer.read_with_previous.as_deref().unwrap_or(&answer.question))
     }
 
-    /// The event to record once the reply is sent (or deliberately withheld);
-    /// its latency runs from the question to now.
-    pub(crate) fn event(&self, surface: Surface, place: Place) -> QuestionEvent {
+    /// The event to record once the reply is sent (`sent`) or deliberately
+    /// withheld; its latency runs from the question to now.
+    pub(crate) fn event(&self, surface: Surface, place: Place, sent: bool) -> QuestionEvent {
         QuestionEvent {
             surface,
             question: self.answer.question.clone(),
             guild_id: place.guild_id,
             channel_id: place.channel_id,
             answered: self.answer.answered,
+            offered: sent && !self.answer.answered && !self.answer.choices.is_empty(),
             top_unit: self.top_unit.clone(),
             score: self.answer.confidence,
             latency: self.started.elapsed(),

@@ -43,6 +43,8 @@ pub struct QuestionEvent {
     pub guild_id: Option<u64>,
     pub channel_id: Option<u64>,
     pub answered: bool,
+    /// Not answered, but the member was shown choices to pick from.
+    pub offered: bool,
     /// Id of the unit answered with (or the closest suggestion).
     pub top_unit: Option<String>,
     /// The answer decision's confidence, from 0 to 1: the share of the

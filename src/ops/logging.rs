@@ -110,6 +110,7 @@ mod tests {
             guild_id: Some(1),
             channel_id: Some(2),
             answered: true,
+            offered: false,
             top_unit: Some("faq/what-is-rag".into()),
             score: 0.8,
             latency: Duration::from_micros(420),

@@ -46,7 +46,7 @@ pub(crate) const STORAGE_BACKLOG: &str = "transition_bot_storage_backlog_rows";
 
 /// Answer latency buckets: answers take well under a millisecond when warm,
 /// so the fine end matters; 3 s is Discord's deadline to acknowledge an interaction.
-const LATENCY_BUCKETS: &[f64] =
+pub(crate) const LATENCY_BUCKETS: &[f64] =
     &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0];
 /// Reindexing a knowledge folder takes milliseconds to seconds.
 const REINDEX_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
@@ -223,17 +223,22 @@ pub struct ListenError {
     source: std::io::Error,
 }
 
-/// `/healthz` in a background task. Fails at once if the address is unusable.
+/// `/healthz` (and the routes of `more`, such as the dashboard's) in a
+/// background task. Fails at once if the address is unusable.
 pub async fn serve(
     listen: &str,
     metrics: Metrics,
     health: Arc<Health>,
     storage: Option<Storage>,
+    more: Option<Router>,
 ) -> Result<MetricsServer, ListenError> {
     let failed = |source| ListenError { listen: listen.to_string(), source };
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(failed)?;
     let local_addr = listener.local_addr().map_err(failed)?;
-    let app = router(ServerState { metrics, health, storage });
+    let mut app = router(ServerState { metrics, health, storage });
+    if let Some(more) = more {
+        app = app.merge(more);
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(async {

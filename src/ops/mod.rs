@@ -1,11 +1,12 @@
 //! Operating the bot: what happened (`events`), where it goes (`telemetry`
 //! to logs, `metrics` and the `storage` question log), what it adds up to
-//! (`stats`), whether the bot is well (`health`) and how logs look
+//! (`stats`, and as pictures on the operator's `dashboard`), whether the bot is well (`health`) and how logs look
 //! (`logging`).
 //!
 //! Uses `engine`, `config` and `serving`. Nothing here renders replies or
 //! knows Discord; a reply never waits on anything in this layer.
 
+pub mod dashboard;
 pub mod events;
 pub(crate) mod fleet;
 pub mod health;

@@ -33,6 +33,7 @@ fn question(text: &str, surface: Surface, answered: bool) -> QuestionEvent {
         guild_id: Some(GUILD_ID),
         channel_id: Some(CHANNEL_ID),
         answered,
+        offered: false,
         top_unit: answered.then(|| "faq/how-long".to_string()),
         score: if answered { 0.8 } else { 0.1 },
         latency: Duration::from_micros(120),
@@ -379,7 +380,7 @@ async fn a_required_tls_connection_is_encrypted_and_checked() {
 }
 
 /// The learned-example scenarios `ops` runs on SQLite, here on PostgreSQL,
-/// each in its own database of one cluster.
+/// each in its own database of one cluster; and the dashboard's board, the same from both.
 #[tokio::test(flavor = "multi_thread")]
 async fn learned_examples_on_postgres_behave_as_on_sqlite() {
     let postgres = Postgres::start();
@@ -391,6 +392,7 @@ async fn learned_examples_on_postgres_behave_as_on_sqlite() {
     ops::learned_examples_need_question_text_logging(&on("no_text")).await;
     ops::auto_approve_takes_three_distinct_members(&on("auto_approve")).await;
     ops::retention_prunes_only_pending_examples(&on("retention")).await;
+    crate::dashboard::both_backends_show_the_same_board(&on("dashboard")).await;
 }
 
 /// Schema version 2 as PostgreSQL databases were made before learned examples.

@@ -7,11 +7,13 @@
 //! - `reindex`, `ops`: live rebuilds; metrics, health, the question log, shutdown.
 //! - `discord`, `serve_operations`, `load`, `soak`: `serve` against the fake Discord in `support`.
 //! - `fleet`: PostgreSQL (a real server, `support::postgres`): both backends, two `serve` processes, a restart.
+//! - `dashboard`: the operator's dashboard on a seeded log, over HTTP and in headless Chromium.
 //! - `fake_discord_selftest`: the fake itself, checked with serenity's own types.
 //! - `tidy`: the layers' import rules and module docs.
 
 mod bench_cli;
 mod cli;
+mod dashboard;
 mod discord;
 mod fake_discord_selftest;
 mod fleet;

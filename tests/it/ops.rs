@@ -45,6 +45,7 @@ fn ask(snapshot: &Snapshot, surface: Surface, question: &str) -> QuestionEvent {
         guild_id: Some(1_100_000_000_000_000_001),
         channel_id: Some(1_100_000_000_000_000_002),
         answered: answer.answered,
+        offered: !answer.answered && !answer.choices.is_empty(),
         top_unit: top.map(|hit| snapshot.knowledge.units[hit.unit].id.clone()),
         score: top.map(|hit| hit.score).unwrap_or(0.0),
         latency: started.elapsed(),
@@ -270,7 +271,8 @@ async fn metrics_endpoint_counts_questions_and_healthz_follows_snapshot_and_gate
     let storage = Storage::start(&config(&dir.path().join("log.sqlite3"))).unwrap();
     let metrics = Metrics::new();
     let health = Health::new();
-    let server = metrics::serve("127.0.0.1:0", metrics.clone(), health.clone(), Some(storage.clone())).await.unwrap();
+    let server =
+        metrics::serve("127.0.0.1:0", metrics.clone(), health.clone(), Some(storage.clone()), None).await.unwrap();
     let base = format!("http://{}", server.local_addr());
     let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(5)).build().unwrap();
 
@@ -324,7 +326,7 @@ async fn metrics_endpoint_counts_questions_and_healthz_follows_snapshot_and_gate
 async fn metrics_server_reports_an_unusable_address() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
-    let err = metrics::serve(&address, Metrics::new(), Health::new(), None).await.unwrap_err();
+    let err = metrics::serve(&address, Metrics::new(), Health::new(), None, None).await.unwrap_err();
     assert!(format!("{err:#}").contains(&address), "{err:#}");
 }
 

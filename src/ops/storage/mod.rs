@@ -31,12 +31,14 @@ use crate::ops::events::{ExampleEvent, QuestionEvent, VoteEvent};
 use crate::ops::stats::Stats;
 use examples::Decision;
 
+mod board;
 mod examples;
 mod postgres;
 mod report;
 mod settings;
 mod sqlite;
 
+pub use board::{BoardQuery, BoardRows};
 pub use examples::{LearnedExample, PendingExample};
 pub(crate) use postgres::{error_text, Database as Postgres, Notice, CHANNEL};
 pub(crate) use sqlite::MIGRATIONS;
@@ -138,6 +140,19 @@ impl Location {
         }
     }
 
+    /// The dashboard's rows. Never creates an SQLite file.
+    pub(crate) async fn board(&self, query: BoardQuery) -> Result<BoardRows, StorageError> {
+        match self {
+            Location::Sqlite(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || sqlite::read_board(&path, &query))
+                    .await
+                    .map_err(|_| StorageError::Stopped)?
+            }
+            Location::Postgres(database) => postgres::read_board(database, &query).await,
+        }
+    }
+
     /// Approved examples; with `create`, an SQLite database that is not there
     /// yet is created (the bot's own), otherwise it is an error (`Missing`).
     async fn approved_examples(&self, create: bool) -> Result<Vec<LearnedExample>, StorageError> {
@@ -164,6 +179,30 @@ pub async fn read_stats(config: &StorageConfig, window: Option<Duration>) -> Res
 /// Never creates an SQLite file.
 pub async fn read_approved_examples(config: &StorageConfig) -> Result<Vec<LearnedExample>, StorageError> {
     Location::of(config)?.approved_examples(false).await
+}
+
+/// Writes a question log's history into the SQLite database at `path`
+/// (created if missing), each row at its own time, through the writer's
+/// own insert: seeded logs for the dashboard's benchmark and tests, or an
+/// operator's import. Returns the rows written.
+pub fn import_history(
+    path: &std::path::Path,
+    questions: &[(SystemTime, QuestionEvent)],
+    votes: &[(SystemTime, VoteEvent)],
+) -> Result<usize, StorageError> {
+    let mut pending: VecDeque<Record> = questions
+        .iter()
+        .map(|(time, event)| Record::Question {
+            time: ms_since_epoch(*time),
+            key: Some(normalize_question(&event.question)),
+            event: event.clone(),
+        })
+        .chain(votes.iter().map(|(time, event)| Record::Vote { time: ms_since_epoch(*time), event: event.clone() }))
+        .collect();
+    let rows = pending.len();
+    let mut writer = sqlite::Writer::new(path.to_path_buf(), None, None);
+    writer.write(&mut pending, None, &AtomicU64::new(0))?;
+    Ok(rows)
 }
 
 /// Handle to the question log; cheap to clone and share.
@@ -404,6 +443,11 @@ impl Storage {
     }
 
     /// The shared database, when this is a fleet's.
+    /// Where this handle's database is, for readers beside the writer (the dashboard).
+    pub(crate) fn location(&self) -> &Location {
+        &self.shared.location
+    }
+
     pub(crate) fn postgres(&self) -> Option<&Postgres> {
         match &self.shared.location {
             Location::Postgres(database) => Some(database),

@@ -18,6 +18,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::board::{self, BoardQuery, BoardRows};
 use super::examples::{self, Decision, LearnedExample, PendingExample};
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
@@ -72,6 +73,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX learned_examples_group ON learned_examples (text_key, unit);
     CREATE INDEX learned_examples_status ON learned_examples (status, created_ms);",
+    "ALTER TABLE questions ADD COLUMN offered INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX questions_guild_time ON questions (guild_id, time);",
 ];
 
 /// The channel fleet messages travel on (`LISTEN`/`NOTIFY`).
@@ -387,6 +390,7 @@ async fn insert<'a>(
                 q.guild.push(event.guild_id.map(snowflake));
                 q.channel.push(event.channel_id.map(snowflake));
                 q.answered.push(i32::from(event.answered));
+                q.offered.push(i32::from(event.offered));
                 q.top_unit.push(event.top_unit.as_deref());
                 q.score.push(f64::from(event.score));
                 q.latency.push(i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX));
@@ -418,9 +422,9 @@ async fn insert<'a>(
     if !q.time.is_empty() {
         let statement = client
             .prepare_cached(
-                "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us)
+                "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us, offered)
                  SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
-                                      $7::INTEGER[], $8::TEXT[], $9::DOUBLE PRECISION[], $10::BIGINT[])",
+                                      $7::INTEGER[], $8::TEXT[], $9::DOUBLE PRECISION[], $10::BIGINT[], $11::INTEGER[])",
             )
             .await?;
         client
@@ -437,6 +441,7 @@ async fn insert<'a>(
                     &q.top_unit,
                     &q.score,
                     &q.latency,
+                    &q.offered,
                 ],
             )
             .await?;
@@ -488,6 +493,7 @@ struct QuestionColumns<'a> {
     guild: Vec<Option<i64>>,
     channel: Vec<Option<i64>>,
     answered: Vec<i32>,
+    offered: Vec<i32>,
     top_unit: Vec<Option<&'a str>>,
     score: Vec<f64>,
     latency: Vec<i64>,
@@ -616,4 +622,31 @@ pub(super) async fn read_approved(database: &Database) -> Result<Vec<LearnedExam
     let client = database.ready().await?;
     let rows = client.query(examples::APPROVED, &[]).await.map_err(database.error())?;
     Ok(examples::sorted(rows.iter().map(|row| LearnedExample { unit: row.get(0), text: row.get(1) }).collect()))
+}
+
+/// The dashboard's rows (`board`), the whole fleet's.
+pub(super) async fn read_board(database: &Database, query: &BoardQuery) -> Result<BoardRows, StorageError> {
+    let client = database.ready().await?;
+    let failed = database.error();
+    let guild = query.guild.map(snowflake);
+    let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&query.since_ms, &guild];
+    let number = |row: &tokio_postgres::Row, i: usize| row.get::<_, Option<i64>>(i).unwrap_or(0);
+    let days = client.query(board::days_query().as_str(), &scope).await.map_err(&failed)?;
+    let days = days.iter().map(|row| (row.get(0), row.get(1), number(row, 2), number(row, 3))).collect();
+    let votes = client.query(board::vote_days_query().as_str(), &scope).await.map_err(&failed)?;
+    let vote_days = votes.iter().map(|row| (row.get(0), number(row, 1), number(row, 2))).collect();
+    let gaps = client.query(board::gaps_query().as_str(), &scope).await.map_err(&failed)?;
+    let gaps = gaps.iter().map(|row| (row.get(0), row.get(1), number(row, 2))).collect();
+    let units = client.query(board::unit_votes_query().as_str(), &scope).await.map_err(&failed)?;
+    let unit_votes = units.iter().map(|row| (row.get(0), number(row, 1), number(row, 2))).collect();
+    let used = client.query(board::used_units_query().as_str(), &scope).await.map_err(&failed)?;
+    let used_units = used.iter().map(|row| row.get(0)).collect();
+    let sql = board::latency_query(&query.latency_bounds_us);
+    let row = client.query_one(sql.as_str(), &scope).await.map_err(&failed)?;
+    let latency = (0..=query.latency_bounds_us.len()).map(|i| number(&row, i)).collect();
+    let servers = client.query(board::servers_query().as_str(), &[]).await.map_err(&failed)?;
+    let servers = servers.iter().map(|row| (row.get(0), row.get(1))).collect();
+    drop(client);
+    let pending = read_pending(database, query.guild, board::PENDING).await?;
+    Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending })
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{named_params, params, Connection, OpenFlags, TransactionBehavior};
 
+use super::board::{self, BoardQuery, BoardRows};
 use super::examples::{self, Decision, LearnedExample, PendingExample};
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
@@ -74,6 +75,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX learned_examples_group ON learned_examples (text_key, unit);
     CREATE INDEX learned_examples_status ON learned_examples (status, created_ms);",
+    // 4: whether an unanswered question was offered choices (the dashboard
+    // splits answered, offered and declined), and reads by server and period.
+    "ALTER TABLE questions ADD COLUMN offered INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX questions_guild_time ON questions (guild_id, time);",
 ];
 
 /// How long opening waits for another connection switching to WAL, and how often it tries.
@@ -225,8 +230,8 @@ fn insert<'a>(
     let transaction = connection.transaction()?;
     {
         let mut insert_question = transaction.prepare_cached(
-            "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us, offered)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let mut insert_vote = transaction.prepare_cached(
             "INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -251,6 +256,7 @@ fn insert<'a>(
                         event.top_unit,
                         f64::from(event.score),
                         i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX),
+                        event.offered,
                     ])?;
                 }
                 Record::Vote { time, event } => {
@@ -393,4 +399,45 @@ pub(super) fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExam
     let rows =
         statement.query_map([], |row| Ok(LearnedExample { unit: row.get(0)?, text: row.get(1)? })).map_err(&query)?;
     Ok(examples::sorted(rows.collect::<rusqlite::Result<_>>().map_err(&query)?))
+}
+
+/// The dashboard's rows (`board`); a missing file is `Missing`, not created.
+pub(super) fn read_board(path: &Path, query: &BoardQuery) -> Result<BoardRows, StorageError> {
+    let connection = ready(path, false)?;
+    let failed = query_error(path);
+    let scope = named_params! { "$1": query.since_ms, "$2": query.guild.map(snowflake) };
+    let read = || -> rusqlite::Result<BoardRows> {
+        let rows = |sql: &str| -> rusqlite::Result<Vec<(i64, i64, i64, i64)>> {
+            let mut statement = connection.prepare(sql)?;
+            let rows = statement.query_map(scope, |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get::<_, Option<i64>>(2)?.unwrap_or(0), row.get(3).unwrap_or(0)))
+            })?;
+            rows.collect()
+        };
+        let days = rows(&board::days_query())?;
+        let vote_days =
+            rows(&board::vote_days_query())?.into_iter().map(|(day, up, down, _)| (day, up, down)).collect();
+        let mut statement = connection.prepare(&board::gaps_query())?;
+        let gaps = statement
+            .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut statement = connection.prepare(&board::unit_votes_query())?;
+        let unit_votes = statement
+            .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut statement = connection.prepare(&board::used_units_query())?;
+        let used_units = statement.query_map(scope, |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let buckets = query.latency_bounds_us.len() + 1;
+        let latency = connection.query_row(&board::latency_query(&query.latency_bounds_us), scope, |row| {
+            (0..buckets).map(|i| row.get::<_, i64>(i)).collect::<rusqlite::Result<Vec<i64>>>()
+        })?;
+        let mut statement = connection.prepare(&board::servers_query())?;
+        let servers =
+            statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending: Vec::new() })
+    };
+    let mut rows = read().map_err(&failed)?;
+    drop(connection);
+    rows.pending = read_pending(path, query.guild, board::PENDING)?;
+    Ok(rows)
 }

@@ -5,6 +5,7 @@
 pub mod bot;
 pub mod database;
 pub mod fake_discord;
+pub mod history;
 pub mod postgres;
 
 use std::path::{Path, PathBuf};
