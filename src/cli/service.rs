@@ -132,7 +132,7 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
         health.set_host(services.host.clone());
         let server = match &config.metrics.listen {
             Some(listen) => {
-                let board = live_dashboard(&config, &services.host, storage.as_ref(), listen)?;
+                let board = live_dashboard(&config, &services.host, storage.as_ref(), listen);
                 Some(metrics::serve(listen, services.metrics.clone(), health.clone(), storage.clone(), board).await?)
             }
             None => None,
@@ -170,27 +170,29 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
 }
 
 /// The dashboard's routes for `serve`'s metrics listener on `listen`:
-/// none without a question log, or (with a warning) where it would be
-/// exposed beyond loopback without a token.
-fn live_dashboard(
-    config: &Config,
-    host: &Arc<Host>,
-    storage: Option<&Storage>,
-    listen: &str,
-) -> anyhow::Result<Option<axum::Router>> {
-    let Some(storage) = storage else { return Ok(None) };
-    let access = Access::from_env(config.dashboard.token_env.as_deref())?;
-    if let Err(err) = access.allows(listen) {
-        tracing::warn!("not serving /dashboard on the metrics listener: {err}");
-        return Ok(None);
-    }
+/// none without a question log, and none, with a warning saying why, when
+/// its token is missing or it would be exposed beyond loopback without one
+/// (the listener is the metrics', so the bot runs on either way).
+fn live_dashboard(config: &Config, host: &Arc<Host>, storage: Option<&Storage>, listen: &str) -> Option<axum::Router> {
+    let storage = storage?;
+    let access = Access::from_env(config.dashboard.token_env.as_deref()).and_then(|access| {
+        access.allows(listen)?;
+        Ok(access)
+    });
+    let access = match access {
+        Ok(access) => access,
+        Err(err) => {
+            tracing::warn!("not serving /dashboard on the metrics listener: {err}");
+            return None;
+        }
+    };
     let board = Dashboard::new(
         storage.location().clone(),
         config.storage.log_question_text,
         dashboard::passages_of_host(host.clone()),
         config.answer.model_dir(),
     );
-    Ok(Some(dashboard::router(Arc::new(board), access)))
+    Some(dashboard::router(Arc::new(board), access))
 }
 
 /// `transition-bot dashboard`: the dashboard alone, over the configured

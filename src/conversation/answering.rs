@@ -245,6 +245,32 @@ mod tests {
     }
 
     #[test]
+    fn choices_count_as_offered_only_when_the_member_saw_them() {
+        let hit = crate::engine::search::Hit { unit: 0, score: 1.0, coverage: 0.5 };
+        let answer = Answer {
+            question: "q".into(),
+            answered: false,
+            confidence: 0.6,
+            hits: vec![hit],
+            choices: vec![hit],
+            pointers: Vec::new(),
+            more: Vec::new(),
+            candidates: Vec::new(),
+            read_with_previous: None,
+        };
+        let answered = Answered {
+            answer,
+            reply: Reply::default(),
+            top_unit: None,
+            choice_ids: vec!["u".into()],
+            started: Instant::now(),
+        };
+        assert!(answered.event(Surface::Slash, Place::default(), true).offered);
+        // A channel that stays silent when unsure showed nothing.
+        assert!(!answered.event(Surface::Channel, Place::default(), false).offered);
+    }
+
+    #[test]
     fn each_surface_has_its_reply_policy() {
         // Where nobody addressed the bot, only sure answers, unless the server asked.
         for via in [Via::Channel { suggest_when_unsure: false }, Via::Forum { owner: 7, suggest_when_unsure: false }] {

@@ -1,4 +1,4 @@
-//! `serve` as operators run it, against the fake Discord: health and metrics,
+//! `serve` as operators run it, against the fake Discord: health, metrics and the dashboard,
 //! a SIGTERM that loses no vote, `stats` afterwards, autosharding over two
 //! shards, and live edits of the knowledge folder (issues 4 and 5 end to end).
 
@@ -71,6 +71,23 @@ async fn health_metrics_sigterm_and_stats() {
         metrics.lines().any(|l| l.starts_with("transition_bot_questions_total") && l.contains("answered=\"false\""));
     assert!(answered && unanswered, "{metrics}");
     assert!(metrics.contains("_bucket{"), "a latency histogram: {metrics}");
+
+    // The dashboard shares the metrics listener and reads the same log (written in the background).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = get(&format!("http://{listen}/dashboard?days=7&format=json")).await;
+        assert_eq!(status, 200, "{body}");
+        let board: Value = serde_json::from_str(&body).unwrap();
+        if board["totals"]["asked"] == 2 {
+            assert_eq!(board["totals"]["answered"], 1, "{board}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the dashboard never counted both questions: {board}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, page) = get(&format!("http://{listen}/dashboard/passages")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<svg") && page.contains("How long does it take to become an AI engineer?"), "{page}");
 
     // SIGTERM right after the vote: it must be in the database afterwards.
     let status = bot.terminate();

@@ -88,6 +88,10 @@ fn layout(page: Page, scope: Scope, servers: &[(String, i64)], body: Markup) -> 
                         label { "Server "
                             select name="server" {
                                 option value="" selected[scope.server.is_none()] { "all servers" }
+                                // A server asked for by id but not among the listed keeps its place.
+                                @if let Some(server) = scope.server.filter(|s| !servers.iter().any(|(id, _)| *id == s.to_string())) {
+                                    option value=(server) selected { (server) }
+                                }
                                 @for (id, count) in servers {
                                     option value=(id) selected[scope.server.map(|s| s.to_string()).as_deref() == Some(id.as_str())] {
                                         (id) " (" (count) ")"

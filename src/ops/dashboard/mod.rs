@@ -9,14 +9,18 @@
 //! and assembles, `svg` draws, `html` lays out.
 //!
 //! Safe by default: without a token it is served on loopback addresses
-//! only; with `[dashboard] token_env`, every request needs `Authorization:
-//! Bearer <token>` or the cookie the login form sets (a digest of the
-//! token, never the token), and anything else gets 401 with the login form.
+//! only, and answers only requests addressed to a loopback name (a web
+//! page rebinding its own name to 127.0.0.1 gets 403); with `[dashboard]
+//! token_env`, every request needs `Authorization: Bearer <token>` or the
+//! cookie the login form sets (an expiry signed with a key this process
+//! drew at start, so it says nothing about the token and dies with the
+//! process), and anything else gets 401 with the login form. Failed
+//! attempts are answered one at a time, each after a pause.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -24,6 +28,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::ops::storage::{BoardQuery, Location, StorageError};
@@ -88,17 +93,43 @@ pub enum DashboardError {
     Storage(#[from] StorageError),
 }
 
-/// Who may look: the token's digest, when there is one.
-#[derive(Clone, Default)]
+/// Who may look: the token's digest, when there is one, and the key that
+/// signs login cookies.
+#[derive(Clone)]
 pub struct Access {
     digest: Option<[u8; 32]>,
+    cookie_key: [u8; 32],
+    /// Held while a failed attempt waits, so guesses come one at a time.
+    failures: Arc<tokio::sync::Mutex<()>>,
 }
 
+/// How long a login lasts.
+const LOGIN_SECS: u64 = 7 * 24 * 60 * 60;
+/// The wait before answering a wrong token.
+const FAILURE_PAUSE: Duration = Duration::from_millis(300);
+const COOKIE: &str = "transition_bot_dashboard";
+
+type Signer = Hmac<Sha256>;
+
 impl Access {
+    /// Without a token: loopback only.
+    pub fn open() -> Access {
+        let mut cookie_key = [0u8; 32];
+        // Without the system's randomness no cookie can be trusted: an
+        // all-zero key is replaced by a digest of the time and process,
+        // still unknown to a remote guesser, and the failure is logged.
+        if let Err(err) = getrandom::fill(&mut cookie_key) {
+            tracing::warn!(error = %err, "no system randomness for the dashboard's cookie key");
+            let seed = format!("{:?}{}", SystemTime::now(), std::process::id());
+            cookie_key = Sha256::digest(seed).into();
+        }
+        Access { digest: None, cookie_key, failures: Arc::default() }
+    }
+
     /// The token in the environment variable `token_env` names; none when
     /// `token_env` is unset, an error when it names an unset variable.
     pub fn from_env(token_env: Option<&str>) -> Result<Access, DashboardError> {
-        let Some(name) = token_env else { return Ok(Access::default()) };
+        let Some(name) = token_env else { return Ok(Access::open()) };
         match std::env::var(name) {
             Ok(token) if !token.trim().is_empty() => Ok(Access::with_token(token.trim())),
             _ => Err(DashboardError::NoToken { name: name.to_string() }),
@@ -106,7 +137,7 @@ impl Access {
     }
 
     pub fn with_token(token: &str) -> Access {
-        Access { digest: Some(digest(token)) }
+        Access { digest: Some(digest(token)), ..Access::open() }
     }
 
     /// Whether a listener on `listen` may serve the dashboard: with a
@@ -126,19 +157,57 @@ impl Access {
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
-            .map(|token| digest(token.trim()));
+            .is_some_and(|token| same(&digest(token.trim()), expected));
         let cookie = headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(';'))
             .filter_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
-            .find_map(decode_hex);
-        [bearer, cookie].into_iter().flatten().any(|given| same(&given, expected))
+            .any(|value| self.cookie_valid(value, now_secs()));
+        bearer || cookie
+    }
+
+    /// A cookie value for a login now: its expiry and the expiry's signature.
+    fn cookie_value(&self, now: u64) -> String {
+        let expires = now + LOGIN_SECS;
+        format!("{expires}.{}", hex(&self.sign(expires)))
+    }
+
+    fn cookie_valid(&self, value: &str, now: u64) -> bool {
+        let Some((expires, signature)) = value.split_once('.') else { return false };
+        let (Ok(expires), Some(signature)) = (expires.parse::<u64>(), decode_hex(signature)) else { return false };
+        expires > now && same(&self.sign(expires), &signature)
+    }
+
+    fn sign(&self, expires: u64) -> [u8; 32] {
+        let mut signer = Signer::new_from_slice(&self.cookie_key).expect("HMAC takes keys of any length");
+        signer.update(&expires.to_be_bytes());
+        signer.finalize().into_bytes().into()
+    }
+
+    /// Waits before answering a failed attempt, one failure at a time.
+    async fn pause_after_failure(&self) {
+        let _one_at_a_time = self.failures.lock().await;
+        tokio::time::sleep(FAILURE_PAUSE).await;
     }
 }
 
-const COOKIE: &str = "transition_bot_dashboard";
+/// Whether a request without a token was addressed to this machine by a
+/// loopback name: a browser sends the name of the site it thinks it talks
+/// to, so a page that rebinds its own name to 127.0.0.1 is refused.
+fn addressed_to_loopback(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|value| value.to_str().ok()) else { return true };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
 
 fn digest(token: &str) -> [u8; 32] {
     Sha256::new().chain_update("transition-bot dashboard\0").chain_update(token).finalize().into()
@@ -151,7 +220,7 @@ fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 fn decode_hex(text: &str) -> Option<[u8; 32]> {
     let mut bytes = [0u8; 32];
-    if text.len() != 64 {
+    if text.len() != 64 || !text.is_ascii() {
         return None;
     }
     for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
@@ -312,12 +381,17 @@ pub fn router(dashboard: Arc<Dashboard>, access: Access) -> Router {
 }
 
 async fn admit(State(shared): State<Shared>, request: Request, next: Next) -> Response {
-    if shared.access.admits(request.headers()) {
-        next.run(request).await
-    } else {
-        (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Html(html::login(false).into_string()))
-            .into_response()
+    let access = &shared.access;
+    if access.digest.is_none() && !addressed_to_loopback(request.headers()) {
+        return (StatusCode::FORBIDDEN, "without a token the dashboard answers only to localhost addresses\n")
+            .into_response();
     }
+    if access.admits(request.headers()) {
+        return next.run(request).await;
+    }
+    access.pause_after_failure().await;
+    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Html(html::login(false).into_string()))
+        .into_response()
 }
 
 async fn overview(State(shared): State<Shared>, Query(params): Query<Params>) -> Response {
@@ -341,8 +415,10 @@ async fn show(shared: &Shared, page: Page, params: &Params) -> Response {
         Ok(body) if json => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Ok(body) => Html(body).into_response(),
         Err(err) => {
+            // The details (paths, database names) go to the log, not to the browser.
             tracing::warn!(error = %err, "dashboard: cannot read the question log");
-            (StatusCode::SERVICE_UNAVAILABLE, format!("cannot read the question log: {err}\n")).into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, "cannot read the question log; the dashboard's log says why\n")
+                .into_response()
         }
     }
 }
@@ -357,12 +433,17 @@ struct LoginForm {
 }
 
 async fn log_in(State(shared): State<Shared>, Form(form): Form<LoginForm>) -> Response {
-    let given = digest(form.token.trim());
-    let right = shared.access.digest.is_some_and(|expected| same(&given, &expected));
+    let access = &shared.access;
+    let right = access.digest.is_some_and(|expected| same(&digest(form.token.trim()), &expected));
     if !right {
+        access.pause_after_failure().await;
         return (StatusCode::UNAUTHORIZED, Html(html::login(true).into_string())).into_response();
     }
-    let cookie = format!("{COOKIE}={}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=2592000", hex(&given));
+    // Not `Secure`: the dashboard is usually reached over plain HTTP through an SSH tunnel.
+    let cookie = format!(
+        "{COOKIE}={}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={LOGIN_SECS}",
+        access.cookie_value(now_secs())
+    );
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/dashboard")]).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -396,29 +477,50 @@ pub async fn serve(listen: &str, dashboard: Dashboard, access: Access) -> Result
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(name, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
     #[test]
-    fn a_token_admits_by_bearer_or_cookie_and_nothing_else() {
+    fn a_token_admits_by_bearer_or_a_signed_unexpired_cookie_and_nothing_else() {
         let access = Access::with_token("s3cret");
-        let headers = |name: header::HeaderName, value: &str| {
-            let mut headers = HeaderMap::new();
-            headers.insert(name, HeaderValue::from_str(value).unwrap());
-            headers
-        };
-        assert!(access.admits(&headers(header::AUTHORIZATION, "Bearer s3cret")));
-        assert!(!access.admits(&headers(header::AUTHORIZATION, "Bearer s3cre")));
+        assert!(access.admits(&headers(&[(header::AUTHORIZATION, "Bearer s3cret")])));
+        assert!(!access.admits(&headers(&[(header::AUTHORIZATION, "Bearer s3cre")])));
+        assert!(!access.admits(&headers(&[(header::AUTHORIZATION, "s3cret")])));
         assert!(!access.admits(&HeaderMap::new()));
-        let cookie = format!("other=1; {COOKIE}={}", hex(&digest("s3cret")));
-        assert!(access.admits(&headers(header::COOKIE, &cookie)));
-        assert!(!access.admits(&headers(header::COOKIE, &format!("{COOKIE}={}", hex(&digest("x"))))));
-        assert!(!access.admits(&headers(header::COOKIE, &format!("{COOKIE}=s3cret"))));
-        assert!(Access::default().admits(&HeaderMap::new()));
+        let now = now_secs();
+        let cookie = format!("other=1; {COOKIE}={}", access.cookie_value(now));
+        assert!(access.admits(&headers(&[(header::COOKIE, &cookie)])));
+        // Expired, signed by another process, or tampered with: refused.
+        let (expires, signature) =
+            access.cookie_value(now).split_once('.').map(|(a, b)| (a.to_string(), b.to_string())).unwrap();
+        assert!(!access.cookie_valid(&format!("{expires}.{signature}"), expires.parse::<u64>().unwrap()));
+        assert!(!Access::with_token("s3cret").cookie_valid(&access.cookie_value(now), now));
+        assert!(!access.cookie_valid(&format!("{}.{signature}", expires.parse::<u64>().unwrap() + 1), now));
+        assert!(!access.cookie_valid("s3cret", now));
+        assert!(!access.cookie_valid(&format!("{expires}.é{}", &signature[2..]), now));
+        assert!(Access::open().admits(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn without_a_token_only_requests_addressed_to_loopback_are_answered() {
+        for host in ["127.0.0.1:9100", "localhost:9100", "LOCALHOST", "[::1]:9100", "127.0.0.2"] {
+            assert!(addressed_to_loopback(&headers(&[(header::HOST, host)])), "{host}");
+        }
+        for host in ["attacker.example:9100", "10.0.0.1", "[2001:db8::1]:80", "localhost.attacker.example"] {
+            assert!(!addressed_to_loopback(&headers(&[(header::HOST, host)])), "{host}");
+        }
     }
 
     #[test]
     fn without_a_token_only_loopback_is_served() {
-        assert!(Access::default().allows("127.0.0.1:9100").is_ok());
-        assert!(Access::default().allows("[::1]:9100").is_ok());
-        assert!(matches!(Access::default().allows("0.0.0.0:9100"), Err(DashboardError::Exposed { .. })));
+        assert!(Access::open().allows("127.0.0.1:9100").is_ok());
+        assert!(Access::open().allows("[::1]:9100").is_ok());
+        assert!(matches!(Access::open().allows("0.0.0.0:9100"), Err(DashboardError::Exposed { .. })));
         assert!(Access::with_token("t").allows("0.0.0.0:9100").is_ok());
     }
 

@@ -72,14 +72,18 @@ pub(super) fn vote_days_query() -> String {
     )
 }
 
-/// `(text, asked, offered)` rows. A question whose text a member then
-/// picked a passage for was resolved, so it is no gap.
+/// `(text, asked, offered)` rows. A question a member of its server then
+/// resolved by picking a passage among the choices for it is no gap: the
+/// docs had the answer.
 pub(super) fn gaps_query() -> String {
     format!(
-        "SELECT MIN(question), COUNT(*), SUM(offered) FROM questions
-         WHERE {SCOPE} AND question_key IS NOT NULL AND answered = 0
-           AND question NOT IN (SELECT text FROM learned_examples WHERE source = 'pick')
-         GROUP BY question_key ORDER BY COUNT(*) DESC, MAX(time) DESC, MIN(question) LIMIT {GAP_TEXTS}"
+        "SELECT MIN(q.question), COUNT(*), SUM(q.offered) FROM questions AS q
+         WHERE {SCOPE} AND q.question_key IS NOT NULL AND q.answered = 0
+           AND NOT EXISTS (
+               SELECT 1 FROM learned_examples AS e
+               WHERE e.source = 'pick' AND e.text = q.question
+                 AND e.guild_id IS NOT DISTINCT FROM q.guild_id AND e.created_ms >= q.time)
+         GROUP BY q.question_key ORDER BY COUNT(*) DESC, MAX(q.time) DESC, MIN(q.question) LIMIT {GAP_TEXTS}"
     )
 }
 

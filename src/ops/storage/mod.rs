@@ -64,6 +64,11 @@ pub enum StorageError {
         "the question log {place} has schema version {found}, newer than this build understands ({SCHEMA_VERSION})"
     )]
     TooNew { place: String, found: usize },
+    #[error(
+        "the question log {place} has schema version {found}, older than this build's ({SCHEMA_VERSION}): \
+         start this version of the bot once to upgrade it"
+    )]
+    TooOld { place: String, found: usize },
     #[error("cannot read the question log {place}: {source}")]
     Query { place: String, source: rusqlite::Error },
     #[error("PostgreSQL at {place}: {message}")]
@@ -680,6 +685,15 @@ impl Writer {
         } else {
             self.suppressed_errors += 1;
         }
+    }
+}
+
+/// Readers that never migrate (the dashboard) read only this build's schema.
+fn check_version(found: usize, place: &str) -> Result<(), StorageError> {
+    match found.cmp(&SCHEMA_VERSION) {
+        std::cmp::Ordering::Equal => Ok(()),
+        std::cmp::Ordering::Greater => Err(StorageError::TooNew { place: place.to_string(), found }),
+        std::cmp::Ordering::Less => Err(StorageError::TooOld { place: place.to_string(), found }),
     }
 }
 

@@ -585,13 +585,20 @@ pub(super) async fn read_pending(
     limit: usize,
 ) -> Result<Vec<PendingExample>, StorageError> {
     let client = database.ready().await?;
+    pending_rows(&client, guild, limit).await.map_err(database.error())
+}
+
+async fn pending_rows(
+    client: &impl deadpool_postgres::GenericClient,
+    guild: Option<u64>,
+    limit: usize,
+) -> Result<Vec<PendingExample>, tokio_postgres::Error> {
     let sql = examples::pending_query(guild.is_some(), limit);
     let guild = guild.map(snowflake);
     let rows = match &guild {
         Some(guild) => client.query(sql.as_str(), &[guild]).await,
         None => client.query(sql.as_str(), &[]).await,
-    }
-    .map_err(database.error())?;
+    }?;
     Ok(rows
         .iter()
         .map(|row| {
@@ -624,29 +631,49 @@ pub(super) async fn read_approved(database: &Database) -> Result<Vec<LearnedExam
     Ok(examples::sorted(rows.iter().map(|row| LearnedExample { unit: row.get(0), text: row.get(1) }).collect()))
 }
 
-/// The dashboard's rows (`board`), the whole fleet's.
+/// The dashboard's rows (`board`), the whole fleet's, in one read-only
+/// repeatable-read transaction; it never migrates: another schema version
+/// is `TooNew` or `TooOld`.
 pub(super) async fn read_board(database: &Database, query: &BoardQuery) -> Result<BoardRows, StorageError> {
-    let client = database.ready().await?;
+    let mut client = database.client().await?;
     let failed = database.error();
+    let transaction = client
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .await
+        .map_err(&failed)?;
+    // No schema table yet: nothing was ever migrated here.
+    let version = match transaction.query_opt("SELECT version FROM transition_bot_schema", &[]).await {
+        Ok(row) => row.map(|row| row.get::<_, i32>(0)).unwrap_or(0),
+        Err(err) if err.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => 0,
+        Err(err) => return Err(failed(err)),
+    };
+    super::check_version(usize::try_from(version).unwrap_or(0), database.place())?;
     let guild = query.guild.map(snowflake);
     let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&query.since_ms, &guild];
-    let number = |row: &tokio_postgres::Row, i: usize| row.get::<_, Option<i64>>(i).unwrap_or(0);
-    let days = client.query(board::days_query().as_str(), &scope).await.map_err(&failed)?;
-    let days = days.iter().map(|row| (row.get(0), row.get(1), number(row, 2), number(row, 3))).collect();
-    let votes = client.query(board::vote_days_query().as_str(), &scope).await.map_err(&failed)?;
-    let vote_days = votes.iter().map(|row| (row.get(0), number(row, 1), number(row, 2))).collect();
-    let gaps = client.query(board::gaps_query().as_str(), &scope).await.map_err(&failed)?;
-    let gaps = gaps.iter().map(|row| (row.get(0), row.get(1), number(row, 2))).collect();
-    let units = client.query(board::unit_votes_query().as_str(), &scope).await.map_err(&failed)?;
-    let unit_votes = units.iter().map(|row| (row.get(0), number(row, 1), number(row, 2))).collect();
-    let used = client.query(board::used_units_query().as_str(), &scope).await.map_err(&failed)?;
+    let sum = |row: &tokio_postgres::Row, i: usize| row.get::<_, Option<i64>>(i).unwrap_or(0);
+    let rows = |sql: String| {
+        let transaction = &transaction;
+        let failed = &failed;
+        async move { transaction.query(sql.as_str(), &scope).await.map_err(failed) }
+    };
+    let days = rows(board::days_query()).await?;
+    let days = days.iter().map(|row| (row.get(0), row.get(1), sum(row, 2), sum(row, 3))).collect();
+    let votes = rows(board::vote_days_query()).await?;
+    let vote_days = votes.iter().map(|row| (row.get(0), sum(row, 1), sum(row, 2))).collect();
+    let gaps = rows(board::gaps_query()).await?;
+    let gaps = gaps.iter().map(|row| (row.get(0), row.get(1), sum(row, 2))).collect();
+    let units = rows(board::unit_votes_query()).await?;
+    let unit_votes = units.iter().map(|row| (row.get(0), sum(row, 1), sum(row, 2))).collect();
+    let used = rows(board::used_units_query()).await?;
     let used_units = used.iter().map(|row| row.get(0)).collect();
-    let sql = board::latency_query(&query.latency_bounds_us);
-    let row = client.query_one(sql.as_str(), &scope).await.map_err(&failed)?;
-    let latency = (0..=query.latency_bounds_us.len()).map(|i| number(&row, i)).collect();
-    let servers = client.query(board::servers_query().as_str(), &[]).await.map_err(&failed)?;
+    let latency = rows(board::latency_query(&query.latency_bounds_us)).await?;
+    let latency = (0..=query.latency_bounds_us.len()).map(|i| latency.first().map_or(0, |row| sum(row, i))).collect();
+    let servers = transaction.query(board::servers_query().as_str(), &[]).await.map_err(&failed)?;
     let servers = servers.iter().map(|row| (row.get(0), row.get(1))).collect();
-    drop(client);
-    let pending = read_pending(database, query.guild, board::PENDING).await?;
+    let pending = pending_rows(&transaction, query.guild, board::PENDING).await.map_err(&failed)?;
+    transaction.commit().await.map_err(&failed)?;
     Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending })
 }

@@ -361,8 +361,11 @@ fn ready(path: &Path, create: bool) -> Result<Connection, StorageError> {
 /// Candidate groups waiting for a decision (`examples::pending_query`).
 pub(super) fn read_pending(path: &Path, guild: Option<u64>, limit: usize) -> Result<Vec<PendingExample>, StorageError> {
     let connection = ready(path, true)?;
-    let query = query_error(path);
-    let mut statement = connection.prepare(&examples::pending_query(guild.is_some(), limit)).map_err(&query)?;
+    pending_rows(&connection, guild, limit).map_err(query_error(path))
+}
+
+fn pending_rows(connection: &Connection, guild: Option<u64>, limit: usize) -> rusqlite::Result<Vec<PendingExample>> {
+    let mut statement = connection.prepare(&examples::pending_query(guild.is_some(), limit))?;
     let row_of = |row: &rusqlite::Row| {
         Ok(examples::pending_of((
             row.get(0)?,
@@ -377,9 +380,8 @@ pub(super) fn read_pending(path: &Path, guild: Option<u64>, limit: usize) -> Res
     let rows = match guild {
         Some(guild) => statement.query_map(named_params! { "$1": snowflake(guild) }, row_of),
         None => statement.query_map([], row_of),
-    }
-    .map_err(&query)?;
-    rows.collect::<rusqlite::Result<_>>().map_err(&query)
+    }?;
+    rows.collect()
 }
 
 /// Writes an admin's decision on a group; returns the rows changed.
@@ -401,43 +403,53 @@ pub(super) fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExam
     Ok(examples::sorted(rows.collect::<rusqlite::Result<_>>().map_err(&query)?))
 }
 
-/// The dashboard's rows (`board`); a missing file is `Missing`, not created.
+/// The dashboard's rows (`board`), read in one transaction from a
+/// connection that can only read: the dashboard never creates, migrates or
+/// writes the database. A missing file is `Missing`; another schema version
+/// is `TooNew` or `TooOld`.
 pub(super) fn read_board(path: &Path, query: &BoardQuery) -> Result<BoardRows, StorageError> {
-    let connection = ready(path, false)?;
-    let failed = query_error(path);
+    if !path.exists() {
+        return Err(StorageError::Missing { path: path.to_path_buf() });
+    }
+    let open_error = |source| StorageError::Open { place: place(path), source };
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let mut connection = Connection::open_with_flags(path, flags).map_err(open_error)?;
+    connection.busy_timeout(Duration::from_secs(2)).map_err(open_error)?;
+    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(open_error)?;
+    super::check_version(usize::try_from(version).unwrap_or(0), &place(path))?;
+    // One snapshot for every list, so they agree with each other.
+    let transaction = connection.transaction().map_err(query_error(path))?;
+    board_rows(&transaction, query).map_err(query_error(path))
+}
+
+fn board_rows(connection: &Connection, query: &BoardQuery) -> rusqlite::Result<BoardRows> {
     let scope = named_params! { "$1": query.since_ms, "$2": query.guild.map(snowflake) };
-    let read = || -> rusqlite::Result<BoardRows> {
-        let rows = |sql: &str| -> rusqlite::Result<Vec<(i64, i64, i64, i64)>> {
-            let mut statement = connection.prepare(sql)?;
-            let rows = statement.query_map(scope, |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get::<_, Option<i64>>(2)?.unwrap_or(0), row.get(3).unwrap_or(0)))
-            })?;
-            rows.collect()
-        };
-        let days = rows(&board::days_query())?;
-        let vote_days =
-            rows(&board::vote_days_query())?.into_iter().map(|(day, up, down, _)| (day, up, down)).collect();
-        let mut statement = connection.prepare(&board::gaps_query())?;
-        let gaps = statement
-            .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut statement = connection.prepare(&board::unit_votes_query())?;
-        let unit_votes = statement
-            .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut statement = connection.prepare(&board::used_units_query())?;
-        let used_units = statement.query_map(scope, |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let buckets = query.latency_bounds_us.len() + 1;
-        let latency = connection.query_row(&board::latency_query(&query.latency_bounds_us), scope, |row| {
-            (0..buckets).map(|i| row.get::<_, i64>(i)).collect::<rusqlite::Result<Vec<i64>>>()
-        })?;
-        let mut statement = connection.prepare(&board::servers_query())?;
-        let servers =
-            statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-        Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending: Vec::new() })
-    };
-    let mut rows = read().map_err(&failed)?;
-    drop(connection);
-    rows.pending = read_pending(path, query.guild, board::PENDING)?;
-    Ok(rows)
+    let sum =
+        |row: &rusqlite::Row, i: usize| -> rusqlite::Result<i64> { Ok(row.get::<_, Option<i64>>(i)?.unwrap_or(0)) };
+    let mut statement = connection.prepare(&board::days_query())?;
+    let days = statement
+        .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, sum(row, 2)?, sum(row, 3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut statement = connection.prepare(&board::vote_days_query())?;
+    let vote_days = statement
+        .query_map(scope, |row| Ok((row.get(0)?, sum(row, 1)?, sum(row, 2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut statement = connection.prepare(&board::gaps_query())?;
+    let gaps = statement
+        .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, sum(row, 2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut statement = connection.prepare(&board::unit_votes_query())?;
+    let unit_votes = statement
+        .query_map(scope, |row| Ok((row.get(0)?, sum(row, 1)?, sum(row, 2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut statement = connection.prepare(&board::used_units_query())?;
+    let used_units = statement.query_map(scope, |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let buckets = query.latency_bounds_us.len() + 1;
+    let latency = connection.query_row(&board::latency_query(&query.latency_bounds_us), scope, |row| {
+        (0..buckets).map(|i| row.get::<_, i64>(i)).collect::<rusqlite::Result<Vec<i64>>>()
+    })?;
+    let mut statement = connection.prepare(&board::servers_query())?;
+    let servers = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let pending = pending_rows(connection, query.guild, board::PENDING)?;
+    Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending })
 }
