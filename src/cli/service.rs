@@ -205,6 +205,8 @@ pub(crate) fn dashboard(config: &Config, listen: Option<String>) -> anyhow::Resu
     runtime.block_on(async {
         let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
         let board = Dashboard::open(&config.storage, config.knowledge.dir.clone(), config.answer.model_dir())?;
+        // One read first, so a wrong path, an unreachable database or an old schema ends the command now.
+        board.board(dashboard::Page::Speed, dashboard::Scope::default()).await?;
         let server = dashboard::serve(&listen, board, access).await?;
         // On stderr, so a script (or a test) listening on port 0 learns the address.
         eprintln!("dashboard: http://{}/dashboard", server.local_addr);

@@ -364,9 +364,16 @@ async fn with_a_token_every_request_needs_it_and_a_wrong_one_sees_nothing() {
 }
 
 #[test]
-fn without_a_token_it_refuses_to_listen_beyond_loopback_and_a_named_token_must_be_set() {
+fn it_needs_a_log_refuses_to_listen_beyond_loopback_without_a_token_and_a_named_token_must_be_set() {
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), true, None);
+    let output = dashboard_command(dir.path()).arg("dashboard").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no question log at log.sqlite3"), "{stderr}");
+    assert!(!dir.path().join("log.sqlite3").exists(), "the dashboard never creates the database");
+    storage::import_history(&dir.path().join("log.sqlite3"), &[], &[]).unwrap();
+
     let output = dashboard_command(dir.path()).args(["dashboard", "--listen", "0.0.0.0:0"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
