@@ -624,9 +624,9 @@ pub(crate) async fn retention_prunes_only_pending_examples(config: &StorageConfi
     storage.shutdown().await.unwrap();
 }
 
-/// A database made by the previous release (`previous_schema`: its tables
-/// and version, with a question, a vote and a server's settings): opening it
-/// keeps every row and adds learned examples.
+/// A database made by an earlier release (`previous_schema`: its tables
+/// and version 2, with a question, a vote and a server's settings): opening
+/// it keeps every row and adds learned examples and the `offered` column.
 pub(crate) async fn the_previous_schema_migrates_keeping_rows(config: &StorageConfig, previous_schema: &str) {
     let direct = Direct::of(config).await;
     direct.execute(previous_schema).await;
@@ -640,7 +640,8 @@ pub(crate) async fn the_previous_schema_migrates_keeping_rows(config: &StorageCo
              INSERT INTO server_settings (guild_id, settings, updated) VALUES (5, '{{\"cooldown_secs\":30}}', {now_ms});"
         ))
         .await;
-    assert_eq!(direct.schema_version().await, storage::SCHEMA_VERSION as i64 - 1, "made at the previous version");
+    // Version 2 (before learned examples): opening it runs every later migration.
+    assert_eq!(direct.schema_version().await, 2, "made at an earlier version");
 
     let storage = Storage::start(config).unwrap();
     record_examples(&storage, &[example(JOB_TEXT, JOB_UNIT, ExampleSource::Pick, 1, 11)]).await;
@@ -654,6 +655,7 @@ pub(crate) async fn the_previous_schema_migrates_keeping_rows(config: &StorageCo
     let stats = storage.stats(None).await.unwrap();
     assert_eq!(stats.questions, 1, "the old rows still read as stats");
     assert_eq!(stats.most_asked[0].text, "what is rag");
+    assert_eq!(direct.count("SELECT COUNT(*) FROM questions WHERE offered = 0").await, 1, "old rows were not offered");
     let pending = storage.pending_examples(None, 10).await.unwrap();
     assert_eq!(pending.iter().map(|p| (p.text.as_str(), p.members)).collect::<Vec<_>>(), [(JOB_TEXT, 1)]);
     assert_eq!(storage.decide_example(pending[0].id, true, 99).await.unwrap(), 1);
