@@ -103,9 +103,9 @@ async fn seeded(count: usize) -> (tempfile::TempDir, History) {
             latency: Duration::from_millis(2),
         },
     ));
-    let path = dir.path().join("log.sqlite3");
-    storage::import_history(&path, &history.questions, &history.votes).unwrap();
-    let storage = Storage::start(&StorageConfig { path: path.clone(), ..StorageConfig::default() }).unwrap();
+    let config = StorageConfig { path: dir.path().join("log.sqlite3"), ..StorageConfig::default() };
+    storage::import_history(&config, &history.questions, &history.votes).await.unwrap();
+    let storage = Storage::start(&config).unwrap();
     // Two review groups, and a pick that resolves one server's visa questions.
     for (user, text) in
         [(1, "when do I start on phase 2"), (2, "when do I start on phase 2"), (3, REVIEW_MARKUP), (4, VISA)]
@@ -372,7 +372,9 @@ fn it_needs_a_log_refuses_to_listen_beyond_loopback_without_a_token_and_a_named_
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no question log at log.sqlite3"), "{stderr}");
     assert!(!dir.path().join("log.sqlite3").exists(), "the dashboard never creates the database");
-    storage::import_history(&dir.path().join("log.sqlite3"), &[], &[]).unwrap();
+    let config = StorageConfig { path: dir.path().join("log.sqlite3"), ..StorageConfig::default() };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(storage::import_history(&config, &[], &[])).unwrap();
 
     let output = dashboard_command(dir.path()).args(["dashboard", "--listen", "0.0.0.0:0"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -386,19 +388,26 @@ fn it_needs_a_log_refuses_to_listen_beyond_loopback_without_a_token_and_a_named_
     assert!(stderr.contains(&format!("{TOKEN_VAR} is not set")), "{stderr}");
 }
 
-/// Both backends make the same board from the same events: `fleet` runs this on PostgreSQL.
+/// Both backends make the same board from the same 90 days of history
+/// (and the same waiting examples): `fleet` runs this on PostgreSQL.
 pub(crate) async fn both_backends_show_the_same_board(postgres: &StorageConfig) {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = StorageConfig { path: dir.path().join("log.sqlite3"), ..StorageConfig::default() };
-    let history = history::history(300, 1, SystemTime::now(), 11);
+    let history = history::history(1_000, 90, SystemTime::now(), 11);
     for config in [&sqlite, postgres] {
+        assert_eq!(
+            storage::import_history(config, &history.questions, &history.votes).await.unwrap(),
+            1_000 + history.votes.len()
+        );
         let storage = Storage::start(config).unwrap();
-        for (_, question) in &history.questions {
-            storage.record_question(question);
-        }
-        for (_, vote) in &history.votes {
-            storage.record_vote(vote);
-        }
+        storage.record_example(&ExampleEvent {
+            text: VISA.into(),
+            unit: "roadmap/phase-2".into(),
+            source: ExampleSource::Pick,
+            guild_id: Some(SERVERS[1]),
+            channel_id: Some(1),
+            user_id: 5,
+        });
         storage.shutdown().await.unwrap();
     }
     let board = |config: &StorageConfig| {
@@ -406,16 +415,18 @@ pub(crate) async fn both_backends_show_the_same_board(postgres: &StorageConfig) 
         async move {
             let mut boards = Vec::new();
             for page in Page::ALL {
-                for server in [None, Some(SERVERS[1])] {
-                    boards.push(dashboard.board(page, Scope { days: 7, server }).await.unwrap());
+                for (days, server) in [(90, None), (7, Some(SERVERS[1]))] {
+                    boards.push(dashboard.board(page, Scope { days, server }).await.unwrap());
                 }
             }
             boards
         }
     };
     let (from_sqlite, from_postgres) = (board(&sqlite).await, board(postgres).await);
-    assert_eq!(from_sqlite[0].totals.asked, 300);
-    assert!(from_sqlite[0].totals.offered > 0 && from_sqlite[0].totals.unhelpful > 0, "{:?}", from_sqlite[0].totals);
+    let totals = &from_sqlite[0].totals;
+    assert_eq!(totals.asked, expected(&history, 90, None).asked);
+    assert!(totals.offered > 0 && totals.unhelpful > 0, "{totals:?}");
+    assert_eq!(from_sqlite[0].review.len(), 1);
     assert_eq!(from_sqlite, from_postgres);
 }
 

@@ -186,12 +186,13 @@ pub async fn read_approved_examples(config: &StorageConfig) -> Result<Vec<Learne
     Location::of(config)?.approved_examples(false).await
 }
 
-/// Writes a question log's history into the SQLite database at `path`
-/// (created if missing), each row at its own time, through the writer's
-/// own insert: seeded logs for the dashboard's benchmark and tests, or an
-/// operator's import. Returns the rows written.
-pub fn import_history(
-    path: &std::path::Path,
+/// Writes a question log's history into the configured database (an
+/// SQLite file is created if missing), each row at its own time, through
+/// the writers' own inserts: the seeded logs of the dashboard's benchmark
+/// and tests. Question text is kept only with `log_question_text`, as when
+/// recorded. Returns the rows written.
+pub async fn import_history(
+    config: &StorageConfig,
     questions: &[(SystemTime, QuestionEvent)],
     votes: &[(SystemTime, VoteEvent)],
 ) -> Result<usize, StorageError> {
@@ -199,14 +200,22 @@ pub fn import_history(
         .iter()
         .map(|(time, event)| Record::Question {
             time: ms_since_epoch(*time),
-            key: Some(normalize_question(&event.question)),
+            key: config.log_question_text.then(|| normalize_question(&event.question)),
             event: event.clone(),
         })
         .chain(votes.iter().map(|(time, event)| Record::Vote { time: ms_since_epoch(*time), event: event.clone() }))
         .collect();
     let rows = pending.len();
-    let mut writer = sqlite::Writer::new(path.to_path_buf(), None, None);
-    writer.write(&mut pending, None, &AtomicU64::new(0))?;
+    match Location::of(config)? {
+        Location::Sqlite(path) => tokio::task::spawn_blocking(move || {
+            sqlite::Writer::new(path, None, None).write(&mut pending, None, &AtomicU64::new(0))
+        })
+        .await
+        .map_err(|_| StorageError::Stopped)??,
+        Location::Postgres(database) => {
+            postgres::Writer::new(database, None).write(&mut pending, None, &AtomicU64::new(0)).await?
+        }
+    }
     Ok(rows)
 }
 
