@@ -342,6 +342,13 @@ async fn with_a_token_every_request_needs_it_and_a_wrong_one_sees_nothing() {
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(totals(&response.json().await.unwrap()).asked.to_string(), asked);
 
+    // Wrong tokens are answered one at a time: a second one meanwhile is told to retry, at once.
+    let wrong = || client.get(&url).header("Authorization", "Bearer guess").send();
+    let (first, second) = tokio::join!(wrong(), wrong());
+    let mut statuses = [first.unwrap().status().as_u16(), second.unwrap().status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [401, 429]);
+
     // The login form: a wrong token is refused, the right one sets a cookie that admits.
     let login = format!("{}/dashboard/login", running.base);
     let wrong = client.post(&login).form(&[("token", "nope")]).send().await.unwrap();
@@ -363,26 +370,56 @@ async fn with_a_token_every_request_needs_it_and_a_wrong_one_sees_nothing() {
     }
 }
 
+/// Runs a command that must end by itself, killing it after 60 s.
+fn finished(mut command: Command) -> std::process::Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the command did not end: {command:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
 #[test]
 fn it_needs_a_log_refuses_to_listen_beyond_loopback_without_a_token_and_a_named_token_must_be_set() {
     let dir = tempfile::tempdir().unwrap();
     write_config(dir.path(), true, None);
-    let output = dashboard_command(dir.path()).arg("dashboard").output().unwrap();
+    let dashboard = |args: &[&str]| {
+        let mut command = dashboard_command(dir.path());
+        command.arg("dashboard").args(args);
+        finished(command)
+    };
+    let output = dashboard(&["--listen", "127.0.0.1:0"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no question log at log.sqlite3"), "{stderr}");
     assert!(!dir.path().join("log.sqlite3").exists(), "the dashboard never creates the database");
-    let config = StorageConfig { path: dir.path().join("log.sqlite3"), ..StorageConfig::default() };
+    // An older log is refused, and left as it was: the dashboard never migrates.
+    let log = dir.path().join("log.sqlite3");
+    let old = rusqlite::Connection::open(&log).unwrap();
+    old.execute_batch(crate::ops::SQLITE_SCHEMA_2).unwrap();
+    let output = dashboard(&["--listen", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("has schema version 2, older than this build's"), "{stderr}");
+    assert_eq!(old.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0)).unwrap(), 2);
+    drop(old);
+    std::fs::remove_file(&log).unwrap();
+    let config = StorageConfig { path: log, ..StorageConfig::default() };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(storage::import_history(&config, &[], &[])).unwrap();
 
-    let output = dashboard_command(dir.path()).args(["dashboard", "--listen", "0.0.0.0:0"]).output().unwrap();
+    let output = dashboard(&["--listen", "0.0.0.0:0"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("refusing to serve the dashboard on 0.0.0.0:0 without a token"), "{stderr}");
 
     write_config(dir.path(), true, Some(TOKEN_VAR));
-    let output = dashboard_command(dir.path()).arg("dashboard").output().unwrap();
+    let output = dashboard(&["--listen", "127.0.0.1:0"]);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("{TOKEN_VAR} is not set")), "{stderr}");

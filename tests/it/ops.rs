@@ -664,7 +664,7 @@ pub(crate) async fn the_previous_schema_migrates_keeping_rows(config: &StorageCo
 }
 
 /// Schema version 2 as SQLite databases were made before learned examples.
-const SQLITE_SCHEMA_2: &str = "CREATE TABLE questions (
+pub(crate) const SQLITE_SCHEMA_2: &str = "CREATE TABLE questions (
         id INTEGER PRIMARY KEY, time INTEGER NOT NULL, surface TEXT NOT NULL, question TEXT, question_key TEXT,
         guild_id INTEGER, channel_id INTEGER, answered INTEGER NOT NULL, top_unit TEXT, score REAL NOT NULL,
         latency_us INTEGER NOT NULL

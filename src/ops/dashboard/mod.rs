@@ -89,6 +89,8 @@ pub enum DashboardError {
     Exposed { listen: String },
     #[error("cannot listen on {listen} for the dashboard: {source}")]
     Listen { listen: String, source: std::io::Error },
+    #[error("no system randomness for the dashboard's login key: {reason}")]
+    NoRandomness { reason: String },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -112,32 +114,26 @@ const COOKIE: &str = "transition_bot_dashboard";
 type Signer = Hmac<Sha256>;
 
 impl Access {
-    /// Without a token: loopback only.
-    pub fn open() -> Access {
+    /// Without a token: loopback only. Fails only without the system's
+    /// randomness, without which no login cookie could be trusted.
+    pub fn open() -> Result<Access, DashboardError> {
         let mut cookie_key = [0u8; 32];
-        // Without the system's randomness no cookie can be trusted: an
-        // all-zero key is replaced by a digest of the time and process,
-        // still unknown to a remote guesser, and the failure is logged.
-        if let Err(err) = getrandom::fill(&mut cookie_key) {
-            tracing::warn!(error = %err, "no system randomness for the dashboard's cookie key");
-            let seed = format!("{:?}{}", SystemTime::now(), std::process::id());
-            cookie_key = Sha256::digest(seed).into();
-        }
-        Access { digest: None, cookie_key, failures: Arc::default() }
+        getrandom::fill(&mut cookie_key).map_err(|err| DashboardError::NoRandomness { reason: err.to_string() })?;
+        Ok(Access { digest: None, cookie_key, failures: Arc::default() })
     }
 
     /// The token in the environment variable `token_env` names; none when
     /// `token_env` is unset, an error when it names an unset variable.
     pub fn from_env(token_env: Option<&str>) -> Result<Access, DashboardError> {
-        let Some(name) = token_env else { return Ok(Access::open()) };
+        let Some(name) = token_env else { return Access::open() };
         match std::env::var(name) {
-            Ok(token) if !token.trim().is_empty() => Ok(Access::with_token(token.trim())),
+            Ok(token) if !token.trim().is_empty() => Access::with_token(token.trim()),
             _ => Err(DashboardError::NoToken { name: name.to_string() }),
         }
     }
 
-    pub fn with_token(token: &str) -> Access {
-        Access { digest: Some(digest(token)), ..Access::open() }
+    pub fn with_token(token: &str) -> Result<Access, DashboardError> {
+        Ok(Access { digest: Some(digest(token)), ..Access::open()? })
     }
 
     /// Whether a listener on `listen` may serve the dashboard: with a
@@ -176,6 +172,9 @@ impl Access {
 
     fn cookie_valid(&self, value: &str, now: u64) -> bool {
         let Some((expires, signature)) = value.split_once('.') else { return false };
+        if !expires.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
         let (Ok(expires), Some(signature)) = (expires.parse::<u64>(), decode_hex(signature)) else { return false };
         expires > now && same(&self.sign(expires), &signature)
     }
@@ -186,23 +185,31 @@ impl Access {
         signer.finalize().into_bytes().into()
     }
 
-    /// Waits before answering a failed attempt, one failure at a time.
-    async fn pause_after_failure(&self) {
-        let _one_at_a_time = self.failures.lock().await;
+    /// Waits before answering a wrong credential, one at a time: `false`
+    /// (answer 429 at once) while another wrong one is waiting, so guesses
+    /// are capped and nothing queues up behind a flood.
+    async fn pause_after_failure(&self) -> bool {
+        let Ok(_one_at_a_time) = self.failures.try_lock() else { return false };
         tokio::time::sleep(FAILURE_PAUSE).await;
+        true
     }
 }
 
 /// Whether a request without a token was addressed to this machine by a
 /// loopback name: a browser sends the name of the site it thinks it talks
 /// to, so a page that rebinds its own name to 127.0.0.1 is refused.
+/// Without a Host header (no browser sends none) the request is refused.
 fn addressed_to_loopback(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|value| value.to_str().ok()) else { return true };
+    let Some(host) = headers.get(header::HOST).and_then(|value| value.to_str().ok()) else { return false };
     let name = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or_default(),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
     };
-    name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    // `*.localhost` is loopback by definition (RFC 6761): no site can rebind it.
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 fn now_secs() -> u64 {
@@ -220,7 +227,7 @@ fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
 
 fn decode_hex(text: &str) -> Option<[u8; 32]> {
     let mut bytes = [0u8; 32];
-    if text.len() != 64 || !text.is_ascii() {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks(2)) {
@@ -389,8 +396,25 @@ async fn admit(State(shared): State<Shared>, request: Request, next: Next) -> Re
     if access.admits(request.headers()) {
         return next.run(request).await;
     }
-    access.pause_after_failure().await;
+    // Someone not logged in gets the form at once; a wrong credential waits its turn.
+    if offers_credentials(request.headers()) && !access.pause_after_failure().await {
+        return too_many();
+    }
     (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], Html(html::login(false).into_string()))
+        .into_response()
+}
+
+fn offers_credentials(headers: &HeaderMap) -> bool {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains(COOKIE));
+    headers.contains_key(header::AUTHORIZATION) || cookie
+}
+
+fn too_many() -> Response {
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")], "another wrong token is being answered; try again\n")
         .into_response()
 }
 
@@ -436,7 +460,9 @@ async fn log_in(State(shared): State<Shared>, Form(form): Form<LoginForm>) -> Re
     let access = &shared.access;
     let right = access.digest.is_some_and(|expected| same(&digest(form.token.trim()), &expected));
     if !right {
-        access.pause_after_failure().await;
+        if !access.pause_after_failure().await {
+            return too_many();
+        }
         return (StatusCode::UNAUTHORIZED, Html(html::login(true).into_string())).into_response();
     }
     // Not `Secure`: the dashboard is usually reached over plain HTTP through an SSH tunnel.
@@ -487,7 +513,7 @@ mod tests {
 
     #[test]
     fn a_token_admits_by_bearer_or_a_signed_unexpired_cookie_and_nothing_else() {
-        let access = Access::with_token("s3cret");
+        let access = Access::with_token("s3cret").unwrap();
         assert!(access.admits(&headers(&[(header::AUTHORIZATION, "Bearer s3cret")])));
         assert!(!access.admits(&headers(&[(header::AUTHORIZATION, "Bearer s3cre")])));
         assert!(!access.admits(&headers(&[(header::AUTHORIZATION, "s3cret")])));
@@ -499,29 +525,44 @@ mod tests {
         let (expires, signature) =
             access.cookie_value(now).split_once('.').map(|(a, b)| (a.to_string(), b.to_string())).unwrap();
         assert!(!access.cookie_valid(&format!("{expires}.{signature}"), expires.parse::<u64>().unwrap()));
-        assert!(!Access::with_token("s3cret").cookie_valid(&access.cookie_value(now), now));
+        assert!(!Access::with_token("s3cret").unwrap().cookie_valid(&access.cookie_value(now), now));
         assert!(!access.cookie_valid(&format!("{}.{signature}", expires.parse::<u64>().unwrap() + 1), now));
         assert!(!access.cookie_valid("s3cret", now));
+        assert!(!access.cookie_valid(&format!("+{expires}.{signature}"), now), "one spelling only");
+        assert!(!access.cookie_valid(&format!("{expires}.+{}", &signature[1..]), now));
         assert!(!access.cookie_valid(&format!("{expires}.é{}", &signature[2..]), now));
-        assert!(Access::open().admits(&HeaderMap::new()));
+        assert!(Access::open().unwrap().admits(&HeaderMap::new()));
     }
 
     #[test]
     fn without_a_token_only_requests_addressed_to_loopback_are_answered() {
-        for host in ["127.0.0.1:9100", "localhost:9100", "LOCALHOST", "[::1]:9100", "127.0.0.2"] {
+        let loopback = [
+            "127.0.0.1:9100",
+            "localhost:9100",
+            "LOCALHOST",
+            "localhost.",
+            "tunnel.localhost:9100",
+            "[::1]:9100",
+            "[::1]",
+            "[::ffff:127.0.0.1]:9100",
+            "127.0.0.2",
+        ];
+        for host in loopback {
             assert!(addressed_to_loopback(&headers(&[(header::HOST, host)])), "{host}");
         }
-        for host in ["attacker.example:9100", "10.0.0.1", "[2001:db8::1]:80", "localhost.attacker.example"] {
+        for host in ["attacker.example:9100", "10.0.0.1", "[2001:db8::1]:80", "localhost.attacker.example", "", "[::2]"]
+        {
             assert!(!addressed_to_loopback(&headers(&[(header::HOST, host)])), "{host}");
         }
+        assert!(!addressed_to_loopback(&HeaderMap::new()), "no Host header");
     }
 
     #[test]
     fn without_a_token_only_loopback_is_served() {
-        assert!(Access::open().allows("127.0.0.1:9100").is_ok());
-        assert!(Access::open().allows("[::1]:9100").is_ok());
-        assert!(matches!(Access::open().allows("0.0.0.0:9100"), Err(DashboardError::Exposed { .. })));
-        assert!(Access::with_token("t").allows("0.0.0.0:9100").is_ok());
+        assert!(Access::open().unwrap().allows("127.0.0.1:9100").is_ok());
+        assert!(Access::open().unwrap().allows("[::1]:9100").is_ok());
+        assert!(matches!(Access::open().unwrap().allows("0.0.0.0:9100"), Err(DashboardError::Exposed { .. })));
+        assert!(Access::with_token("t").unwrap().allows("0.0.0.0:9100").is_ok());
     }
 
     #[test]

@@ -44,7 +44,17 @@ impl Similar {
     pub(crate) fn group(&self, rows: &[(String, i64, i64)]) -> (Vec<Gap>, Option<String>) {
         let (embeddings, note) = match self.embeddings(rows) {
             Ok(embeddings) => (embeddings, None),
-            Err(reason) => (Vec::new(), Some(format!("Grouped by exact wording only: {reason}"))),
+            Err(reason) => {
+                // The reason names files: it goes to the log, not to the page.
+                tracing::warn!(%reason, "dashboard: cannot group gaps by meaning");
+                (
+                    Vec::new(),
+                    Some(
+                        "Grouped by exact wording only: the matcher's model could not be loaded (the log says why)."
+                            .into(),
+                    ),
+                )
+            }
         };
         let mut gaps: Vec<(usize, Gap)> = Vec::new();
         for (index, (text, asked, offered)) in rows.iter().enumerate() {

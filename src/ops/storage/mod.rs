@@ -69,6 +69,12 @@ pub enum StorageError {
          start this version of the bot once to upgrade it"
     )]
     TooOld { place: String, found: usize },
+    #[error(
+        "cannot read the question log {place} read-only: {source} (in WAL mode SQLite needs the files {place}-wal \
+         and {place}-shm beside it, which it creates when they are missing: run this while the bot runs, or as a \
+         user who may write that folder)"
+    )]
+    ReadOnly { place: String, source: rusqlite::Error },
     #[error("cannot read the question log {place}: {source}")]
     Query { place: String, source: rusqlite::Error },
     #[error("PostgreSQL at {place}: {message}")]

@@ -75,6 +75,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX learned_examples_status ON learned_examples (status, created_ms);",
     "ALTER TABLE questions ADD COLUMN offered INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX questions_guild_time ON questions (guild_id, time);",
+    "CREATE INDEX learned_examples_text ON learned_examples (text, guild_id);",
 ];
 
 /// The channel fleet messages travel on (`LISTEN`/`NOTIFY`).

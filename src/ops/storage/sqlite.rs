@@ -79,6 +79,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // splits answered, offered and declined), and reads by server and period.
     "ALTER TABLE questions ADD COLUMN offered INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX questions_guild_time ON questions (guild_id, time);",
+    // 5: the dashboard looks up, for each unanswered question, a pick of its text.
+    "CREATE INDEX learned_examples_text ON learned_examples (text, guild_id);",
 ];
 
 /// How long opening waits for another connection switching to WAL, and how often it tries.
@@ -411,14 +413,14 @@ pub(super) fn read_board(path: &Path, query: &BoardQuery) -> Result<BoardRows, S
     if !path.exists() {
         return Err(StorageError::Missing { path: path.to_path_buf() });
     }
-    let open_error = |source| StorageError::Open { place: place(path), source };
+    let read_only = |source| StorageError::ReadOnly { place: place(path), source };
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-    let mut connection = Connection::open_with_flags(path, flags).map_err(open_error)?;
-    connection.busy_timeout(Duration::from_secs(2)).map_err(open_error)?;
-    let version: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(open_error)?;
+    let mut connection = Connection::open_with_flags(path, flags).map_err(read_only)?;
+    connection.busy_timeout(Duration::from_secs(2)).map_err(read_only)?;
+    // One snapshot for the version and every list, so they agree with each other.
+    let transaction = connection.transaction().map_err(read_only)?;
+    let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(read_only)?;
     super::check_version(usize::try_from(version).unwrap_or(0), &place(path))?;
-    // One snapshot for every list, so they agree with each other.
-    let transaction = connection.transaction().map_err(query_error(path))?;
     board_rows(&transaction, query).map_err(query_error(path))
 }
 
