@@ -234,8 +234,9 @@ async fn an_unopenable_database_never_blocks_recording_and_recovers_when_fixed()
 async fn a_full_database_mid_run_keeps_recording_instant_and_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log.sqlite3");
-    // A database capped at a few pages runs out of room like a full disk (SQLITE_FULL).
-    let options = StorageOptions { max_pages: Some(12), max_pending: 200, ..fast_retry() };
+    // A database capped at a few pages more than its schema takes runs out of room like a full disk
+    // (SQLITE_FULL); every index a migration adds takes one more.
+    let options = StorageOptions { max_pages: Some(14), max_pending: 200, ..fast_retry() };
     let storage = Storage::start_with(&config(&path), options).unwrap();
     let long_question = format!("{ON_TOPIC} {}", "and also about embeddings ".repeat(120));
     let snapshot = snapshot();
