@@ -7,7 +7,13 @@ use serde::Serialize;
 
 use crate::ops::storage::{BoardRows, PendingExample};
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// A day in Unix milliseconds; periods are whole UTC days.
+pub(crate) const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The first UTC day (counted from 1970-01-01) of a period of `days` ending today.
+pub(crate) fn first_day(now_ms: i64, days: u32) -> i64 {
+    now_ms.div_euclid(DAY_MS) - i64::from(days) + 1
+}
 
 /// The periods offered, in days.
 pub(crate) const PERIODS: [u32; 3] = [7, 30, 90];
@@ -141,7 +147,7 @@ pub(crate) fn assemble(
     latency_bounds_us: &[i64],
 ) -> Board {
     let today = now_ms.div_euclid(DAY_MS);
-    let first_day = today - i64::from(scope.days) + 1;
+    let first_day = first_day(now_ms, scope.days);
     let asked_on = |day: i64| rows.days.iter().find(|row| row.0 == day).copied().unwrap_or((day, 0, 0, 0));
     let days: Vec<Day> = (first_day..=today)
         .map(|day| {

@@ -55,55 +55,61 @@ fn layout(page: Page, scope: Scope, servers: &[(String, i64)], body: Markup) -> 
         Some(server) => format!("?days={}&server={server}", scope.days),
         None => format!("?days={}", scope.days),
     };
+    let page_body = html! {
+        header {
+            h1 { "transition-bot · " (page.title()) }
+            nav {
+                @for other in Page::ALL {
+                    @if other == page {
+                        a href=(format!("{}{}", other.path(), query(scope))) aria-current="page" { (other.title()) }
+                    } @else {
+                        a href=(format!("{}{}", other.path(), query(scope))) { (other.title()) }
+                    }
+                }
+                a href=(format!("{}{}&format=json", page.path(), query(scope))) { "JSON" }
+            }
+            form.scope method="get" action=(page.path()) {
+                label { "Period "
+                    select name="days" {
+                        @for days in PERIODS {
+                            option value=(days) selected[days == scope.days] { "last " (days) " days" }
+                        }
+                    }
+                }
+                label { "Server "
+                    select name="server" {
+                        option value="" selected[scope.server.is_none()] { "all servers" }
+                        // A server asked for by id but not among the listed keeps its place.
+                        @if let Some(server) = scope.server.filter(|s| !servers.iter().any(|(id, _)| *id == s.to_string())) {
+                            option value=(server) selected { (server) }
+                        }
+                        @for (id, count) in servers {
+                            option value=(id) selected[scope.server.map(|s| s.to_string()).as_deref() == Some(id.as_str())] {
+                                (id) " (" (count) ")"
+                            }
+                        }
+                    }
+                }
+                button type="submit" { "Show" }
+            }
+        }
+        main { (body) }
+    };
+    document(page.title(), page_body)
+}
+
+/// An HTML document titled `title` with the dashboard's style.
+fn document(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (page.title()) " · transition-bot" }
+                title { (title) " · transition-bot" }
                 style { (PreEscaped(STYLE)) }
             }
-            body {
-                header {
-                    h1 { "transition-bot · " (page.title()) }
-                    nav {
-                        @for other in Page::ALL {
-                            @if other == page {
-                                a href=(format!("{}{}", other.path(), query(scope))) aria-current="page" { (other.title()) }
-                            } @else {
-                                a href=(format!("{}{}", other.path(), query(scope))) { (other.title()) }
-                            }
-                        }
-                        a href=(format!("{}{}&format=json", page.path(), query(scope))) { "JSON" }
-                    }
-                    form.scope method="get" action=(page.path()) {
-                        label { "Period "
-                            select name="days" {
-                                @for days in PERIODS {
-                                    option value=(days) selected[days == scope.days] { "last " (days) " days" }
-                                }
-                            }
-                        }
-                        label { "Server "
-                            select name="server" {
-                                option value="" selected[scope.server.is_none()] { "all servers" }
-                                // A server asked for by id but not among the listed keeps its place.
-                                @if let Some(server) = scope.server.filter(|s| !servers.iter().any(|(id, _)| *id == s.to_string())) {
-                                    option value=(server) selected { (server) }
-                                }
-                                @for (id, count) in servers {
-                                    option value=(id) selected[scope.server.map(|s| s.to_string()).as_deref() == Some(id.as_str())] {
-                                        (id) " (" (count) ")"
-                                    }
-                                }
-                            }
-                        }
-                        button type="submit" { "Show" }
-                    }
-                }
-                main { (body) }
-            }
+            body { (body) }
         }
     }
 }
@@ -298,26 +304,18 @@ fn speed(board: &Board) -> Markup {
 
 /// The login form; `failed` after a wrong token. Shows nothing of the data.
 pub(crate) fn login(failed: bool) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Log in · transition-bot" }
-                style { (PreEscaped(STYLE)) }
-            }
-            body { main {
-                section {
-                    h2 { "transition-bot dashboard" }
-                    @if failed { p.note { "That token is not the dashboard's." } }
-                    form method="post" action="/dashboard/login" {
-                        label { "Token " input type="password" name="token" autocomplete="current-password"; }
-                        " "
-                        button type="submit" { "Log in" }
-                    }
+    let form = html! {
+        main {
+            section {
+                h2 { "transition-bot dashboard" }
+                @if failed { p.note { "That token is not the dashboard's." } }
+                form method="post" action="/dashboard/login" {
+                    label { "Token " input type="password" name="token" autocomplete="current-password"; }
+                    " "
+                    button type="submit" { "Log in" }
                 }
-            } }
+            }
         }
-    }
+    };
+    document("Log in", form)
 }

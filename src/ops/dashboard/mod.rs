@@ -154,13 +154,7 @@ impl Access {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .is_some_and(|token| same(&digest(token.trim()), expected));
-        let cookie = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
-            .any(|value| self.cookie_valid(value, now_secs()));
+        let cookie = login_cookies(headers).any(|value| self.cookie_valid(value, now_secs()));
         bearer || cookie
     }
 
@@ -280,7 +274,7 @@ impl Dashboard {
     pub async fn board(&self, page: Page, scope: Scope) -> Result<Board, DashboardError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
         // From the start of the period's first UTC day, so every day shown is whole.
-        let since_ms = (now.div_euclid(DAY_MS) - i64::from(scope.days) + 1) * DAY_MS;
+        let since_ms = data::first_day(now, scope.days) * data::DAY_MS;
         let query = BoardQuery { since_ms, guild: scope.server, latency_bounds_us: self.latency_bounds_us.clone() };
         let mut rows = self.location.board(query).await?;
         let (gaps, note) = if page == Page::Gaps && self.text_logged {
@@ -304,8 +298,6 @@ impl Dashboard {
     }
 }
 
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
 /// The part of the board a page shows, with its scope and totals.
 fn page_json(page: Page, board: &Board) -> String {
     use serde_json::json;
@@ -326,19 +318,16 @@ fn page_json(page: Page, board: &Board) -> String {
 /// Passage titles read from a knowledge folder's Markdown at each request
 /// (no index is built), so an edit shows without a restart.
 fn passages_of_folder(dir: PathBuf) -> Passages {
-    Arc::new(move || {
-        let (knowledge, _) = crate::engine::knowledge::load(&dir);
-        knowledge.units.iter().map(|unit| data::Passage { unit: unit.id.clone(), title: unit.title.clone() }).collect()
-    })
+    Arc::new(move || passages_of(&crate::engine::knowledge::load(&dir).0))
 }
 
 /// Passage titles from the host's live snapshot.
 pub(crate) fn passages_of_host(host: Arc<crate::serving::host::Host>) -> Passages {
-    Arc::new(move || {
-        let snapshot = host.snapshot();
-        let units = &snapshot.knowledge.units;
-        units.iter().map(|unit| data::Passage { unit: unit.id.clone(), title: unit.title.clone() }).collect()
-    })
+    Arc::new(move || passages_of(&host.snapshot().knowledge))
+}
+
+fn passages_of(knowledge: &crate::engine::knowledge::Knowledge) -> Vec<data::Passage> {
+    knowledge.units.iter().map(|unit| data::Passage { unit: unit.id.clone(), title: unit.title.clone() }).collect()
 }
 
 #[derive(Clone)]
@@ -405,12 +394,17 @@ async fn admit(State(shared): State<Shared>, request: Request, next: Next) -> Re
 }
 
 fn offers_credentials(headers: &HeaderMap) -> bool {
-    let cookie = headers
+    headers.contains_key(header::AUTHORIZATION) || login_cookies(headers).next().is_some()
+}
+
+/// The values of the login cookie in a request's `Cookie` headers.
+fn login_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .any(|value| value.contains(COOKIE));
-    headers.contains_key(header::AUTHORIZATION) || cookie
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().strip_prefix(COOKIE).and_then(|rest| rest.strip_prefix('=')))
 }
 
 fn too_many() -> Response {

@@ -19,7 +19,7 @@ pub(super) const PENDING: usize = 50;
 /// Servers listed in the selector at most.
 const SERVERS: usize = 100;
 /// A day in Unix milliseconds; days are UTC days.
-pub(super) const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+const DAY_MS: i64 = super::DAY.as_millis() as i64;
 
 /// What to read: since when, which server, and the latency histogram's
 /// bucket bounds (inclusive upper bounds, µs, increasing).
