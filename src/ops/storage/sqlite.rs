@@ -428,30 +428,29 @@ fn board_rows(connection: &Connection, query: &BoardQuery) -> rusqlite::Result<B
     let scope = named_params! { "$1": query.since_ms, "$2": query.guild.map(snowflake) };
     let sum =
         |row: &rusqlite::Row, i: usize| -> rusqlite::Result<i64> { Ok(row.get::<_, Option<i64>>(i)?.unwrap_or(0)) };
-    let mut statement = connection.prepare(&board::days_query())?;
-    let days = statement
-        .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, sum(row, 2)?, sum(row, 3)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut statement = connection.prepare(&board::vote_days_query())?;
-    let vote_days = statement
-        .query_map(scope, |row| Ok((row.get(0)?, sum(row, 1)?, sum(row, 2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut statement = connection.prepare(&board::gaps_query())?;
-    let gaps = statement
-        .query_map(scope, |row| Ok((row.get(0)?, row.get(1)?, sum(row, 2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut statement = connection.prepare(&board::unit_votes_query())?;
-    let unit_votes = statement
-        .query_map(scope, |row| Ok((row.get(0)?, sum(row, 1)?, sum(row, 2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut statement = connection.prepare(&board::used_units_query())?;
-    let used_units = statement.query_map(scope, |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let days =
+        all(connection, &board::days_query(), scope, |row| Ok((row.get(0)?, row.get(1)?, sum(row, 2)?, sum(row, 3)?)))?;
+    let vote_days =
+        all(connection, &board::vote_days_query(), scope, |row| Ok((row.get(0)?, sum(row, 1)?, sum(row, 2)?)))?;
+    let gaps = all(connection, &board::gaps_query(), scope, |row| Ok((row.get(0)?, row.get(1)?, sum(row, 2)?)))?;
+    let unit_votes =
+        all(connection, &board::unit_votes_query(), scope, |row| Ok((row.get(0)?, sum(row, 1)?, sum(row, 2)?)))?;
+    let used_units = all(connection, &board::used_units_query(), scope, |row| row.get(0))?;
     let buckets = query.latency_bounds_us.len() + 1;
     let latency = connection.query_row(&board::latency_query(&query.latency_bounds_us), scope, |row| {
         (0..buckets).map(|i| row.get::<_, i64>(i)).collect::<rusqlite::Result<Vec<i64>>>()
     })?;
-    let mut statement = connection.prepare(&board::servers_query())?;
-    let servers = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let servers = all(connection, &board::servers_query(), [], |row| Ok((row.get(0)?, row.get(1)?)))?;
     let pending = pending_rows(connection, query.guild, board::PENDING)?;
     Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending })
+}
+
+/// Every row of `sql`, each made by `row`.
+fn all<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    connection.prepare(sql)?.query_map(params, row)?.collect()
 }
