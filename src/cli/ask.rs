@@ -37,6 +37,10 @@ pub(crate) fn run(config: &Config, question: &str, json: bool) -> anyhow::Result
 pub struct AskJson {
     pub(crate) question: String,
     pub(crate) answered: bool,
+    /// Partly covered: not answered, but the closest passage is shown (with `choices`).
+    pub(crate) partial: bool,
+    /// When declined outright: the message's words the knowledge never uses.
+    pub(crate) not_covered: Vec<String>,
     pub(crate) reply: String,
     pub(crate) hits: Vec<HitJson>,
     pub(crate) pointers: Vec<PointerJson>,
@@ -156,6 +160,8 @@ impl AskJson {
         AskJson {
             question: answer.question.clone(),
             answered: answer.answered,
+            partial: answer.partial,
+            not_covered: answer.not_covered.clone(),
             reply,
             choices: answer
                 .choices

@@ -105,6 +105,10 @@ pub(crate) enum CliCommand {
         /// what separates them.
         #[arg(long)]
         keep_weights: bool,
+        /// A limit of one file's own on the share of its off-topic cases
+        /// answered, besides `--max-off-topic` over all of them (repeatable).
+        #[arg(long, value_name = "FILE=SHARE", value_parser = file_share)]
+        max_off_topic_in: Vec<(String, f64)>,
     },
     /// Summarize the question log: answered rate, most asked and unanswered questions, feedback.
     Stats {
@@ -198,9 +202,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         CliCommand::Serve => return service::serve(config),
         CliCommand::Eval { files, json, table } => return run_eval(&config, &files, json, table),
         CliCommand::Check => return check::run(&config),
-        CliCommand::Fit { files, max_off_topic, max_offered, out, variant, keep_weights } => {
-            let options = fit::Options { max_off_topic, max_offered, keep_weights };
-            return run_fit(&config, &files, &variant, options, out);
+        CliCommand::Fit { files, max_off_topic, max_offered, out, variant, keep_weights, max_off_topic_in } => {
+            let options = fit::Options { max_off_topic, max_offered, keep_weights, max_off_topic_in };
+            return run_fit(&config, &files, &variant, &options, out);
         }
         CliCommand::Stats { since } => return stats(&config, since),
         CliCommand::Dashboard { listen } => return service::dashboard(&config, listen),
@@ -249,10 +253,23 @@ fn run_eval(config: &Config, files: &[PathBuf], json: bool, table: bool) -> anyh
                 line(&format!("FAIL {:?}: {}", failure.question, failure.reason))?;
             }
             line(&report.confusion.summary())?;
+            if let Some(auc) = report.auc {
+                line(&format!("AUC of the confidence, answerable against off-topic: {auc:.3}"))?;
+            }
             line(&format!("{} passed, {} failed", report.passed, report.failed))?;
         }
     }
     Ok(if failed == 0 || table { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `FILE=SHARE`, as `--max-off-topic-in` takes it.
+fn file_share(text: &str) -> Result<(String, f64), String> {
+    let (file, share) = text.rsplit_once('=').ok_or("expected FILE=SHARE")?;
+    let share: f64 = share.parse().map_err(|_| format!("`{share}` is not a number"))?;
+    if !(0.0..=1.0).contains(&share) {
+        return Err(format!("{share} is not a share between 0 and 1"));
+    }
+    Ok((file.to_string(), share))
 }
 
 /// `transition-bot fit`: fits the decision and writes its file.
@@ -260,7 +277,7 @@ fn run_fit(
     config: &Config,
     files: &[PathBuf],
     variants: &[PathBuf],
-    options: fit::Options,
+    options: &fit::Options,
     out: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let sets = files

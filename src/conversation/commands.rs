@@ -317,8 +317,8 @@ const NO_ANSWER_TITLE: &str = "I don't have an answer for that";
 /// Renders an answer, or the honest "no answer" with suggestions.
 pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
     let knowledge = &snapshot.knowledge;
-    if !answer.choices.is_empty() {
-        return render_choices(knowledge, answer);
+    if answer.partial && !answer.choices.is_empty() {
+        return render_partial(knowledge, answer);
     }
     let Some(best) = answer.hits.first().filter(|_| answer.answered) else {
         return render_no_answer(knowledge, answer);
@@ -360,8 +360,11 @@ pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
     Reply { embeds, buttons, ..Reply::default() }
 }
 
-/// The title of a reply that offers choices.
-pub(crate) const CHOICES_TITLE: &str = "Not sure I got that. Is it one of these?";
+/// The title of a partly-covered reply.
+pub(crate) const PARTIAL_TITLE: &str = "Not exactly covered";
+
+/// The heading of the choices a partly-covered reply offers.
+pub(crate) const CHOICES_TITLE: &str = "Is it one of these?";
 
 /// Where a choices reply keeps the question, for the pick to record (the
 /// reply holds its own state, like every button: `Action`).
@@ -370,9 +373,13 @@ const ASKED_PREFIX: &str = "You asked: ";
 /// How long a choice's one-line preview may be.
 const PREVIEW: usize = 120;
 
-/// "Is it one of these?": each choice numbered with its title and a one-line
-/// preview, and a button per choice. The footer keeps the question.
-fn render_choices(knowledge: &Knowledge, answer: &Answer) -> Reply {
+/// Partly covered: the knowledge does not answer exactly that, so the reply
+/// says so, then shows the closest passage in full (its source and roadmap
+/// pointers), then "Is it one of these?": each choice numbered with its
+/// title and a one-line preview, and a button per choice. The first embed's
+/// footer keeps the question, for the pick.
+fn render_partial(knowledge: &Knowledge, answer: &Answer) -> Reply {
+    let closest = &knowledge.units[answer.choices[0].unit];
     let mut lines = Vec::new();
     let mut buttons = Vec::new();
     for (number, hit) in answer.choices.iter().enumerate() {
@@ -381,12 +388,19 @@ fn render_choices(knowledge: &Knowledge, answer: &Answer) -> Reply {
         let label = format!("{}. {}", number + 1, unit.title);
         buttons.push(Button { action: Action::Pick { unit: pick_key(&unit.id) }, label, style: ButtonStyle::Primary });
     }
-    let embed = Embed {
-        title: CHOICES_TITLE.into(),
-        description: lines.join("\n\n"),
+    let mut embed = Embed {
+        title: PARTIAL_TITLE.into(),
+        description: format!(
+            "My knowledge doesn't answer exactly that. The closest it comes is **{}**:\n\n{}",
+            answer_title(knowledge, closest),
+            closest.text
+        ),
         footer: Some(format!("{ASKED_PREFIX}{}", answer.question)),
         ..Embed::default()
     };
+    embed.fields.push(Field::new("Source", source_line(closest)));
+    embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &crate::engine::answer::pointers(closest))));
+    embed.fields.push(Field::new(CHOICES_TITLE, lines.join("\n\n")));
     Reply { embeds: vec![embed], buttons, ..Reply::default() }
 }
 
@@ -421,12 +435,25 @@ fn render_no_answer(knowledge: &Knowledge, answer: &Answer) -> Reply {
             .into(),
         ..Embed::default()
     };
+    if !answer.not_covered.is_empty() {
+        let words: Vec<String> = answer.not_covered.iter().map(|word| format!("“{word}”")).collect();
+        embed.fields.push(Field::new("Not covered", format!("My knowledge never mentions {}.", or_list(&words))));
+    }
     let closest: Vec<String> = answer.hits.iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
     if !closest.is_empty() {
         embed.fields.push(Field::new("Closest topics I know", closest.join("\n")));
     }
     embed.fields.push(Field::new("Try", browse_lines(knowledge)));
     Reply::embed(embed)
+}
+
+/// "a", "a or b", "a, b or c".
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 /// Where members can browse, listing only what this knowledge base has.

@@ -38,6 +38,13 @@ pub struct Answer {
     /// ("Is it one of these?"), best first, at most `CHOICES`. Empty when
     /// answered or when the decision is not sure enough of any.
     pub choices: Vec<Hit>,
+    /// Partly covered: not answered, but the best passage is close enough to
+    /// show as the closest the knowledge comes (the band of choices).
+    pub partial: bool,
+    /// When declined outright: words of the message the knowledge never
+    /// uses, as a member wrote them, at most `NOT_COVERED`: what the reply
+    /// can name as not covered ("salary", "leetcode").
+    pub not_covered: Vec<String>,
     /// Roadmap phases related to the answer.
     pub(crate) pointers: Vec<u8>,
     /// Answers to further questions in the same message.
@@ -190,6 +197,9 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
             let probability = match semantic {
                 Some(semantic) => {
                     features.add_semantic(semantic, &hits, lexical_top, &matched);
+                    if let (Some(matcher), Some(top)) = (&snapshot.matcher, hits.first()) {
+                        features.unexplained = unexplained(matcher, &terms, top.unit);
+                    }
                     decision.probability(&features)
                 }
                 None if snapshot.matcher.is_some() => {
@@ -220,6 +230,18 @@ fn beyond(matcher: &Matcher, terms: &[QueryTerm], lexical_top: Option<usize>) ->
         .map(|term| term.weight)
         .sum();
     known > 0.0 && novel >= NOVEL_SHARE * known
+}
+
+/// `ln(1 + n)` of the reading's telling words (not common English, not
+/// digits) that `unit`'s passage and training texts never use, under any
+/// of their stems (a correction, a synonym).
+fn unexplained(matcher: &Matcher, terms: &[QueryTerm], unit: usize) -> f32 {
+    let count = terms
+        .iter()
+        .filter(|term| !is_common_english(&term.word) && !term.word.chars().all(|c| c.is_ascii_digit()))
+        .filter(|term| !term.stems.iter().any(|stem| matcher.unit_knows_stem(unit, stem)))
+        .count();
+    (count as f32).ln_1p()
 }
 
 /// Share of a reading's known weight in words new to the matcher beyond
@@ -346,13 +368,17 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     };
     // In scope but unsure: the band just under the threshold, from the decision.
     let offers = !answered && decision.choices.is_some_and(|least| confidence >= least.min(threshold));
-    let choices = if offers { hits.iter().take(CHOICES).copied().collect() } else { Vec::new() };
+    let choices: Vec<Hit> = if offers { hits.iter().take(CHOICES).copied().collect() } else { Vec::new() };
+    let partial = !choices.is_empty();
+    let not_covered = if answered || partial { Vec::new() } else { not_covered(snapshot, question) };
     Answer {
         question: question.to_string(),
         answered,
         confidence,
         hits,
         choices,
+        partial,
+        not_covered,
         pointers,
         more,
         candidates,
@@ -370,6 +396,8 @@ pub fn chosen(snapshot: &Snapshot, question: &str, unit: usize) -> Answer {
         confidence: 1.0,
         hits: vec![hit],
         choices: Vec::new(),
+        partial: false,
+        not_covered: Vec::new(),
         pointers: pointers(&snapshot.knowledge.units[unit]),
         more: Vec::new(),
         candidates: Vec::new(),
@@ -396,6 +424,23 @@ pub fn ask_after(snapshot: &Snapshot, previous: Option<&str>, question: &str) ->
         return alone;
     }
     Answer { question: question.to_string(), read_with_previous: Some(read), ..together }
+}
+
+/// How many words a decline names as not covered.
+const NOT_COVERED: usize = 3;
+
+/// The words of `question` the knowledge never uses (nor a correction or
+/// synonym of them), in the message's order: informative ones only, not
+/// common English filler.
+fn not_covered(snapshot: &Snapshot, question: &str) -> Vec<String> {
+    snapshot
+        .index
+        .analyze(question)
+        .into_iter()
+        .filter(|term| !term.known && term.word.chars().count() > 2 && !term.word.chars().all(|c| c.is_ascii_digit()))
+        .map(|term| term.word)
+        .take(NOT_COVERED)
+        .collect()
 }
 
 /// "What happens in phase 3?" is answered by phase 3, whatever else shares
@@ -433,7 +478,7 @@ fn put_first(hits: &mut Vec<Hit>, hit: Hit) {
 }
 
 /// The phases an answer points to: a phase itself, or what its content declares.
-fn pointers(unit: &Unit) -> Vec<u8> {
+pub(crate) fn pointers(unit: &Unit) -> Vec<u8> {
     let mut phases = unit.phases.clone();
     if unit.kind == UnitKind::Overview {
         // The overview lists every phase; pointing at all of them adds nothing.

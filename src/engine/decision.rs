@@ -52,6 +52,11 @@ pub struct Features {
     pub nearest: f32,
     /// Cosine of the message to the nearest off-topic example.
     pub nearest_off_topic: f32,
+    /// `ln(1 + words)` of the reading's telling words (not common English)
+    /// that neither the answer's passage nor its training texts use: what
+    /// the message is about that the passage does not speak to ("salary",
+    /// "leetcode", "langchain" beside a passage on skills).
+    pub unexplained: f32,
 }
 
 /// The names, in the order of `Features::values`.
@@ -73,10 +78,11 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "agrees",
     "nearest",
     "nearest_off_topic",
+    "unexplained",
 ];
 
 /// How many features there are.
-pub const FEATURES: usize = 17;
+pub const FEATURES: usize = 18;
 
 /// The position of `uncurated` in `FEATURE_NAMES`: a property of the
 /// knowledge base, not of the message, fitted apart from the others.
@@ -102,6 +108,7 @@ impl Features {
             self.agrees,
             self.nearest,
             self.nearest_off_topic,
+            self.unexplained,
         ]
     }
 }

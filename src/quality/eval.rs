@@ -12,6 +12,14 @@
 //! answered (a false answer) or declined. A case is also *helped* or not: a
 //! declined one is helped when the right passage is among the choices the
 //! reply offers, and an off-topic one only when it gets neither an answer nor choices.
+//!
+//! A *borderline* case (`borderline = true`: a passage answers it in part, or
+//! answers a broader question, so a reasonable moderator could go either
+//! way) is right when it is declined (a partly-covered reply is a decline)
+//! or answered with a passage its `expect_any` names. `source` keeps a real
+//! question's page. A report over answerable and off-topic cases gives the
+//! AUC of the confidence between the two (borderline cases left out): how
+//! well the decision's score tells what the knowledge answers.
 
 use std::path::Path;
 
@@ -40,6 +48,20 @@ pub(crate) struct Case {
     /// For two questions in one message: phrases the other answer must contain.
     #[serde(default)]
     pub(crate) also_any: Vec<String>,
+    /// Partly answered: right when declined or answered with a passage `expect_any` names.
+    #[serde(default)]
+    pub(crate) borderline: bool,
+    /// Where a real question was asked (its page), for the record.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub(crate) source: Option<String>,
+}
+
+impl Case {
+    /// Firmly answerable: some passage answers it, and only such a passage is right.
+    pub(crate) fn answerable(&self) -> bool {
+        !self.expect_none && !self.borderline
+    }
 }
 
 /// Where a case landed.
@@ -51,11 +73,15 @@ pub(crate) enum Verdict {
     Declined,
     OffTopicAnswered,
     OffTopicDeclined,
+    /// A borderline case declined, or answered with a passage it names.
+    BorderlineKept,
+    /// A borderline case answered with a passage it does not name.
+    BorderlineMissed,
 }
 
 impl Verdict {
     pub(crate) fn passed(self) -> bool {
-        matches!(self, Verdict::Right | Verdict::OffTopicDeclined)
+        matches!(self, Verdict::Right | Verdict::OffTopicDeclined | Verdict::BorderlineKept)
     }
 }
 
@@ -69,6 +95,10 @@ pub(crate) struct Confusion {
     pub(crate) off_topic_declined: usize,
     /// Off-topic cases declined but offered choices (not helped).
     pub(crate) off_topic_offered: usize,
+    /// Borderline cases declined or answered with a passage they name.
+    pub(crate) borderline_kept: usize,
+    /// Borderline cases answered with another passage.
+    pub(crate) borderline_missed: usize,
     /// Cases helped: answered right, or declined with the right passage among
     /// the choices; off-topic ones with neither an answer nor choices.
     pub(crate) helped: usize,
@@ -84,6 +114,8 @@ impl Confusion {
                 Verdict::Declined => &mut confusion.declined,
                 Verdict::OffTopicAnswered => &mut confusion.off_topic_answered,
                 Verdict::OffTopicDeclined => &mut confusion.off_topic_declined,
+                Verdict::BorderlineKept => &mut confusion.borderline_kept,
+                Verdict::BorderlineMissed => &mut confusion.borderline_missed,
             } += 1;
             confusion.off_topic_offered +=
                 usize::from(outcome.verdict == Verdict::OffTopicDeclined && !outcome.choices.is_empty());
@@ -100,33 +132,54 @@ impl Confusion {
         self.off_topic_answered + self.off_topic_declined
     }
 
+    fn borderline(&self) -> usize {
+        self.borderline_kept + self.borderline_missed
+    }
+
+    /// Every case's verdict that passed, of all cases.
+    fn right_of_all(&self) -> String {
+        let passed = self.right + self.off_topic_declined + self.borderline_kept;
+        let total = self.answerable() + self.off_topic() + self.borderline();
+        format!("{passed}/{total} ({:.1}%)", percent(passed, total))
+    }
+
     /// A row of the confusion table `eval --table` prints: the counts, then
     /// the share of answerable cases answered right and of all cases helped.
     pub(crate) fn table_row(&self, name: &str) -> String {
-        let total = self.answerable() + self.off_topic();
+        let total = self.answerable() + self.off_topic() + self.borderline();
         format!(
-            "| `{name}` | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% |",
+            "| `{name}` | {} | {} | {} | {} | {} | {} | {} | {:.1}% | {:.1}% | {} |",
             self.right,
             self.wrong_passage,
             self.declined,
             self.off_topic_answered,
             self.off_topic_offered,
             self.off_topic_declined - self.off_topic_offered,
+            if self.borderline() == 0 {
+                "–".to_string()
+            } else {
+                format!("{}/{}", self.borderline_kept, self.borderline())
+            },
             percent(self.right, self.answerable()),
             percent(self.helped, total),
+            self.right_of_all(),
         )
     }
 
     /// The header of the table `table_row` makes rows of.
-    pub(crate) const TABLE_HEADER: &'static str = "| file | right | wrong passage | declined but answerable | off-topic answered | off-topic offered choices | off-topic declined | right of answerable | helped |\n|---|---|---|---|---|---|---|---|---|";
+    pub(crate) const TABLE_HEADER: &'static str = "| file | right | wrong passage | declined but answerable | off-topic answered | off-topic offered choices | off-topic declined | borderline right | right of answerable | helped | right of all |\n|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// One line: the counts, and the rates that matter.
     pub(crate) fn summary(&self) -> String {
         let (answerable, off_topic) = (self.answerable(), self.off_topic());
+        let borderline = match self.borderline() {
+            0 => String::new(),
+            n => format!(" · borderline right {} of {n} · right of all {}", self.borderline_kept, self.right_of_all()),
+        };
         format!(
             "right {} · wrong passage {} · declined but answerable {} · off-topic answered {} · off-topic declined {} \
              ({} offered choices) · helped {} ({:.1}% of {answerable} answerable right, {:.1}% of {off_topic} \
-             off-topic answered, {:.1}% of all helped)",
+             off-topic answered, {:.1}% of all helped){borderline}",
             self.right,
             self.wrong_passage,
             self.declined,
@@ -136,7 +189,7 @@ impl Confusion {
             self.helped,
             percent(self.right, answerable),
             percent(self.off_topic_answered, off_topic),
-            percent(self.helped, answerable + off_topic),
+            percent(self.helped, answerable + off_topic + self.borderline()),
         )
     }
 }
@@ -178,6 +231,9 @@ pub(crate) struct Report {
     pub(crate) passed: usize,
     pub(crate) failed: usize,
     pub(crate) confusion: Confusion,
+    /// The AUC of the confidence between answerable and off-topic cases;
+    /// none without both.
+    pub(crate) auc: Option<f64>,
     pub(crate) outcomes: Vec<Outcome>,
 }
 
@@ -202,8 +258,15 @@ impl QuestionSet {
         let set: QuestionSet = toml::from_str(&text)
             .map_err(|err| QualityError::Format { path: path.into(), message: err.to_string().trim_end().into() })?;
         for case in &set.cases {
-            if case.expect_any.is_empty() != case.expect_none {
-                let message = format!("case \"{}\" needs either expect_any or expect_none = true", case.question);
+            let problem = if case.borderline && case.expect_none {
+                Some("is borderline, so it cannot also expect none")
+            } else if !case.borderline && case.expect_any.is_empty() != case.expect_none {
+                Some("needs either expect_any or expect_none = true")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                let message = format!("case \"{}\" {problem}", case.question);
                 return Err(QualityError::Format { path: path.into(), message });
             }
         }
@@ -217,7 +280,34 @@ pub(crate) fn run(snapshot: &Snapshot, set: &QuestionSet) -> Report {
         set.cases.iter().map(|case| judge(snapshot, case, &answer::ask(snapshot, &case.question))).collect();
     let passed = outcomes.iter().filter(|outcome| outcome.passed).count();
     let confusion = Confusion::of(outcomes.iter());
-    Report { passed, failed: outcomes.len() - passed, confusion, outcomes }
+    let scored = |keep: fn(&Case) -> bool| -> Vec<f32> {
+        set.cases.iter().zip(&outcomes).filter(|(case, _)| keep(case)).map(|(_, outcome)| outcome.confidence).collect()
+    };
+    let auc = auc(&scored(Case::answerable), &scored(|case| case.expect_none));
+    Report { passed, failed: outcomes.len() - passed, confusion, auc, outcomes }
+}
+
+/// The probability that a random positive scores above a random negative
+/// (ties count half): the area under the ROC curve. None without both.
+pub(crate) fn auc(positives: &[f32], negatives: &[f32]) -> Option<f64> {
+    if positives.is_empty() || negatives.is_empty() {
+        return None;
+    }
+    let wins: f64 = positives
+        .iter()
+        .flat_map(|p| {
+            negatives.iter().map(move |n| {
+                if p > n {
+                    1.0
+                } else if p == n {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+        })
+        .sum();
+    Some(wins / (positives.len() * negatives.len()) as f64)
 }
 
 /// Judges one answer by the rule above.
@@ -237,6 +327,15 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
         answer.pointers.iter().chain(answer.more.iter().flat_map(|part| &part.pointers)).copied().collect();
     let describe = |unit: &crate::engine::knowledge::Unit| format!("`{}` ({})", unit.title, unit.id);
     let (verdict, reason) = match (case.expect_none, answered.first()) {
+        (false, None) if case.borderline => (Verdict::BorderlineKept, String::new()),
+        (false, Some(unit)) if case.borderline => {
+            if contains_any(&case.expect_any) {
+                (Verdict::BorderlineKept, String::new())
+            } else {
+                let reason = format!("borderline, answered with {}, which it does not name", describe(unit));
+                (Verdict::BorderlineMissed, reason)
+            }
+        }
         (true, Some(unit)) => (Verdict::OffTopicAnswered, format!("expected no answer, got {}", describe(unit))),
         (true, None) => (Verdict::OffTopicDeclined, String::new()),
         (false, None) => {
@@ -261,7 +360,7 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
         case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase)))
     };
     let top_right = top.is_some_and(is_right);
-    let right_choice = (!case.expect_none && !answer.answered)
+    let right_choice = (case.answerable() && !answer.answered)
         .then(|| answer.choices.iter().map(|hit| &units[hit.unit]).find(|unit| is_right(unit)))
         .flatten()
         .map(|unit| unit.id.clone());
@@ -269,7 +368,8 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
         Verdict::Right => true,
         Verdict::Declined => right_choice.is_some(),
         Verdict::OffTopicDeclined => answer.choices.is_empty(),
-        Verdict::WrongPassage | Verdict::OffTopicAnswered => false,
+        Verdict::BorderlineKept => true,
+        Verdict::WrongPassage | Verdict::OffTopicAnswered | Verdict::BorderlineMissed => false,
     };
     Outcome {
         question: case.question.clone(),
@@ -288,4 +388,91 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
 /// Lowercase with runs of whitespace folded to one space.
 pub(crate) fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::search::Hit;
+
+    fn snapshot() -> Snapshot {
+        let article = "# Guide\n\n## Timing\n\nA realistic transition takes about eighteen months.\n\n\
+                       ## Degrees\n\nA degree is not required; curiosity and practice are.\n";
+        Snapshot::from_sources(&[("guide.md".into(), article.into())], Default::default()).expect("knowledge builds")
+    }
+
+    fn case(toml: &str) -> Case {
+        let set: QuestionSet = toml::from_str(&format!("[[case]]\nquestion = \"q\"\n{toml}")).expect("case parses");
+        set.cases.into_iter().next().expect("one case")
+    }
+
+    fn answer_with(snapshot: &Snapshot, title: Option<&str>) -> Answer {
+        let mut answer = answer::ask(snapshot, "q");
+        answer.answered = title.is_some();
+        answer.hits = title
+            .map(|title| snapshot.knowledge.units.iter().position(|unit| unit.title == title).expect("unit"))
+            .map(|unit| vec![Hit { unit, score: 1.0, coverage: 1.0 }])
+            .unwrap_or_default();
+        answer.more.clear();
+        answer.choices.clear();
+        answer
+    }
+
+    #[test]
+    fn a_borderline_case_is_right_declined_or_answered_with_a_passage_it_names() {
+        let snapshot = snapshot();
+        let borderline =
+            case("expect_any = [\"eighteen months\"]\nborderline = true\nsource = \"https://example.org/t/1\"");
+        let verdict = |title| judge(&snapshot, &borderline, &answer_with(&snapshot, title)).verdict;
+        assert_eq!(verdict(None), Verdict::BorderlineKept);
+        assert_eq!(verdict(Some("Timing")), Verdict::BorderlineKept);
+        assert_eq!(verdict(Some("Degrees")), Verdict::BorderlineMissed);
+        // Named by nobody: only a decline is right.
+        let unnamed = case("borderline = true");
+        assert_eq!(
+            judge(&snapshot, &unnamed, &answer_with(&snapshot, Some("Timing"))).verdict,
+            Verdict::BorderlineMissed
+        );
+        assert_eq!(judge(&snapshot, &unnamed, &answer_with(&snapshot, None)).verdict, Verdict::BorderlineKept);
+    }
+
+    #[test]
+    fn borderline_cases_count_apart_and_in_right_of_all() {
+        let snapshot = snapshot();
+        let cases = [
+            case("expect_any = [\"eighteen months\"]"),
+            case("expect_none = true"),
+            case("expect_any = [\"eighteen months\"]\nborderline = true"),
+        ];
+        let outcomes: Vec<Outcome> = [Some("Timing"), Some("Degrees"), Some("Degrees")]
+            .into_iter()
+            .zip(&cases)
+            .map(|(title, case)| judge(&snapshot, case, &answer_with(&snapshot, title)))
+            .collect();
+        let confusion = Confusion::of(outcomes.iter());
+        assert_eq!((confusion.right, confusion.off_topic_answered, confusion.borderline_missed), (1, 1, 1));
+        assert!(confusion.summary().ends_with("borderline right 0 of 1 · right of all 1/3 (33.3%)"));
+        assert!(confusion.table_row("f").contains("| 0/1 |"), "{}", confusion.table_row("f"));
+    }
+
+    #[test]
+    fn a_borderline_case_cannot_also_expect_none() {
+        let dir = std::env::temp_dir().join(format!("eval-borderline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("q.toml");
+        std::fs::write(&file, "[[case]]\nquestion = \"q\"\nexpect_none = true\nborderline = true\n").expect("written");
+        let err = QuestionSet::load(&file).expect_err("refused").to_string();
+        assert!(err.contains("cannot also expect none"), "{err}");
+        std::fs::write(&file, "[[case]]\nquestion = \"q\"\nborderline = true\n").expect("written");
+        assert!(QuestionSet::load(&file).is_ok(), "a borderline case may name no passage");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn auc_is_the_share_of_pairs_ordered_right() {
+        assert_eq!(auc(&[0.9, 0.8], &[0.1, 0.2]), Some(1.0));
+        assert_eq!(auc(&[0.1], &[0.9]), Some(0.0));
+        assert_eq!(auc(&[0.5, 0.9], &[0.5]), Some(0.75), "ties count half");
+        assert_eq!(auc(&[], &[0.5]), None);
+    }
 }

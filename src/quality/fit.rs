@@ -36,7 +36,7 @@ const SHIFT_STEP: f32 = 0.1;
 const MAX_SHIFT: f32 = 4.0;
 
 /// How `fit` chooses the decision.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Options {
     /// Largest share of the sets' off-topic cases that may get an answer.
     pub(crate) max_off_topic: f64,
@@ -45,6 +45,10 @@ pub(crate) struct Options {
     pub(crate) max_offered: f64,
     /// Keep the shipped weights; choose only the threshold and the `uncurated` shift.
     pub(crate) keep_weights: bool,
+    /// Sets (by name) whose own off-topic cases have a limit of their own,
+    /// besides the limit on all of them: a set of real questions, whose
+    /// off-topic cases are harder, may allow more than writers' sets.
+    pub(crate) max_off_topic_in: Vec<(String, f64)>,
 }
 
 /// A fitted decision and how it did on the sets it was fitted on.
@@ -57,7 +61,7 @@ pub(crate) struct Fitted {
 /// Fits a decision on `sets` (named for the file header): the first of
 /// `snapshots` is the knowledge as shipped, the others variants of it that
 /// the decision must serve as well (see the module docs).
-pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], options: Options) -> Fitted {
+pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], options: &Options) -> Fitted {
     let (main, variants) = snapshots.split_at(snapshots.len().min(1));
     // The decision in use (a configured file's, or the shipped one): its
     // weights are kept with `keep_weights`, and features do not depend on it.
@@ -68,7 +72,8 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
     let mut samples: Vec<([f64; FEATURES], f64)> = Vec::new();
     for snapshot in main {
         for (_, set) in sets {
-            for case in &set.cases {
+            // A borderline case may be answered or not: it teaches neither way.
+            for case in set.cases.iter().filter(|case| !case.borderline) {
                 for candidate in candidates(snapshot, &case.question, probe) {
                     let right = !case.expect_none
                         && candidate.hits.first().is_some_and(|hit| {
@@ -102,8 +107,20 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
         }
     };
     let allowed = (options.max_off_topic * off_topic_cases(sets) as f64).floor() as usize;
+    let own_limits: Vec<(&(String, QuestionSet), usize)> = sets
+        .iter()
+        .filter_map(|set| {
+            let share = options.max_off_topic_in.iter().find(|(name, _)| *name == set.0)?.1;
+            Some((set, (share * off_topic_cases(std::slice::from_ref(set)) as f64).floor() as usize))
+        })
+        .collect();
     let within = |snapshots: &[Snapshot], decision: &Decision| {
-        snapshots.iter().all(|snapshot| confusion(snapshot, sets, decision).off_topic_answered <= allowed)
+        snapshots.iter().all(|snapshot| {
+            confusion(snapshot, sets, decision).off_topic_answered <= allowed
+                && own_limits.iter().all(|&(set, allowed)| {
+                    confusion(snapshot, std::slice::from_ref(set), decision).off_topic_answered <= allowed
+                })
+        })
     };
     decision.threshold = 0.95;
     for step in (5..=95).rev() {
@@ -197,15 +214,17 @@ fn logistic_regression(samples: &[([f64; FEATURES], f64)]) -> (f64, [f64; FEATUR
 }
 
 /// The decision file for `fitted`, recording how and on what it was fitted.
-pub(crate) fn decision_file(fitted: &Fitted, files: &[String], variants: &[String], options: Options) -> String {
+pub(crate) fn decision_file(fitted: &Fitted, files: &[String], variants: &[String], options: &Options) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# The answer decision (src/engine/decision.rs): a logistic regression over");
     let _ = writeln!(out, "# the features below, written by:");
     let variants: String = variants.iter().map(|dir| format!(" --variant {dir}")).collect();
     let keep = if options.keep_weights { " --keep-weights" } else { "" };
+    let own: String =
+        options.max_off_topic_in.iter().map(|(file, share)| format!(" --max-off-topic-in {file}={share}")).collect();
     let _ = writeln!(
         out,
-        "#   transition-bot fit --max-off-topic {} --max-offered {}{keep}{variants} {}",
+        "#   transition-bot fit --max-off-topic {} --max-offered {}{keep}{own}{variants} {}",
         options.max_off_topic,
         options.max_offered,
         files.join(" ")

@@ -53,6 +53,9 @@ pub struct Matcher {
     /// learnt to read. A message resting on other words (new content not
     /// yet in any example) is beyond it, and the search alone judges it.
     stems: HashSet<String>,
+    /// Per unit with examples, the stems of its passage, title, aliases and
+    /// examples: the words a member may use of what that passage speaks to.
+    unit_stems: Vec<HashSet<String>>,
     pub(crate) report: TrainingReport,
 }
 
@@ -128,6 +131,14 @@ impl Matcher {
         let sample_vectors = vectors.iter().flat_map(|vector| vector.iter().copied()).collect();
         let mut stemmer = stem_analyzer();
         let stems = texts.iter().flat_map(|text| words(text)).map(|word| stem_word(&mut stemmer, &word)).collect();
+        let unit_stems = knowledge
+            .units
+            .iter()
+            .map(|unit| {
+                let texts = [&unit.text, &unit.title].into_iter().chain(&unit.aliases).chain(&unit.examples);
+                texts.flat_map(|text| words(text)).map(|word| stem_word(&mut stemmer, &word)).collect()
+            })
+            .collect();
         Ok(Some(Matcher {
             model,
             classifier,
@@ -136,6 +147,7 @@ impl Matcher {
             sample_classes: labels,
             sample_vectors,
             stems,
+            unit_stems,
             report,
         }))
     }
@@ -180,6 +192,11 @@ impl Matcher {
     /// Whether some training text has a word with this stem.
     pub(crate) fn knows_stem(&self, stem: &str) -> bool {
         self.stems.contains(stem)
+    }
+
+    /// Whether `unit`'s passage or training texts have a word with this stem.
+    pub(crate) fn unit_knows_stem(&self, unit: usize, stem: &str) -> bool {
+        self.unit_stems.get(unit).is_some_and(|stems| stems.contains(stem))
     }
 
     /// The model's folder, for messages.
