@@ -298,6 +298,8 @@ impl Features {
         self.agrees = f32::from(u8::from(lexical_top.is_some() && lexical_top == matcher_top));
         self.nearest = answer.map_or(0.0, |unit| reading.nearest_by_unit[unit]);
         self.nearest_off_topic = reading.nearest_off_topic;
+        self.sentence = answer.map_or(0.0, |unit| reading.sentence_by_unit[unit]);
+        self.knn_off_topic = reading.knn_off_topic;
     }
 }
 

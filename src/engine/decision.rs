@@ -57,6 +57,11 @@ pub struct Features {
     /// the message is about that the passage does not speak to ("salary",
     /// "leetcode", "langchain" beside a passage on skills).
     pub unexplained: f32,
+    /// Cosine of the message to the closest sentence of the answer's
+    /// passage itself (not its examples): whether the passage speaks to it.
+    pub sentence: f32,
+    /// Share of off-topic examples among the training texts nearest the message.
+    pub knn_off_topic: f32,
 }
 
 /// The names, in the order of `Features::values`.
@@ -79,10 +84,12 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "nearest",
     "nearest_off_topic",
     "unexplained",
+    "sentence",
+    "knn_off_topic",
 ];
 
 /// How many features there are.
-pub const FEATURES: usize = 18;
+pub const FEATURES: usize = 20;
 
 /// The position of `uncurated` in `FEATURE_NAMES`: a property of the
 /// knowledge base, not of the message, fitted apart from the others.
@@ -109,6 +116,8 @@ impl Features {
             self.nearest,
             self.nearest_off_topic,
             self.unexplained,
+            self.sentence,
+            self.knn_off_topic,
         ]
     }
 }

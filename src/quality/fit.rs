@@ -106,7 +106,6 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
                 .collect(),
         }
     };
-    let allowed = (options.max_off_topic * off_topic_cases(sets) as f64).floor() as usize;
     let own_limits: Vec<(&(String, QuestionSet), usize)> = sets
         .iter()
         .filter_map(|set| {
@@ -114,9 +113,13 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
             Some((set, (share * off_topic_cases(std::slice::from_ref(set)) as f64).floor() as usize))
         })
         .collect();
+    // The other sets share `max_off_topic`; a set with a limit of its own is judged by that alone.
+    let shared: Vec<(String, QuestionSet)> =
+        sets.iter().filter(|set| !own_limits.iter().any(|(own, _)| own.0 == set.0)).cloned().collect();
+    let allowed = (options.max_off_topic * off_topic_cases(&shared) as f64).floor() as usize;
     let within = |snapshots: &[Snapshot], decision: &Decision| {
         snapshots.iter().all(|snapshot| {
-            confusion(snapshot, sets, decision).off_topic_answered <= allowed
+            confusion(snapshot, &shared, decision).off_topic_answered <= allowed
                 && own_limits.iter().all(|&(set, allowed)| {
                     confusion(snapshot, std::slice::from_ref(set), decision).off_topic_answered <= allowed
                 })
@@ -146,9 +149,11 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
     // `max_offered` of each set's off-topic cases get an answer or choices.
     // Each set on its own: the chatty set's hard off-topic cases must not
     // hide behind the tidy sets' easy ones.
+    // A set with a limit of its own (real questions) is left out: there a
+    // partly-covered reply to an off-topic question is honest, not noise.
     let offered_within = |decision: &Decision| {
         snapshots.iter().all(|snapshot| {
-            sets.iter().all(|set| {
+            shared.iter().all(|set| {
                 let allowed = (options.max_offered * off_topic_cases(std::slice::from_ref(set)) as f64).floor();
                 let confusion = confusion(snapshot, std::slice::from_ref(set), decision);
                 (confusion.off_topic_answered + confusion.off_topic_offered) as f64 <= allowed.max(0.0)

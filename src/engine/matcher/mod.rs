@@ -56,6 +56,11 @@ pub struct Matcher {
     /// Per unit with examples, the stems of its passage, title, aliases and
     /// examples: the words a member may use of what that passage speaks to.
     unit_stems: Vec<HashSet<String>>,
+    /// Every passage's sentences: the unit of each, and their embeddings
+    /// (rows of `DIMENSIONS`). Not training texts: a message's cosine to
+    /// the closest sentence says whether the passage itself speaks to it.
+    sentence_units: Vec<usize>,
+    sentence_vectors: Vec<f32>,
     pub(crate) report: TrainingReport,
 }
 
@@ -70,6 +75,23 @@ pub struct Reading {
     pub(crate) nearest_by_unit: Vec<f32>,
     /// Largest cosine to an off-topic example (0 without any).
     pub nearest_off_topic: f32,
+    /// Largest cosine to a sentence of each unit's passage.
+    pub(crate) sentence_by_unit: Vec<f32>,
+    /// Share of off-topic examples among the `NEIGHBOURS` training texts
+    /// closest to the message: a local vote, where the regression averages.
+    pub knn_off_topic: f32,
+}
+
+/// How many nearest training texts vote in `Reading::knn_off_topic`.
+const NEIGHBOURS: usize = 10;
+
+/// The sentences of a passage worth comparing a message with: split at
+/// sentence ends and lines, at least three words each.
+fn sentences(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split_inclusive(['.', '?', '!', '\n'])
+        .map(str::trim)
+        .filter(|sentence| sentence.split_whitespace().count() >= 3)
+        .map(str::to_string)
 }
 
 impl Reading {
@@ -122,7 +144,20 @@ impl Matcher {
             }
         }
         let keys: Vec<cache::Key> = texts.iter().map(|text| cache::key(&model, text)).collect();
-        let (vectors, embedded) = cache::embed_training(&model, &texts, &keys, cache_file)?;
+        // Embedded with the training texts, in one cache file, but never
+        // trained on: a prose edit embeds its new sentences and trains nothing.
+        let (sentence_units, sentence_texts): (Vec<usize>, Vec<String>) = knowledge
+            .units
+            .iter()
+            .enumerate()
+            .flat_map(|(at, unit)| sentences(&unit.text).map(move |sentence| (at, sentence)))
+            .unzip();
+        let all_texts: Vec<String> = texts.iter().chain(&sentence_texts).cloned().collect();
+        let all_keys: Vec<cache::Key> =
+            keys.iter().copied().chain(sentence_texts.iter().map(|text| cache::key(&model, text))).collect();
+        let (mut vectors, embedded) = cache::embed_training(&model, &all_texts, &all_keys, cache_file)?;
+        let sentence_vectors: Vec<f32> =
+            vectors.split_off(texts.len()).iter().flat_map(|vector| vector.iter().copied()).collect();
         let classifier = cache::classifier(&keys, &labels, classes.len(), cache_file, || {
             softmax::Classifier::train(&vectors, &labels, classes.len())
                 .map_err(|err| ModelError::Inference(format!("training: {err}")))
@@ -148,6 +183,8 @@ impl Matcher {
             sample_vectors,
             stems,
             unit_stems,
+            sentence_units,
+            sentence_vectors,
             report,
         }))
     }
@@ -163,8 +200,23 @@ impl Matcher {
         let units = self.class_of_unit.len();
         let mut by_unit = vec![0.0; units];
         let mut nearest = vec![0.0f32; self.classes.len()];
+        // The closest training texts' classes, closest first.
+        let mut neighbours: Vec<(f32, usize)> = Vec::with_capacity(NEIGHBOURS + 1);
         for (class, sample) in self.sample_classes.iter().zip(self.sample_vectors.chunks_exact(model::DIMENSIONS)) {
-            nearest[*class] = nearest[*class].max(cosine(vector, sample));
+            let similarity = cosine(vector, sample);
+            nearest[*class] = nearest[*class].max(similarity);
+            if neighbours.len() < NEIGHBOURS || similarity > neighbours[neighbours.len() - 1].0 {
+                let at = neighbours.partition_point(|&(other, _)| other >= similarity);
+                neighbours.insert(at, (similarity, *class));
+                neighbours.truncate(NEIGHBOURS);
+            }
+        }
+        let off_topic_class = self.classes.iter().position(Option::is_none);
+        let votes = neighbours.iter().filter(|&&(_, class)| Some(class) == off_topic_class).count();
+        let knn_off_topic = if neighbours.is_empty() { 0.0 } else { votes as f32 / neighbours.len() as f32 };
+        let mut sentence_by_unit = vec![0.0f32; units];
+        for (&unit, sentence) in self.sentence_units.iter().zip(self.sentence_vectors.chunks_exact(model::DIMENSIONS)) {
+            sentence_by_unit[unit] = sentence_by_unit[unit].max(cosine(vector, sentence));
         }
         let mut nearest_by_unit = vec![0.0; units];
         let mut off_topic = 0.0;
@@ -181,7 +233,7 @@ impl Matcher {
                 }
             }
         }
-        Reading { by_unit, off_topic, nearest_by_unit, nearest_off_topic }
+        Reading { by_unit, off_topic, nearest_by_unit, nearest_off_topic, sentence_by_unit, knn_off_topic }
     }
 
     /// Whether `unit` is one of the matcher's classes (it has examples).
