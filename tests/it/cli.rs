@@ -87,6 +87,26 @@ fn off_topic_questions_get_an_honest_no_with_suggestions() {
     assert!(value["pointers"].as_array().unwrap().is_empty());
 }
 
+/// Three kinds of reply: sure (above), partly covered (the closest passage
+/// in full, then choices), and not covered (naming words the knowledge never uses).
+#[test]
+fn a_near_question_is_partly_covered_and_a_foreign_one_names_what_is_not_covered() {
+    // The decision is unsure of this one (the fitted band), and its best guess is right.
+    let partial = ask_json("new vector db drops every week lol. should i be trying to keep up with all of them");
+    assert_eq!((partial["answered"].as_bool(), partial["partial"].as_bool()), (Some(false), Some(true)), "{partial}");
+    let reply = partial["reply"].as_str().unwrap();
+    assert!(reply.contains("My knowledge doesn't answer exactly that. The closest it comes is"), "{reply}");
+    assert!(reply.contains("New libraries appear weekly") && reply.contains("Is it one of these?"), "{reply}");
+    assert_eq!(partial["choices"][0]["id"], "article/common-mistakes-during-the-transition", "{partial}");
+    assert!(partial["not_covered"].as_array().unwrap().is_empty());
+
+    let foreign = ask_json("what's the going rate for AI engineers in Berlin?");
+    assert_eq!((foreign["answered"].as_bool(), foreign["partial"].as_bool()), (Some(false), Some(false)), "{foreign}");
+    assert_eq!(foreign["not_covered"], serde_json::json!(["berlin"]), "{foreign}");
+    let reply = foreign["reply"].as_str().unwrap();
+    assert!(reply.contains("My knowledge never mentions “berlin”.") && reply.contains("/faq"), "{reply}");
+}
+
 #[test]
 fn browse_commands_print_the_content() {
     let phases = stdout(&bot(&["phases"]));
