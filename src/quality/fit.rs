@@ -8,8 +8,12 @@
 //! at most `max_off_topic` of the sets' off-topic cases get an answer, so
 //! precision comes first; and the band below it where an unsure reply
 //! offers choices, down to the lowest bound at which at most `max_offered`
-//! of each set's off-topic cases get an answer or choices. Second, over variants of the knowledge (such as the
-//! same docs without their hand-written vocabulary): the weight of
+//! of each set's off-topic cases get an answer or choices. A set with a
+//! limit of its own (`max_off_topic_in`: real people's questions, whose
+//! off-topic cases are harder) is judged by that limit alone, and left out
+//! of the band's rule, since a partly-covered reply to it is honest.
+//! Second, over variants of the knowledge (such as the same docs without
+//! their hand-written vocabulary): the weight of
 //! `uncurated`, which shifts the decision for plainer docs, is the largest
 //! at which every variant still answers at most `max_off_topic` of its
 //! off-topic cases. The shipped knowledge's decision barely moves; plain

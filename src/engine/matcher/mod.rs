@@ -7,8 +7,11 @@
 //! trained over the classes when the knowledge is built: full-batch, from
 //! zero weights, a fixed number of steps, so the same content gives the same
 //! weights. A message reading then gets a probability per unit and for
-//! off-topic, and its nearest example's cosine per class, which the answer
-//! decision weighs beside the lexical search (`engine::answer`).
+//! off-topic, its nearest example's cosine per class, the share of
+//! off-topic examples among its nearest training texts, and its cosine to
+//! the closest sentence of every passage (the prose is embedded, never
+//! trained on), which the answer decision weighs beside the lexical
+//! search (`engine::answer`).
 //!
 //! A knowledge base without any example has no matcher: the model adds
 //! nothing measurable over titles and passages alone, so such a base is
@@ -31,7 +34,7 @@ use model::{cosine, MiniLm, ModelError};
 pub struct TrainingReport {
     /// Training texts (examples, titles, aliases, passages, off-topic).
     pub texts: usize,
-    /// Of those, embedded now rather than found in a cache.
+    /// Texts embedded now rather than found in a cache (training texts and passage sentences).
     pub embedded: usize,
     /// Classes: units, plus one when there are off-topic examples.
     pub classes: usize,
