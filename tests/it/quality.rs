@@ -63,7 +63,7 @@ fn without_vocabulary(dir: &Path) {
 #[test]
 fn chatty_messages_stay_above_their_floor_with_the_shipped_knowledge() {
     let dev = confusion(&knowledge_dir(), "tests/corpus/chatty-dev.toml");
-    assert!(count(&dev, "right") >= 127, "{dev}");
+    assert!(count(&dev, "right") >= 128, "{dev}");
     assert!(count(&dev, "off_topic_answered") <= 1, "{dev}");
 }
 
@@ -79,9 +79,9 @@ fn real_questions_stay_above_their_floor() {
         .unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).expect("eval --json prints JSON");
     let dev = &report["confusion"];
-    assert!(report["auc"].as_f64().unwrap() >= 0.89, "{}", report["auc"]);
+    assert!(report["auc"].as_f64().unwrap() >= 0.885, "{}", report["auc"]);
     assert!(count(dev, "off_topic_answered") <= 4, "{dev}");
-    assert!(count(dev, "borderline_kept") >= 23 && count(dev, "right") >= 4, "{dev}");
+    assert!(count(dev, "borderline_kept") >= 24 && count(dev, "right") >= 4, "{dev}");
     assert!(report["outcomes"].as_array().unwrap().len() >= 79, "the set is complete");
 }
 
@@ -96,6 +96,7 @@ fn the_readme_confusion_table_is_what_eval_prints() {
         "tests/corpus/chatty-test.toml",
         "tests/corpus/real-dev.toml",
         "tests/corpus/real-test.toml",
+        "tests/corpus/real-2-test.toml",
     ];
     let output = crate::support::bot_command()
         .args(["--knowledge", knowledge_dir().to_str().unwrap(), "eval", "--table"])
