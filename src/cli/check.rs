@@ -79,9 +79,10 @@ fn matcher_line(snapshot: &Snapshot) -> Option<Result<String, String>> {
     let matcher = snapshot.matcher()?;
     let report = matcher.report;
     Some(Ok(format!(
-        "semantic matcher: {} classes trained on {} texts ({} embedded now, the rest cached), model {}",
+        "semantic matcher: {} classes trained on {} texts, beside {} passage sentences ({} embedded now, the rest cached), model {}",
         report.classes,
         report.texts,
+        report.sentences,
         report.embedded,
         matcher.model_dir().display()
     )))

@@ -106,7 +106,8 @@ pub(crate) enum CliCommand {
         #[arg(long)]
         keep_weights: bool,
         /// A limit of one file's own on the share of its off-topic cases
-        /// answered, besides `--max-off-topic` over all of them (repeatable).
+        /// answered, instead of `--max-off-topic`; such a file is left out of
+        /// `--max-offered` (repeatable; FILE as given among the files).
         #[arg(long, value_name = "FILE=SHARE", value_parser = file_share)]
         max_off_topic_in: Vec<(String, f64)>,
     },
@@ -284,6 +285,9 @@ fn run_fit(
         .iter()
         .map(|file| Ok((file.display().to_string(), QuestionSet::load(file)?)))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some((file, _)) = options.max_off_topic_in.iter().find(|(file, _)| !sets.iter().any(|set| &set.0 == file)) {
+        anyhow::bail!("--max-off-topic-in names {file}, which is not among the files to fit on");
+    }
     let mut snapshots = vec![service::load_snapshot(config)?];
     for dir in variants {
         let mut variant = config.clone();

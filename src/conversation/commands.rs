@@ -314,7 +314,8 @@ pub fn parse_chat_line(line: &str) -> Result<Command, UserError> {
 
 const NO_ANSWER_TITLE: &str = "I don't have an answer for that";
 
-/// Renders an answer, or the honest "no answer" with suggestions.
+/// Renders a sure answer, a partly-covered one (the closest passage and
+/// choices), or the honest "no answer" with what is not covered and suggestions.
 pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
     let knowledge = &snapshot.knowledge;
     if answer.partial && !answer.choices.is_empty() {
@@ -379,7 +380,9 @@ const PREVIEW: usize = 120;
 /// title and a one-line preview, and a button per choice. The first embed's
 /// footer keeps the question, for the pick.
 fn render_partial(knowledge: &Knowledge, answer: &Answer) -> Reply {
-    let closest = &knowledge.units[answer.choices[0].unit];
+    let Some(closest) = answer.choices.first().map(|hit| &knowledge.units[hit.unit]) else {
+        return render_no_answer(knowledge, answer);
+    };
     let mut lines = Vec::new();
     let mut buttons = Vec::new();
     for (number, hit) in answer.choices.iter().enumerate() {
@@ -399,7 +402,7 @@ fn render_partial(knowledge: &Knowledge, answer: &Answer) -> Reply {
         ..Embed::default()
     };
     embed.fields.push(Field::new("Source", source_line(closest)));
-    embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &crate::engine::answer::pointers(closest))));
+    embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &answer::pointers(closest))));
     embed.fields.push(Field::new(CHOICES_TITLE, lines.join("\n\n")));
     Reply { embeds: vec![embed], buttons, ..Reply::default() }
 }

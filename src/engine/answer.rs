@@ -42,8 +42,8 @@ pub struct Answer {
     /// show as the closest the knowledge comes (the band of choices).
     pub partial: bool,
     /// When declined outright: words of the message the knowledge never
-    /// uses, as a member wrote them, at most `NOT_COVERED`: what the reply
-    /// can name as not covered ("salary", "leetcode").
+    /// uses (lowercased), at most `NOT_COVERED`: what the reply can name as
+    /// not covered ("salary", "leetcode").
     pub not_covered: Vec<String>,
     /// Roadmap phases related to the answer.
     pub(crate) pointers: Vec<u8>,
@@ -439,7 +439,9 @@ fn not_covered(snapshot: &Snapshot, question: &str) -> Vec<String> {
         .index
         .analyze(question)
         .into_iter()
-        .filter(|term| !term.known && term.word.chars().count() > 2 && !term.word.chars().all(|c| c.is_ascii_digit()))
+        // Two letters name nothing a member would recognise ("ux", "js").
+        .filter(|term| !term.known && term.word.chars().count() > 2 && !is_common_english(&term.word))
+        .filter(|term| !term.word.chars().all(|c| c.is_ascii_digit()))
         .map(|term| term.word)
         .take(NOT_COVERED)
         .collect()

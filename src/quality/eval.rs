@@ -53,7 +53,6 @@ pub(crate) struct Case {
     pub(crate) borderline: bool,
     /// Where a real question was asked (its page), for the record.
     #[serde(default)]
-    #[allow(dead_code)]
     pub(crate) source: Option<String>,
 }
 
@@ -143,8 +142,9 @@ impl Confusion {
         format!("{passed}/{total} ({:.1}%)", percent(passed, total))
     }
 
-    /// A row of the confusion table `eval --table` prints: the counts, then
-    /// the share of answerable cases answered right and of all cases helped.
+    /// A row of the confusion table `eval --table` prints: the counts
+    /// (borderline ones as right of all borderline), then the share of
+    /// answerable cases answered right, of all cases helped, and of all right.
     pub(crate) fn table_row(&self, name: &str) -> String {
         let total = self.answerable() + self.off_topic() + self.borderline();
         format!(
@@ -206,6 +206,8 @@ fn percent(part: usize, whole: usize) -> f64 {
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Outcome {
     pub(crate) question: String,
+    /// The case's page, for real questions.
+    pub(crate) source: Option<String>,
     pub(crate) passed: bool,
     pub(crate) verdict: Verdict,
     /// Why it failed; empty when it passed.
@@ -260,6 +262,8 @@ impl QuestionSet {
         for case in &set.cases {
             let problem = if case.borderline && case.expect_none {
                 Some("is borderline, so it cannot also expect none")
+            } else if case.borderline && (case.phase.is_some() || !case.also_any.is_empty()) {
+                Some("is borderline: it names passages only, no phase or second answer")
             } else if !case.borderline && case.expect_any.is_empty() != case.expect_none {
                 Some("needs either expect_any or expect_none = true")
             } else {
@@ -296,14 +300,10 @@ pub(crate) fn auc(positives: &[f32], negatives: &[f32]) -> Option<f64> {
     let wins: f64 = positives
         .iter()
         .flat_map(|p| {
-            negatives.iter().map(move |n| {
-                if p > n {
-                    1.0
-                } else if p == n {
-                    0.5
-                } else {
-                    0.0
-                }
+            negatives.iter().map(move |n| match p.total_cmp(n) {
+                std::cmp::Ordering::Greater => 1.0,
+                std::cmp::Ordering::Equal => 0.5,
+                std::cmp::Ordering::Less => 0.0,
             })
         })
         .sum();
@@ -328,8 +328,9 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
     let describe = |unit: &crate::engine::knowledge::Unit| format!("`{}` ({})", unit.title, unit.id);
     let (verdict, reason) = match (case.expect_none, answered.first()) {
         (false, None) if case.borderline => (Verdict::BorderlineKept, String::new()),
+        // Only the main passage: a second answer cannot make a borderline case right.
         (false, Some(unit)) if case.borderline => {
-            if contains_any(&case.expect_any) {
+            if case.expect_any.iter().any(|phrase| fold(&unit.text).contains(&fold(phrase))) {
                 (Verdict::BorderlineKept, String::new())
             } else {
                 let reason = format!("borderline, answered with {}, which it does not name", describe(unit));
@@ -373,6 +374,7 @@ pub(crate) fn judge(snapshot: &Snapshot, case: &Case, answer: &Answer) -> Outcom
     };
     Outcome {
         question: case.question.clone(),
+        source: case.source.clone(),
         passed: verdict.passed(),
         verdict,
         reason,

@@ -49,9 +49,10 @@ pub(crate) struct Options {
     pub(crate) max_offered: f64,
     /// Keep the shipped weights; choose only the threshold and the `uncurated` shift.
     pub(crate) keep_weights: bool,
-    /// Sets (by name) whose own off-topic cases have a limit of their own,
-    /// besides the limit on all of them: a set of real questions, whose
-    /// off-topic cases are harder, may allow more than writers' sets.
+    /// Sets (by name) whose off-topic cases have a limit of their own,
+    /// instead of a share of `max_off_topic`, and are left out of the band's
+    /// rule: a set of real questions, whose off-topic cases are harder, may
+    /// allow more than writers' sets.
     pub(crate) max_off_topic_in: Vec<(String, f64)>,
 }
 
@@ -155,9 +156,11 @@ pub(crate) fn fit(snapshots: &[Snapshot], sets: &[(String, QuestionSet)], option
     // hide behind the tidy sets' easy ones.
     // A set with a limit of its own (real questions) is left out: there a
     // partly-covered reply to an off-topic question is honest, not noise.
+    // With no other set, all of them keep the band in check.
+    let banded: &[(String, QuestionSet)] = if shared.is_empty() { sets } else { &shared };
     let offered_within = |decision: &Decision| {
         snapshots.iter().all(|snapshot| {
-            shared.iter().all(|set| {
+            banded.iter().all(|set| {
                 let allowed = (options.max_offered * off_topic_cases(std::slice::from_ref(set)) as f64).floor();
                 let confusion = confusion(snapshot, std::slice::from_ref(set), decision);
                 (confusion.off_topic_answered + confusion.off_topic_offered) as f64 <= allowed.max(0.0)

@@ -238,6 +238,20 @@ fn an_operators_own_docs_work_without_the_article() {
 }
 
 #[test]
+fn fit_refuses_a_file_limit_it_cannot_apply() {
+    let unknown = bot(&["fit", "--max-off-topic-in", "tests/corpus/real-dev.toml=0.1", "tests/questions.toml"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("names tests/corpus/real-dev.toml, which is not among the files"),
+        "{}",
+        stderr(&unknown)
+    );
+    let share = bot(&["fit", "--max-off-topic-in", "tests/questions.toml=1.5", "tests/questions.toml"]);
+    assert_eq!(share.status.code(), Some(2), "a share above 1 is bad usage");
+    assert!(stderr(&share).contains("not a share between 0 and 1"), "{}", stderr(&share));
+}
+
+#[test]
 fn independently_written_paraphrases_stay_above_their_floor() {
     let output = bot(&["eval", "--json", "tests/paraphrases.toml"]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("eval --json prints JSON");

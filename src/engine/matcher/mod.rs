@@ -34,7 +34,9 @@ use model::{cosine, MiniLm, ModelError};
 pub struct TrainingReport {
     /// Training texts (examples, titles, aliases, passages, off-topic).
     pub texts: usize,
-    /// Texts embedded now rather than found in a cache (training texts and passage sentences).
+    /// Passage sentences embedded beside them (compared with, never trained on).
+    pub sentences: usize,
+    /// Texts and sentences embedded now rather than found in a cache.
     pub embedded: usize,
     /// Classes: units, plus one when there are off-topic examples.
     pub classes: usize,
@@ -56,8 +58,8 @@ pub struct Matcher {
     /// learnt to read. A message resting on other words (new content not
     /// yet in any example) is beyond it, and the search alone judges it.
     stems: HashSet<String>,
-    /// Per unit with examples, the stems of its passage, title, aliases and
-    /// examples: the words a member may use of what that passage speaks to.
+    /// Per unit, the stems of its passage, title, aliases and examples:
+    /// the words a member may use of what that passage speaks to.
     unit_stems: Vec<HashSet<String>>,
     /// Every passage's sentences: the unit of each, and their embeddings
     /// (rows of `DIMENSIONS`). Not training texts: a message's cosine to
@@ -165,7 +167,8 @@ impl Matcher {
             softmax::Classifier::train(&vectors, &labels, classes.len())
                 .map_err(|err| ModelError::Inference(format!("training: {err}")))
         })?;
-        let report = TrainingReport { texts: texts.len(), embedded, classes: classes.len() };
+        let report =
+            TrainingReport { texts: texts.len(), sentences: sentence_texts.len(), embedded, classes: classes.len() };
         let sample_vectors = vectors.iter().flat_map(|vector| vector.iter().copied()).collect();
         let mut stemmer = stem_analyzer();
         let stems = texts.iter().flat_map(|text| words(text)).map(|word| stem_word(&mut stemmer, &word)).collect();
