@@ -232,14 +232,18 @@ fn beyond(matcher: &Matcher, terms: &[QueryTerm], lexical_top: Option<usize>) ->
     known > 0.0 && novel >= NOVEL_SHARE * known
 }
 
+/// Whether a word says what a message is about: not common English, not a number.
+fn telling(term: &QueryTerm) -> bool {
+    !is_common_english(&term.word) && !term.word.chars().all(|c| c.is_ascii_digit())
+}
+
 /// `ln(1 + n)` of the reading's telling words (not common English, not
 /// digits) that `unit`'s passage and training texts never use, under any
 /// of their stems (a correction, a synonym).
 fn unexplained(matcher: &Matcher, terms: &[QueryTerm], unit: usize) -> f32 {
     let count = terms
         .iter()
-        .filter(|term| !is_common_english(&term.word) && !term.word.chars().all(|c| c.is_ascii_digit()))
-        .filter(|term| !term.stems.iter().any(|stem| matcher.unit_knows_stem(unit, stem)))
+        .filter(|term| telling(term) && !term.stems.iter().any(|stem| matcher.unit_knows_stem(unit, stem)))
         .count();
     (count as f32).ln_1p()
 }
@@ -440,8 +444,7 @@ fn not_covered(snapshot: &Snapshot, question: &str) -> Vec<String> {
         .analyze(question)
         .into_iter()
         // Two letters name nothing a member would recognise ("ux", "js").
-        .filter(|term| !term.known && term.word.chars().count() > 2 && !is_common_english(&term.word))
-        .filter(|term| !term.word.chars().all(|c| c.is_ascii_digit()))
+        .filter(|term| !term.known && term.word.chars().count() > 2 && telling(term))
         .map(|term| term.word)
         .take(NOT_COVERED)
         .collect()
