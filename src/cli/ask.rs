@@ -160,7 +160,7 @@ impl AskJson {
         AskJson {
             question: answer.question.clone(),
             answered: answer.answered,
-            partial: answer.partial,
+            partial: answer.partial(),
             not_covered: answer.not_covered.clone(),
             reply,
             choices: answer

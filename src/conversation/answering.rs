@@ -253,7 +253,6 @@ mod tests {
             confidence: 0.6,
             hits: vec![hit],
             choices: vec![hit],
-            partial: true,
             not_covered: Vec::new(),
             pointers: Vec::new(),
             more: Vec::new(),

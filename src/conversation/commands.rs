@@ -318,7 +318,7 @@ const NO_ANSWER_TITLE: &str = "I don't have an answer for that";
 /// choices), or the honest "no answer" with what is not covered and suggestions.
 pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
     let knowledge = &snapshot.knowledge;
-    if answer.partial && !answer.choices.is_empty() {
+    if answer.partial() {
         return render_partial(knowledge, answer);
     }
     let Some(best) = answer.hits.first().filter(|_| answer.answered) else {

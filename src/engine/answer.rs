@@ -38,9 +38,6 @@ pub struct Answer {
     /// ("Is it one of these?"), best first, at most `CHOICES`. Empty when
     /// answered or when the decision is not sure enough of any.
     pub choices: Vec<Hit>,
-    /// Partly covered: not answered, but the best passage is close enough to
-    /// show as the closest the knowledge comes (the band of choices).
-    pub partial: bool,
     /// When declined outright: words of the message the knowledge never
     /// uses (lowercased), at most `NOT_COVERED`: what the reply can name as
     /// not covered ("salary", "leetcode").
@@ -54,6 +51,14 @@ pub struct Answer {
     /// Set when the message was a follow-up, read together with the
     /// member's previous question: the text that was answered.
     pub read_with_previous: Option<String>,
+}
+
+impl Answer {
+    /// Partly covered: not answered, but the best passage is close enough to
+    /// show as the closest the knowledge comes (the band of choices).
+    pub fn partial(&self) -> bool {
+        !self.answered && !self.choices.is_empty()
+    }
 }
 
 /// The answer to one more question of a message.
@@ -375,15 +380,13 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     // In scope but unsure: the band just under the threshold, from the decision.
     let offers = !answered && decision.choices.is_some_and(|least| confidence >= least.min(threshold));
     let choices: Vec<Hit> = if offers { hits.iter().take(CHOICES).copied().collect() } else { Vec::new() };
-    let partial = !choices.is_empty();
-    let not_covered = if answered || partial { Vec::new() } else { not_covered(snapshot, question) };
+    let not_covered = if answered || !choices.is_empty() { Vec::new() } else { not_covered(snapshot, question) };
     Answer {
         question: question.to_string(),
         answered,
         confidence,
         hits,
         choices,
-        partial,
         not_covered,
         pointers,
         more,
@@ -402,7 +405,6 @@ pub fn chosen(snapshot: &Snapshot, question: &str, unit: usize) -> Answer {
         confidence: 1.0,
         hits: vec![hit],
         choices: Vec::new(),
-        partial: false,
         not_covered: Vec::new(),
         pointers: pointers(&snapshot.knowledge.units[unit]),
         more: Vec::new(),

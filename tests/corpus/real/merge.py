@@ -4,6 +4,7 @@
 Both answerable -> expect_any (either annotator's quotes); both not -> expect_none;
 any other combination -> borderline (with every quote named)."""
 import json, random, re, sys
+from cases import write_cases
 pool = {r['id']: r for r in map(json.loads, open('pool.jsonl'))}
 def labels(n):
     out = {}
@@ -43,7 +44,6 @@ for kind in sorted(by):
     half = (len(group) + 1) // 2
     quarter = (half + 1) // 2
     sources += group[:quarter]; dev += group[quarter:half]; test += group[half:]
-def esc(t): return json.dumps(t, ensure_ascii=False)
 header = """# Real people's questions about moving from software development into AI
 # engineering: asked on public pages (forum threads, Q&A sites, posts and
 # comments) found with the search tool, never from a held-out source, each
@@ -65,12 +65,5 @@ for name, part, note in notes:
     rng.shuffle(part)
     with open(f'../real-{name}.toml', 'w') as f:
         f.write(header.format(half=name.upper(), note=note))
-        for kind, q, quotes, url in part:
-            f.write('\n[[case]]\n')
-            f.write(f'question = {esc(q)}\n')
-            if kind == 'not': f.write('expect_none = true\n')
-            else:
-                f.write(f'expect_any = [{", ".join(esc(x) for x in quotes)}]\n')
-                if kind == 'borderline': f.write('borderline = true\n')
-            f.write(f'source = {esc(url)}\n')
+        write_cases(f, part)
     print(name, len(part), {k: sum(1 for c in part if c[0]==k) for k in by}, file=sys.stderr)

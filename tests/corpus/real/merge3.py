@@ -4,6 +4,7 @@
 # every test case whose page also gave a sources case moved to sources.
 # Writes ../real-2-{sources,test}.toml; run from this folder.
 import json, random, glob
+from cases import write_cases
 pool={r['id']:r for r in map(json.loads, open('pool3.jsonl'))}
 a={r['id']:r for r in map(json.loads, open('labels-3-1.jsonl'))}
 b={r['id']:r for r in map(json.loads, open('labels-3-2.jsonl'))}
@@ -29,7 +30,6 @@ for k in sorted(by):
 srcpages={c[3] for c in src}
 src+=[c for c in test if c[3] in srcpages]
 test=[c for c in test if c[3] not in srcpages]
-esc=lambda t: json.dumps(t, ensure_ascii=False)
 header = """# Real people's questions, a second wave (after the first decision's test
 # was judged): asked on public pages no case of real-{{sources,dev,test}}.toml
 # came from, never a held-out source, restated in a member's voice,
@@ -42,12 +42,5 @@ for name, part, note in [('SOURCES', src, ': the writer of the second half of kn
                          ('TEST', test, ': judged once, never tuned on')]:
     with open(f'../real-2-{name.lower()}.toml','w') as f:
         f.write(header.format(name=name, note=note))
-        for kind,q,quotes,url in part:
-            f.write('\n[[case]]\n')
-            f.write(f'question = {esc(q)}\n')
-            if kind=='not': f.write('expect_none = true\n')
-            else:
-                f.write(f'expect_any = [{", ".join(esc(x) for x in quotes)}]\n')
-                if kind=='borderline': f.write('borderline = true\n')
-            f.write(f'source = {esc(url)}\n')
+        write_cases(f, part)
     print(name, len(part))
