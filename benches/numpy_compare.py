@@ -70,6 +70,7 @@ def main():
         "numpy_p99_us": round(percentile(samples, 99), 1),
         "message_p50_us": round(ours["message_p50_us"], 1),
         "message_p99_us": round(ours["message_p99_us"], 1),
+        "peak_rss_mb": ours["peak_rss_mb"],
     }))
 
 

@@ -79,11 +79,12 @@ fn matcher_line(snapshot: &Snapshot) -> Option<Result<String, String>> {
     let matcher = snapshot.matcher()?;
     let report = matcher.report;
     Some(Ok(format!(
-        "semantic matcher: {} classes trained on {} texts, beside {} passage sentences ({} embedded now, the rest cached), model {}",
+        "semantic matcher: {} classes trained on {} texts, beside {} passage sentences ({} embedded now, the rest cached; classifier {}), model {}",
         report.classes,
         report.texts,
         report.sentences,
         report.embedded,
+        if report.trained { "trained now" } else { "cached" },
         matcher.model_dir().display()
     )))
 }

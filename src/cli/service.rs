@@ -58,6 +58,12 @@ fn load_with(config: &Config, learned: &[(String, String)]) -> anyhow::Result<Sn
 
 /// Starts the services; inside a tokio runtime (the reindexer listens for SIGHUP on it).
 pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
+    start_with(config, Metrics::new(), Storage::start(&config.storage)?)
+}
+
+/// `start`, with the metrics and the question log already running (`serve`
+/// answers `/healthz` while the first snapshot is built).
+fn start_with(config: &Config, metrics: Metrics, storage: Storage) -> anyhow::Result<Services> {
     let snapshot = load_snapshot(config)?;
     tracing::info!(units = snapshot.knowledge.units.len(), dir = %config.knowledge.dir.display(), "knowledge loaded");
     match (&snapshot.matcher_problem, snapshot.matcher()) {
@@ -66,13 +72,12 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
             classes = matcher.report.classes,
             texts = matcher.report.texts,
             embedded = matcher.report.embedded,
+            classifier_trained = matcher.report.trained,
             "semantic matcher trained"
         ),
         (None, None) => {}
     }
     let host = Arc::new(Host::new(snapshot, config.knowledge.dir.clone()));
-    let metrics = Metrics::new();
-    let storage = Storage::start(&config.storage)?;
     let telemetry = Telemetry::new(Some(storage.clone()), Some(metrics.clone()));
     let reindexer = Reindexer::start(host.clone(), &config.reindex)?;
     // Examples members taught (approved in review) join the content once read;
@@ -83,7 +88,7 @@ pub(crate) fn start(config: &Config) -> anyhow::Result<Services> {
         Ok(report) => counted.reindex(true, report.duration),
         Err(_) => counted.reindex(false, Duration::ZERO),
     });
-    Ok(Services::new(host, reindexer, telemetry, metrics, Duration::from_secs(config.discord.follow_up_secs)))
+    Ok(Services::new(host, reindexer, telemetry, Duration::from_secs(config.discord.follow_up_secs)))
 }
 
 /// Hands the approved learned examples to the host and, when they changed,
@@ -123,20 +128,22 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         // First, so a signal during start-up is not lost.
         let signal = ShutdownSignal::install().context("cannot listen for shutdown signals")?;
-        let mut services = start(&config)?;
-        let storage = services.telemetry.storage().cloned();
-        // With a shared database this process joins the fleet.
-        let database = storage.as_ref().and_then(|storage| storage.postgres()).cloned();
-        services.fleet = database.map(|database| Fleet::start(database, services.reindexer.clone(), &config.fleet));
-        let health = Health::new();
-        health.set_host(services.host.clone());
+        // The listener before the first build (tens of seconds for content the
+        // model has not seen): `/healthz` says not ready until a snapshot is published.
+        let (health, metrics, storage) = (Health::new(), Metrics::new(), Storage::start(&config.storage)?);
         let server = match &config.metrics.listen {
             Some(listen) => {
-                let board = live_dashboard(&config, &services.host, storage.as_ref(), listen);
-                Some(metrics::serve(listen, services.metrics.clone(), health.clone(), storage.clone(), board).await?)
+                let board = live_dashboard(&config, &health, &storage, listen);
+                Some(metrics::serve(listen, metrics.clone(), health.clone(), Some(storage.clone()), board).await?)
             }
             None => None,
         };
+        let mut services = start_with(&config, metrics, storage.clone())?;
+        health.set_host(services.host.clone());
+        let storage = Some(storage);
+        // With a shared database this process joins the fleet.
+        let database = storage.as_ref().and_then(|storage| storage.postgres()).cloned();
+        services.fleet = database.map(|database| Fleet::start(database, services.reindexer.clone(), &config.fleet));
         let servers = match &storage {
             Some(storage) => storage.server_settings().await.unwrap_or_else(|err| {
                 tracing::warn!(error = %err, "cannot read the servers' settings; using config.toml's for every server");
@@ -173,8 +180,7 @@ pub(crate) fn serve(config: Config) -> anyhow::Result<ExitCode> {
 /// none without a question log, and none, with a warning saying why, when
 /// its token is missing or it would be exposed beyond loopback without one
 /// (the listener is the metrics', so the bot runs on either way).
-fn live_dashboard(config: &Config, host: &Arc<Host>, storage: Option<&Storage>, listen: &str) -> Option<axum::Router> {
-    let storage = storage?;
+fn live_dashboard(config: &Config, health: &Arc<Health>, storage: &Storage, listen: &str) -> Option<axum::Router> {
     let access = Access::from_env(config.dashboard.token_env.as_deref()).and_then(|access| {
         access.allows(listen)?;
         Ok(access)
@@ -189,7 +195,7 @@ fn live_dashboard(config: &Config, host: &Arc<Host>, storage: Option<&Storage>, 
     let board = Dashboard::new(
         storage.location().clone(),
         config.storage.log_question_text,
-        dashboard::passages_of_host(host.clone()),
+        dashboard::passages_of_health(health.clone()),
         config.answer.model_dir(),
     );
     Some(dashboard::router(Arc::new(board), access))
@@ -250,7 +256,9 @@ async fn reload_settings(fleet: Fleet, storage: Storage, servers: Servers) {
 pub(crate) fn chat(config: &Config) -> anyhow::Result<ExitCode> {
     // The terminal is the conversation: only problems (a refused rebuild) are
     // logged unless RUST_LOG asks for more.
-    logging::init(&LogConfig { level: "warn".into(), ..config.log.clone() })?;
+    // And the one line that says why a first start takes a while, when no bar shows it.
+    let level = format!("warn,{}=info", super::progress::TARGET);
+    logging::init(&LogConfig { level, ..config.log.clone() })?;
     // Stdin is read on this thread; the runtime carries the SIGHUP listener, rebuilds and the log writer.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let services = runtime.block_on(async { start(config) })?;

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::ops::fleet::Fleet;
-use crate::ops::metrics::Metrics;
 use crate::ops::telemetry::Telemetry;
 use crate::serving::host::Host;
 use crate::serving::reindex::Reindexer;
@@ -32,7 +31,6 @@ pub(crate) struct Services {
     pub(crate) host: Arc<Host>,
     pub(crate) reindexer: Reindexer,
     pub(crate) telemetry: Telemetry,
-    pub(crate) metrics: Metrics,
     /// The other processes sharing this one's PostgreSQL database (`serve` only).
     pub(crate) fleet: Option<Fleet>,
     /// Each member's last answered question per channel, for follow-ups.
@@ -47,19 +45,12 @@ pub(crate) struct Services {
 impl Services {
     /// Services around a started host, reindexer and telemetry; follow-ups
     /// are remembered for `follow_up`.
-    pub(crate) fn new(
-        host: Arc<Host>,
-        reindexer: Reindexer,
-        telemetry: Telemetry,
-        metrics: Metrics,
-        follow_up: Duration,
-    ) -> Services {
+    pub(crate) fn new(host: Arc<Host>, reindexer: Reindexer, telemetry: Telemetry, follow_up: Duration) -> Services {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
         Services {
             host,
             reindexer,
             telemetry,
-            metrics,
             fleet: None,
             recent: Arc::new(Recent::new(follow_up)),
             in_flight: InFlight::new(),

@@ -9,9 +9,10 @@ use std::process::Output;
 
 use serde_json::Value;
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "units",
     "build_ms",
+    "first_start_ms",
     "build_cold_ms",
     "query_p50_us",
     "query_p99_us",
@@ -58,7 +59,7 @@ fn check_report(text: &str, expected_units: usize) -> serde_json::Map<String, Va
     assert!(number("query_p99_us") >= number("query_p50_us"), "p99 below p50: {text}");
     assert!(number("message_p99_us") >= number("message_p50_us"), "p99 below p50: {text}");
     assert!(number("semantic_p99_us") >= number("semantic_p50_us"), "p99 below p50: {text}");
-    assert!(number("build_cold_ms") > 0.0, "{text}");
+    assert!(number("build_cold_ms") > 0.0 && number("first_start_ms") > 0.0, "{text}");
     if Path::new("/proc/self/status").exists() {
         let rss = number("peak_rss_mb");
         assert!(rss > 1.0 && rss < 16_384.0, "implausible peak memory {rss} MB");

@@ -237,6 +237,33 @@ fn an_operators_own_docs_work_without_the_article() {
     assert!(Path::new(knowledge).exists());
 }
 
+/// The shipped knowledge starts from the seed beside the model: nothing to
+/// embed or train. One new example is embedded, and without a terminal to
+/// draw a bar on, `chat` says so in one line with the count.
+#[test]
+fn a_first_start_embeds_only_what_the_seed_lacks_and_logs_it_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("embeddings.cache");
+    let env = [("TRANSITION_BOT_ANSWER__EMBEDDING_CACHE", cache.to_str().unwrap())];
+    let check = stdout(&bot_with(&["check"], &env, None));
+    assert!(check.contains("(0 embedded now, the rest cached; classifier cached)"), "the seed is stale: {check}");
+
+    let knowledge = dir.path().join("knowledge");
+    crate::support::copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("knowledge"), &knowledge);
+    std::fs::write(
+        knowledge.join("examples").join("new.md"),
+        "+++\nkind = \"examples\"\n+++\n# New\n\n## Off-topic\n- which tomato varieties grow best on a windy balcony?\n",
+    )
+    .unwrap();
+    let fresh = dir.path().join("fresh.cache");
+    let env = [("TRANSITION_BOT_ANSWER__EMBEDDING_CACHE", fresh.to_str().unwrap())];
+    let chat = bot_with(&["--knowledge", knowledge.to_str().unwrap(), "chat"], &env, Some("How long does it take?\n"));
+    let log = stderr(&chat);
+    assert_eq!(log.matches("embedding the knowledge's training texts once").count(), 1, "{log}");
+    assert!(log.contains("texts=1"), "{log}");
+    assert!(stdout(&chat).contains("12 to 18 months"), "{}", stdout(&chat));
+}
+
 #[test]
 fn fit_refuses_a_file_limit_it_cannot_apply() {
     let unknown = bot(&["fit", "--max-off-topic-in", "tests/corpus/real-dev.toml=0.1", "tests/questions.toml"]);

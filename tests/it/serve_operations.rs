@@ -35,6 +35,45 @@ fn description(body: &Value) -> String {
         + body["data"]["embeds"][0]["title"].as_str().unwrap_or_default()
 }
 
+/// A first build that embeds everything (a model folder without the seed)
+/// takes seconds: `/healthz` answers meanwhile, not ready, and turns healthy
+/// once the snapshot is published; the log says what took the time.
+#[tokio::test(flavor = "multi_thread")]
+async fn healthz_is_not_ready_until_the_first_snapshot_is_published() {
+    let model = tempfile::tempdir().unwrap();
+    let vendored = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    for name in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(vendored.join(name), model.path().join(name)).unwrap();
+    }
+    let fake = FakeDiscord::start(FakeConfig::default()).await;
+    let listen = format!("127.0.0.1:{}", free_port());
+    let bot = Bot::start(
+        &fake,
+        &[
+            ("TRANSITION_BOT_METRICS__LISTEN", &listen),
+            ("TRANSITION_BOT_ANSWER__MODEL", model.path().to_str().unwrap()),
+        ],
+    );
+    let healthz = format!("http://{listen}/healthz");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = loop {
+        let answer = get(&healthz).await;
+        if answer.0 != 0 {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "the listener never answered: {}", bot.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(first, (503, "no knowledge snapshot loaded\n".to_string()), "{}", bot.log());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while get(&healthz).await.0 != 200 {
+        assert!(Instant::now() < deadline, "never healthy: {}", bot.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let log = bot.log();
+    assert_eq!(log.matches("embedding the knowledge's training texts once").count(), 1, "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn health_metrics_sigterm_and_stats() {
     let fake = FakeDiscord::start(FakeConfig::default()).await;

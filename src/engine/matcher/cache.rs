@@ -6,6 +6,12 @@
 //! knowledge is built with a cache file (next to the database), in that
 //! file: rewritten after each build with exactly the entries that build
 //! used, so it never grows past the content. Questions go to a bounded LRU.
+//!
+//! The model's folder may hold a seed (`SEED`, and its classifier beside
+//! it): the same two files, made from the shipped knowledge, so a fresh
+//! clone's first start embeds and trains nothing. A build reads it only for
+//! what the cache file lacks, and never writes it (`check` with
+//! `TRANSITION_BOT_ANSWER__EMBEDDING_CACHE` pointed at it makes it anew).
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -35,6 +41,30 @@ const CLASSIFIERS: usize = 8;
 /// Training texts remembered in memory across builds of one process.
 const TRAINING: usize = 200_000;
 
+/// The seed cache's name in the model's folder.
+pub const SEED: &str = "knowledge.cache";
+
+/// How a build reports its embedding's progress: `(done, total)` after each
+/// batch, from `(0, total)` to `(total, total)`; only when it embeds something.
+pub type Progress = dyn Fn(usize, usize) + Send + Sync;
+
+/// Off while `bench` times embedding everything, as an operator's own docs would.
+static SEED_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Whether builds may read the seed (benchmarks turn it off to time a cold embedding).
+pub(crate) fn use_seed(on: bool) {
+    SEED_ON.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The process's progress observer, when a front end set one.
+static PROGRESS: OnceLock<Box<Progress>> = OnceLock::new();
+
+/// Sets who hears how far the training texts' embedding has come (the
+/// first start of a knowledge base embeds thousands); the first call wins.
+pub fn observe_progress(observer: Box<Progress>) {
+    let _ = PROGRESS.set(observer);
+}
+
 pub(crate) fn key(model: &MiniLm, text: &str) -> Key {
     let mut hasher = Sha256::new();
     hasher.update(model.identity);
@@ -61,22 +91,35 @@ pub(crate) fn embed_training(
     keys: &[Key],
     file: Option<&Path>,
 ) -> Result<(Vec<Shared>, usize), ModelError> {
-    if let Some(file) = file {
-        let from_file = read_file(file);
+    let missing = |map: &HashMap<Key, Arc<[f32]>>| -> Vec<usize> {
+        (0..texts.len()).filter(|&at| !map.contains_key(&keys[at])).collect()
+    };
+    let remember = |entries: Vec<(Key, Arc<[f32]>)>| {
         let mut map = lock(training());
         if map.len() > TRAINING {
             map.clear();
         }
-        for (key, vector) in from_file {
+        for (key, vector) in entries {
             map.entry(key).or_insert(vector);
         }
-    }
-    let missing: Vec<usize> = {
-        let map = lock(training());
-        (0..texts.len()).filter(|&at| !map.contains_key(&keys[at])).collect()
     };
+    if let Some(file) = file {
+        remember(read_file(file));
+    }
+    if SEED_ON.load(std::sync::atomic::Ordering::Relaxed) && !missing(&lock(training())).is_empty() {
+        remember(read_file(&model.dir.join(SEED)));
+    }
+    let missing = missing(&lock(training()));
     let wanted: Vec<&str> = missing.iter().map(|&at| texts[at].as_str()).collect();
-    let computed = model.embed(&wanted)?;
+    let report = |done: usize| {
+        if let Some(observer) = PROGRESS.get() {
+            observer(done, wanted.len());
+        }
+    };
+    if !wanted.is_empty() {
+        report(0);
+    }
+    let computed = model.embed_reporting(&wanted, &report)?;
     let mut map = lock(training());
     for (&at, vector) in missing.iter().zip(computed) {
         map.insert(keys[at], vector.into());
@@ -134,15 +177,16 @@ const CLASSIFIER_MAGIC: &[u8; 8] = b"TBCLS01\n";
 
 /// The classifier trained on exactly these texts and labels: remembered
 /// from recent builds (in memory, and the last one beside the embedding cache file as
-/// `<file>.classifier`), else trained now. Training is deterministic, so a
+/// `<file>.classifier`), or the seed's, else trained now (then `true`). Training is deterministic, so a
 /// remembered one is the one training would give; it is most of a warm build.
 pub(crate) fn classifier(
     texts: &[Key],
     labels: &[usize],
     classes: usize,
     file: Option<&Path>,
+    model_dir: &Path,
     train: impl FnOnce() -> Result<Classifier, ModelError>,
-) -> Result<Classifier, ModelError> {
+) -> Result<(Classifier, bool), ModelError> {
     // A few, so content that goes back and forth (an edit undone, a branch
     // checked out and back) is not trained again.
     static LAST: OnceLock<Mutex<lru::LruCache<Key, Classifier>>> = OnceLock::new();
@@ -157,10 +201,14 @@ pub(crate) fn classifier(
     }
     let key: Key = hasher.finalize().into();
     if let Some(classifier) = lock(last).get(&key) {
-        return Ok(classifier.clone());
+        return Ok((classifier.clone(), false));
     }
     let side = file.map(|file| file.with_extension("classifier"));
-    let found = side.as_deref().and_then(|side| read_classifier(side, &key, classes));
+    let seed = model_dir.join(SEED).with_extension("classifier");
+    let found = side.as_deref().and_then(|side| read_classifier(side, &key, classes)).or_else(|| {
+        SEED_ON.load(std::sync::atomic::Ordering::Relaxed).then(|| read_classifier(&seed, &key, classes))?
+    });
+    let trained = found.is_none();
     let classifier = match found {
         Some(classifier) => classifier,
         None => {
@@ -174,7 +222,7 @@ pub(crate) fn classifier(
         }
     };
     lock(last).put(key, classifier.clone());
-    Ok(classifier)
+    Ok((classifier, trained))
 }
 
 fn read_classifier(file: &Path, key: &Key, classes: usize) -> Option<Classifier> {

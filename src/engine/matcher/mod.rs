@@ -17,13 +17,15 @@
 //! nothing measurable over titles and passages alone, so such a base is
 //! answered lexically, exactly as before.
 
-pub(crate) mod cache;
+mod bert;
+pub mod cache;
 pub mod model;
 pub(crate) mod softmax;
 
 use std::collections::HashSet;
+use std::num::NonZeroUsize;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::analysis::{stem_analyzer, stem_word, words};
@@ -40,6 +42,8 @@ pub struct TrainingReport {
     pub embedded: usize,
     /// Classes: units, plus one when there are off-topic examples.
     pub classes: usize,
+    /// Whether the classifier was trained now rather than found in a cache.
+    pub trained: bool,
 }
 
 /// The trained matcher of one snapshot.
@@ -66,8 +70,15 @@ pub struct Matcher {
     /// the closest sentence says whether the passage itself speaks to it.
     sentence_units: Vec<usize>,
     sentence_vectors: Vec<f32>,
+    /// Recent readings by text: scanning every training text's embedding
+    /// (megabytes, a few hundred µs) is most of answering a question again,
+    /// and a follow-up reads its question's segments again.
+    recent: Mutex<lru::LruCache<cache::Key, Reading>>,
     pub(crate) report: TrainingReport,
 }
+
+/// Readings remembered per matcher (about 1 kB each for the article).
+const RECENT_READINGS: usize = 1024;
 
 /// What the matcher makes of one reading of a message.
 #[derive(Clone, Debug, PartialEq)]
@@ -163,12 +174,17 @@ impl Matcher {
         let (mut vectors, embedded) = cache::embed_training(&model, &all_texts, &all_keys, cache_file)?;
         let sentence_vectors: Vec<f32> =
             vectors.split_off(texts.len()).iter().flat_map(|vector| vector.iter().copied()).collect();
-        let classifier = cache::classifier(&keys, &labels, classes.len(), cache_file, || {
+        let (classifier, trained) = cache::classifier(&keys, &labels, classes.len(), cache_file, &model.dir, || {
             softmax::Classifier::train(&vectors, &labels, classes.len())
                 .map_err(|err| ModelError::Inference(format!("training: {err}")))
         })?;
-        let report =
-            TrainingReport { texts: texts.len(), sentences: sentence_texts.len(), embedded, classes: classes.len() };
+        let report = TrainingReport {
+            texts: texts.len(),
+            sentences: sentence_texts.len(),
+            embedded,
+            classes: classes.len(),
+            trained,
+        };
         let sample_vectors = vectors.iter().flat_map(|vector| vector.iter().copied()).collect();
         let mut stemmer = stem_analyzer();
         let stems = texts.iter().flat_map(|text| words(text)).map(|word| stem_word(&mut stemmer, &word)).collect();
@@ -191,14 +207,36 @@ impl Matcher {
             unit_stems,
             sentence_units,
             sentence_vectors,
+            recent: Mutex::new(lru::LruCache::new(NonZeroUsize::new(RECENT_READINGS).unwrap_or(NonZeroUsize::MIN))),
             report,
         }))
     }
 
-    /// Reads every text (a message and its segments) in one pass of the model.
+    /// Reads every text (a message and its segments) in one pass of the
+    /// model; a text read recently is not embedded or scanned again.
     pub fn read(&self, texts: &[&str]) -> Result<Vec<Reading>, ModelError> {
-        let vectors = cache::embed_questions(&self.model, texts)?;
-        Ok(vectors.iter().map(|vector| self.reading(vector)).collect())
+        let keys: Vec<cache::Key> = texts.iter().map(|text| cache::key(&self.model, text)).collect();
+        let mut readings: Vec<Option<Reading>> = {
+            let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            keys.iter().map(|key| recent.get(key).cloned()).collect()
+        };
+        let missing: Vec<usize> = (0..texts.len()).filter(|&at| readings[at].is_none()).collect();
+        if !missing.is_empty() {
+            let wanted: Vec<&str> = missing.iter().map(|&at| texts[at]).collect();
+            let vectors = cache::embed_questions(&self.model, &wanted)?;
+            let mut recent = self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (&at, vector) in missing.iter().zip(&vectors) {
+                let reading = self.reading(vector);
+                recent.put(keys[at], reading.clone());
+                readings[at] = Some(reading);
+            }
+        }
+        Ok(readings.into_iter().flatten().collect())
+    }
+
+    /// Forgets the recent readings, so the next message is read anew (benchmarks).
+    pub(crate) fn forget_readings(&self) {
+        self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clear();
     }
 
     fn reading(&self, vector: &[f32]) -> Reading {

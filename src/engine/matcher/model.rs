@@ -1,10 +1,9 @@
 //! all-MiniLM-L6-v2 in Rust: sentence-transformers' pipeline on candle.
 //!
-//! Tokenize (the model's own `tokenizer.json`), run BERT
-//! (candle-transformers), mean-pool the last hidden states over the
-//! attention mask, L2-normalise. The weights are read from a folder
-//! (`models/all-MiniLM-L6-v2/`, vendored as f16 and widened to f32 on load:
-//! f32 arithmetic is what the CPU kernels are fast at).
+//! Tokenize (the model's own `tokenizer.json`), run BERT (`bert`: packed,
+//! no padding), mean-pool the last hidden states, L2-normalise. The weights
+//! are read from a folder (`models/all-MiniLM-L6-v2/`, vendored as f16 and
+//! widened to f32 on load: f32 arithmetic is what the CPU kernels are fast at).
 //!
 //! Loading is memoised per folder for the whole process (`shared`), so
 //! every snapshot of a run shares one model and a failure is reported once.
@@ -13,10 +12,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use tokenizers::{Tokenizer, TruncationParams};
+
+use super::bert::{self, Bert};
 
 /// Width of an embedding.
 pub const DIMENSIONS: usize = 384;
@@ -24,12 +22,9 @@ pub const DIMENSIONS: usize = 384;
 /// sentence-transformers' `max_seq_length` for this model: longer text is cut.
 const MAX_TOKENS: usize = 256;
 
-/// Texts embedded in one forward pass: padding is to the longest of a batch,
-/// so batches are formed from texts of similar length.
-const BATCH: usize = 32;
-
-/// Most texts × tokens² in one batch: 32 texts of 64 tokens, or 2 of 256.
-const ATTENTION_BUDGET: usize = 32 * 64 * 64;
+/// Most tokens in one forward pass: bounds its buffers (a few MB), and makes
+/// enough passes for a long embedding to share the cores and show progress.
+const PASS_TOKENS: usize = 2048;
 
 /// A sentence embedding, unit length.
 pub type Embedding = Vec<f32>;
@@ -47,7 +42,7 @@ pub enum ModelError {
 
 /// The loaded model and its tokenizer.
 pub struct MiniLm {
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     /// The folder it was loaded from, for messages.
     pub(crate) dir: PathBuf,
@@ -66,8 +61,7 @@ impl MiniLm {
         };
         let invalid =
             |name: &str, reason: String| ModelError::Invalid { path: dir.join(name).display().to_string(), reason };
-        let config: Config =
-            serde_json::from_slice(&read("config.json")?).map_err(|err| invalid("config.json", err.to_string()))?;
+        let config = bert::config(&read("config.json")?).map_err(|err| invalid("config.json", err))?;
         let mut tokenizer =
             Tokenizer::from_bytes(read("tokenizer.json")?).map_err(|err| invalid("tokenizer.json", err.to_string()))?;
         tokenizer
@@ -83,9 +77,7 @@ impl MiniLm {
             hasher.update(&weights);
             hasher.finalize().into()
         };
-        let vars = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
-            .map_err(|err| invalid("model.safetensors", err.to_string()))?;
-        let bert = BertModel::load(vars, &config).map_err(|err| invalid("model.safetensors", err.to_string()))?;
+        let bert = Bert::load(config, &weights).map_err(|err| invalid("model.safetensors", err))?;
         Ok(MiniLm { bert, tokenizer, dir: dir.to_path_buf(), identity })
     }
 
@@ -97,50 +89,69 @@ impl MiniLm {
 
     /// Embeds every text; the result is in the order given.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Embedding>, ModelError> {
+        self.embed_reporting(texts, &|_| {})
+    }
+
+    /// `embed`, telling `progress` how many texts are done after each pass.
+    /// Many texts are spread over the cores, in passes of similar length
+    /// (attention is per text, so long ones are best together).
+    pub fn embed_reporting(
+        &self,
+        texts: &[&str],
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<Vec<Embedding>, ModelError> {
         let ids = texts.iter().map(|text| self.token_ids(text)).collect::<Result<Vec<_>, _>>()?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&at| ids[at].len());
-        let mut out = vec![Vec::new(); texts.len()];
-        // Attention holds batch × tokens² scores per head: long texts go in small batches.
-        let mut batches: Vec<&[usize]> = Vec::new();
-        let mut start = 0;
-        for end in 1..=order.len() {
-            let full = end == order.len()
-                || end - start == BATCH
-                || (end - start + 1) * ids[order[end]].len().pow(2) > ATTENTION_BUDGET;
-            if full {
-                batches.push(&order[start..end]);
-                start = end;
+        let mut passes: Vec<&[usize]> = Vec::new();
+        let (mut start, mut tokens) = (0, 0);
+        for (end, &at) in order.iter().enumerate() {
+            if tokens > 0 && tokens + ids[at].len() > PASS_TOKENS {
+                passes.push(&order[start..end]);
+                (start, tokens) = (end, 0);
             }
+            tokens += ids[at].len();
         }
-        for batch in batches {
-            let rows: Vec<&[u32]> = batch.iter().map(|&at| ids[at].as_slice()).collect();
-            let vectors = self.forward(&rows).map_err(|err| ModelError::Inference(err.to_string()))?;
-            for (&at, vector) in batch.iter().zip(vectors) {
-                out[at] = vector;
+        if start < order.len() {
+            passes.push(&order[start..]);
+        }
+        let run = |pass: &[usize]| -> Result<Vec<Embedding>, ModelError> {
+            let rows: Vec<&[u32]> = pass.iter().map(|&at| ids[at].as_slice()).collect();
+            self.bert.embed(&rows).map_err(ModelError::Inference)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).min(passes.len()).max(1);
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || -> Result<Vec<(usize, Vec<Embedding>)>, ModelError> {
+            let mut mine = Vec::new();
+            loop {
+                let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(pass) = passes.get(at) else { return Ok(mine) };
+                mine.push((at, run(pass)?));
+                progress(done.fetch_add(pass.len(), std::sync::atomic::Ordering::Relaxed) + pass.len());
+            }
+        };
+        let finished: Vec<(usize, Vec<Embedding>)> = if threads == 1 {
+            work()?
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+                let mut all = Vec::new();
+                for worker in workers {
+                    let part =
+                        worker.join().map_err(|_| ModelError::Inference("an embedding thread panicked".into()))?;
+                    all.extend(part?);
+                }
+                Ok::<_, ModelError>(all)
+            })?
+        };
+        let mut out = vec![Vec::new(); texts.len()];
+        for (at, vectors) in finished {
+            for (&text, vector) in passes[at].iter().zip(vectors) {
+                out[text] = vector;
             }
         }
         Ok(out)
-    }
-
-    /// One padded batch through BERT, mean-pooled and normalised.
-    fn forward(&self, rows: &[&[u32]]) -> candle_core::Result<Vec<Embedding>> {
-        let width = rows.iter().map(|row| row.len()).max().unwrap_or(0).max(1);
-        let mut ids = Vec::with_capacity(rows.len() * width);
-        let mut mask = Vec::with_capacity(rows.len() * width);
-        for row in rows {
-            ids.extend(row.iter().copied().chain(std::iter::repeat(0)).take(width));
-            mask.extend((0..width).map(|at| u32::from(at < row.len())));
-        }
-        let shape = (rows.len(), width);
-        let ids = Tensor::from_vec(ids, shape, &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, shape, &Device::Cpu)?;
-        let hidden = self.bert.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let pooled = summed.broadcast_div(&mask.sum(1)?)?;
-        let norms = pooled.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f32::MAX)?;
-        pooled.broadcast_div(&norms)?.to_vec2::<f32>()
     }
 }
 

@@ -321,9 +321,9 @@ fn passages_of_folder(dir: PathBuf) -> Passages {
     Arc::new(move || passages_of(&crate::engine::knowledge::load(&dir).0))
 }
 
-/// Passage titles from the host's live snapshot.
-pub(crate) fn passages_of_host(host: Arc<crate::serving::host::Host>) -> Passages {
-    Arc::new(move || passages_of(&host.snapshot().knowledge))
+/// The live passages once `health` has a host (none while the first snapshot is built).
+pub(crate) fn passages_of_health(health: Arc<crate::ops::health::Health>) -> Passages {
+    Arc::new(move || health.host().map(|host| passages_of(&host.snapshot().knowledge)).unwrap_or_default())
 }
 
 fn passages_of(knowledge: &crate::engine::knowledge::Knowledge) -> Vec<data::Passage> {
