@@ -10,6 +10,7 @@ use crate::config::Trigger;
 use crate::conversation::admin;
 use crate::conversation::answering::{self, Asked, Place, Via};
 use crate::conversation::commands::{self, Command};
+use crate::conversation::render;
 use crate::conversation::reply::{Action, Reply};
 use crate::engine::message::leans_on_earlier;
 use crate::engine::search::strip_discord_markup;
@@ -284,8 +285,8 @@ async fn pick(
         .embeds
         .first()
         .and_then(|embed| embed.footer.as_ref())
-        .and_then(|footer| commands::asked_in(&footer.text).map(str::to_string));
-    let (Some(unit), Some(question)) = (commands::unit_of_pick(&snapshot.knowledge, key), question) else {
+        .and_then(|footer| render::asked_in(&footer.text).map(str::to_string));
+    let (Some(unit), Some(question)) = (render::unit_of_pick(&snapshot.knowledge, key), question) else {
         let notice = Reply::notice("That passage has changed since I offered it. Please ask again.");
         let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&notice));
         retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;

@@ -11,8 +11,8 @@ use crate::conversation::admin::{reindex_reply, review_reply, settings_reply, st
 use crate::conversation::answering::{self, Asked, Place, Via};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
-use crate::conversation::commands::{self, Command, UserError, COMMANDS};
-use crate::conversation::reply::{limits, truncate_text, Reply};
+use crate::conversation::commands::{self, Command, COMMANDS};
+use crate::conversation::reply::{limits, truncate_text, Reply, UserError};
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::strip_discord_markup;
 
