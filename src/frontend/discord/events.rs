@@ -137,7 +137,8 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
         Action::Post { message } => return post_answer(ctx, click, message).await,
         Action::Pick { unit } => return pick(ctx, data, click, &unit).await,
         Action::Review { id, approve } => {
-            if !clicker_is_admin(data, click) {
+            let permissions = click.member.as_ref().and_then(|member| member.permissions);
+            if !data.is_admin(click.user.id.get(), permissions) {
                 Reply::notice("Only server managers and configured admins can review examples.")
             } else {
                 let storage = data.services.telemetry.storage();
@@ -261,13 +262,6 @@ async fn mark_solved(
         click.channel_id.edit_thread(&ctx.http, serenity::EditThread::new().applied_tags(tags)).await?;
     }
     Ok(Reply::notice(format!("Marked as solved: tagged “{}”.", tag.name)))
-}
-
-/// Manage Server where the button was clicked, or listed in `discord.admin_users`.
-fn clicker_is_admin(data: &Data, click: &serenity::ComponentInteraction) -> bool {
-    let permissions = click.member.as_ref().and_then(|member| member.permissions);
-    data.config.discord.admin_users.contains(&click.user.id.get())
-        || permissions.is_some_and(|p| p.manage_guild() || p.administrator())
 }
 
 /// A member picked one of the choices an unsure reply offered: the reply
