@@ -1,6 +1,9 @@
 //! Replies for admins: the outcome of a reindex, the question-log stats, a
-//! server's settings (`/settings`: what a change does, and how it reads),
-//! and the review of examples learned from members (`/examples`).
+//! server's settings (`/settings`: what a change does, saving it, and how
+//! it reads), and the review of examples learned from members (`/examples`).
+
+use std::collections::HashMap;
+use std::sync::RwLock;
 
 use crate::config::{DiscordConfig, ServerSettings, Trigger};
 use crate::conversation::reply::{limits, truncate_text, Action, Button, ButtonStyle, Embed, Field, Reply};
@@ -28,6 +31,17 @@ pub(crate) struct SettingsChange {
 }
 
 impl SettingsChange {
+    /// The tag a typed `solved_tag` option names: trimmed, and empty (no
+    /// tag) for "none" in any case, as the option's help says.
+    pub(crate) fn solved_tag(typed: &str) -> String {
+        let tag = typed.trim();
+        if tag.eq_ignore_ascii_case("none") {
+            String::new()
+        } else {
+            tag.to_string()
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         *self == SettingsChange::default()
     }
@@ -58,6 +72,66 @@ fn edit_list(list: Option<Vec<u64>>, default: &[u64], add: Option<u64>, remove: 
     }
     list.retain(|id| Some(*id) != remove);
     Some(list)
+}
+
+/// What `/settings` comes to: a reply at once (the settings as they are,
+/// or why a change cannot be saved), or a save to wait for. The two are
+/// apart so a front end can say it is working (Discord: defer) before the
+/// database is written, and only then.
+pub(crate) enum SettingsRequest<'a> {
+    Now(Reply),
+    Save(SettingsSave<'a>),
+}
+
+/// A server's changed settings, waiting to be saved.
+pub(crate) struct SettingsSave<'a> {
+    storage: &'a Storage,
+    servers: &'a RwLock<HashMap<u64, ServerSettings>>,
+    guild: u64,
+    updated: ServerSettings,
+    defaults: &'a DiscordConfig,
+    reads_messages: bool,
+}
+
+/// `/settings` in `guild`, from an admin (the front end checks that): no
+/// change shows the settings; a change needs the database, where it is
+/// saved before `servers` (each server's settings in memory, which every
+/// message reads) holds it. `defaults` and `reads_messages` are as
+/// for `settings_reply`.
+pub(crate) fn settings_request<'a>(
+    change: &SettingsChange,
+    guild: u64,
+    servers: &'a RwLock<HashMap<u64, ServerSettings>>,
+    storage: Option<&'a Storage>,
+    defaults: &'a DiscordConfig,
+    reads_messages: bool,
+) -> SettingsRequest<'a> {
+    let current = servers.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&guild).cloned();
+    let current = current.unwrap_or_default();
+    if change.is_empty() {
+        return SettingsRequest::Now(settings_reply(&current, defaults, reads_messages));
+    }
+    let Some(storage) = storage else {
+        return SettingsRequest::Now(Reply::notice("Settings cannot be saved: this bot runs without a database."));
+    };
+    let updated = change.apply(&current, defaults);
+    SettingsRequest::Save(SettingsSave { storage, servers, guild, updated, defaults, reads_messages })
+}
+
+impl SettingsSave<'_> {
+    /// Saves the settings, then puts them in memory: a save that fails
+    /// changes nothing, so what members see never differs from what a
+    /// restart would load. Replies with the settings now in effect.
+    pub(crate) async fn run(self) -> Reply {
+        let SettingsSave { storage, servers, guild, updated, defaults, reads_messages } = self;
+        if let Err(err) = storage.save_server_settings(guild, updated.clone()).await {
+            tracing::error!(guild, error = %err, "cannot save server settings");
+            return Reply::notice("The settings could not be saved, so nothing changed. It has been logged.");
+        }
+        servers.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(guild, updated.clone());
+        tracing::info!(guild, "server settings changed");
+        settings_reply(&updated, defaults, reads_messages)
+    }
 }
 
 /// The ephemeral `/settings` reply: each setting in effect, and whether it
@@ -407,6 +481,35 @@ mod tests {
         let reset = SettingsChange { reset: true, ..Default::default() }.apply(&removed, &defaults);
         assert_eq!(reset, ServerSettings::default());
         assert!(SettingsChange::default().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_settings_change_is_saved_before_memory_holds_it() {
+        let defaults = DiscordConfig::default();
+        let servers = RwLock::new(HashMap::new());
+        let solved_tag = Some(SettingsChange::solved_tag(" None "));
+        let change = SettingsChange { add_channel: Some(7), solved_tag, ..Default::default() };
+        let SettingsRequest::Now(refused) = settings_request(&change, 1, &servers, None, &defaults, true) else {
+            panic!("without a database there is nothing to save to");
+        };
+        assert!(refused.to_text().contains("without a database") && servers.read().unwrap().is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::StorageConfig { path: dir.path().join("bot.sqlite3"), ..Default::default() };
+        let storage = Storage::start(&config).unwrap();
+        let SettingsRequest::Save(save) = settings_request(&change, 1, &servers, Some(&storage), &defaults, true)
+        else {
+            panic!("a change with a database is saved");
+        };
+        assert!(save.run().await.to_text().contains("<#7>"));
+        let saved = ServerSettings { channels: Some(vec![7]), solved_tag: Some(String::new()), ..Default::default() };
+        assert_eq!(servers.read().unwrap().get(&1), Some(&saved));
+        assert_eq!(storage.server_settings().await.unwrap().get(&1), Some(&saved));
+        let unchanged = SettingsChange::default();
+        let SettingsRequest::Now(shown) = settings_request(&unchanged, 1, &servers, Some(&storage), &defaults, true)
+        else {
+            panic!("no change is shown, not saved");
+        };
+        assert!(shown.to_text().contains("<#7>"));
     }
 
     #[test]

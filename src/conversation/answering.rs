@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use tracing::Instrument;
 
-use crate::conversation::commands::render_answer;
+use crate::conversation::render::render_answer;
 use crate::conversation::reply::{Action, Button, ButtonStyle, Reply};
 use crate::conversation::Services;
 use crate::engine::answer::{self, Answer};

@@ -1,18 +1,21 @@
-//! The one command table, and how every command's reply looks.
+//! The one command table, its parsing, and carrying out a command.
 //!
 //! `COMMANDS` names each command, its options and its help; the terminal's
 //! chat parsing (`parse_chat_line`), Discord's slash registration and `/help`
 //! all come from it, so they cannot drift. `run` carries out the commands
-//! that need only a snapshot; admin commands (`Reindex`, `Stats`) need the
-//! running services, and their front end carries them out with
-//! `conversation::admin`'s replies. Replies are not clamped here: front ends
-//! fit them to the platform's limits at delivery.
+//! that need only a snapshot, with the replies of `render` (answers) and
+//! `browse` (the roadmap, the comparison, the FAQ); admin commands
+//! (`Reindex`, `Stats`) need the running services, and their front end
+//! carries them out with `conversation::admin`'s replies. Replies are not
+//! clamped here: front ends fit them to the platform's limits at delivery.
 
 use std::fmt::Write as _;
 
-use crate::conversation::reply::{limits, truncate_text, Action, Button, ButtonStyle, Embed, Field, Reply};
-use crate::engine::answer::{self, Answer};
-use crate::engine::knowledge::{Knowledge, Phase, Unit, UnitKind};
+use crate::conversation::browse::{render_compare, render_faq, render_phase, render_phases};
+use crate::conversation::render::render_answer;
+use crate::conversation::reply::{limits, truncate_text, Embed, Field, Reply, UserError};
+use crate::engine::answer;
+use crate::engine::knowledge::{Knowledge, UnitKind};
 use crate::engine::snapshot::Snapshot;
 
 /// A command a member can run.
@@ -249,11 +252,6 @@ impl CommandSpec {
     }
 }
 
-/// A command that cannot be carried out as asked, with what to tell the user.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct UserError(pub String);
-
 /// The phase command for a number as a platform gives it.
 pub(crate) fn phase_command(number: i64) -> Result<Command, UserError> {
     u8::try_from(number)
@@ -310,341 +308,6 @@ pub fn parse_chat_line(line: &str) -> Result<Command, UserError> {
         other => unreachable!("/{other} is in COMMANDS but not parsed"),
     };
     Ok(command)
-}
-
-const NO_ANSWER_TITLE: &str = "I don't have an answer for that";
-
-/// Renders a sure answer, a partly-covered one (the closest passage and
-/// choices), or the honest "no answer" with what is not covered and suggestions.
-pub fn render_answer(snapshot: &Snapshot, answer: &Answer) -> Reply {
-    let knowledge = &snapshot.knowledge;
-    if answer.partial() {
-        return render_partial(knowledge, answer);
-    }
-    let Some(best) = answer.hits.first().filter(|_| answer.answered) else {
-        return render_no_answer(knowledge, answer);
-    };
-    let unit = &knowledge.units[best.unit];
-    let mut embed = Embed { title: answer_title(knowledge, unit), description: unit.text.clone(), ..Embed::default() };
-    embed.fields.push(Field::new("Source", source_line(unit)));
-    embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &answer.pointers)));
-    let related: Vec<String> =
-        answer.hits[1..].iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
-    if !related.is_empty() {
-        embed.fields.push(Field::new("Related", related.join("\n")));
-    }
-    let mut embeds = vec![embed];
-    // A second question of the same message gets its own passage, source and roadmap pointer.
-    for part in &answer.more {
-        let unit = &knowledge.units[part.hit.unit];
-        let mut embed =
-            Embed { title: answer_title(knowledge, unit), description: unit.text.clone(), ..Embed::default() };
-        embed.fields.push(Field::new("Source", source_line(unit)));
-        embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &part.pointers)));
-        embeds.push(embed);
-    }
-    if let Some(last) = embeds.last_mut() {
-        last.footer = Some("Was this helpful? Vote with the buttons below.".into());
-    }
-    let mut phases: Vec<u8> = answer.pointers.clone();
-    for &phase in answer.more.iter().flat_map(|part| &part.pointers) {
-        if !phases.contains(&phase) {
-            phases.push(phase);
-        }
-    }
-    let mut buttons: Vec<Button> = phases.iter().filter_map(|&n| knowledge.phase(n)).map(phase_button).collect();
-    for helpful in [true, false] {
-        let label = if helpful { "👍 Helpful" } else { "👎 Not helpful" };
-        let style = if helpful { ButtonStyle::Success } else { ButtonStyle::Secondary };
-        buttons.push(Button { action: Action::Vote { helpful, unit: unit.id.clone() }, label: label.into(), style });
-    }
-    Reply { embeds, buttons, ..Reply::default() }
-}
-
-/// The title of a partly-covered reply.
-pub(crate) const PARTIAL_TITLE: &str = "Not exactly covered";
-
-/// The heading of the choices a partly-covered reply offers.
-pub(crate) const CHOICES_TITLE: &str = "Is it one of these?";
-
-/// Where a choices reply keeps the question, for the pick to record (the
-/// reply holds its own state, like every button: `Action`).
-const ASKED_PREFIX: &str = "You asked: ";
-
-/// How long a choice's one-line preview may be.
-const PREVIEW: usize = 120;
-
-/// Partly covered: the knowledge does not answer exactly that, so the reply
-/// says so, then shows the closest passage in full (its source and roadmap
-/// pointers), then "Is it one of these?": each choice numbered with its
-/// title and a one-line preview, and a button per choice. The first embed's
-/// footer keeps the question, for the pick.
-fn render_partial(knowledge: &Knowledge, answer: &Answer) -> Reply {
-    let Some(closest) = answer.choices.first().map(|hit| &knowledge.units[hit.unit]) else {
-        return render_no_answer(knowledge, answer);
-    };
-    let mut lines = Vec::new();
-    let mut buttons = Vec::new();
-    for (number, hit) in answer.choices.iter().enumerate() {
-        let unit = &knowledge.units[hit.unit];
-        lines.push(format!("**{}. {}**\n{}", number + 1, unit.title, preview(unit)));
-        let label = format!("{}. {}", number + 1, unit.title);
-        buttons.push(Button { action: Action::Pick { unit: pick_key(&unit.id) }, label, style: ButtonStyle::Primary });
-    }
-    let mut embed = Embed {
-        title: PARTIAL_TITLE.into(),
-        description: format!(
-            "My knowledge doesn't answer exactly that. The closest it comes is **{}**:\n\n{}",
-            answer_title(knowledge, closest),
-            closest.text
-        ),
-        footer: Some(format!("{ASKED_PREFIX}{}", answer.question)),
-        ..Embed::default()
-    };
-    embed.fields.push(Field::new("Source", source_line(closest)));
-    embed.fields.push(Field::new("On the roadmap", roadmap_line(knowledge, &answer::pointers(closest))));
-    embed.fields.push(Field::new(CHOICES_TITLE, lines.join("\n\n")));
-    Reply { embeds: vec![embed], buttons, ..Reply::default() }
-}
-
-/// The question a choices reply was for, from its footer.
-pub(crate) fn asked_in(reply_footer: &str) -> Option<&str> {
-    reply_footer.strip_prefix(ASKED_PREFIX).map(str::trim).filter(|question| !question.is_empty())
-}
-
-/// The first sentence of a passage, cut to a line.
-fn preview(unit: &Unit) -> String {
-    let text = unit.text.trim();
-    let first = text.split_inclusive(['.', '?', '!', '\n']).next().unwrap_or(text).trim();
-    truncate_text(first, PREVIEW)
-}
-
-/// A short, stable key for a unit id in a button's `custom_id` (ids may be
-/// long; the key survives rebuilds that keep the id).
-pub(crate) fn pick_key(id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(id.as_bytes()).iter().take(8).map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// The unit whose id has this `pick_key`.
-pub(crate) fn unit_of_pick(knowledge: &Knowledge, key: &str) -> Option<usize> {
-    knowledge.units.iter().position(|unit| pick_key(&unit.id) == key)
-}
-
-fn render_no_answer(knowledge: &Knowledge, answer: &Answer) -> Reply {
-    let mut embed = Embed {
-        title: NO_ANSWER_TITLE.into(),
-        description: "Nothing in my knowledge base answers this with confidence, and I'd rather say so than guess."
-            .into(),
-        ..Embed::default()
-    };
-    if !answer.not_covered.is_empty() {
-        let words: Vec<String> = answer.not_covered.iter().map(|word| format!("“{word}”")).collect();
-        embed.fields.push(Field::new("Not covered", format!("My knowledge never mentions {}.", or_list(&words))));
-    }
-    let closest: Vec<String> = answer.hits.iter().map(|hit| format!("• {}", knowledge.units[hit.unit].title)).collect();
-    if !closest.is_empty() {
-        embed.fields.push(Field::new("Closest topics I know", closest.join("\n")));
-    }
-    embed.fields.push(Field::new("Try", browse_lines(knowledge)));
-    Reply::embed(embed)
-}
-
-/// "a", "a or b", "a, b or c".
-fn or_list(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
-    }
-}
-
-/// Where members can browse, listing only what this knowledge base has.
-fn browse_lines(knowledge: &Knowledge) -> String {
-    let mut lines = Vec::new();
-    if let Some(roadmap) = &knowledge.roadmap {
-        lines.push(format!("`/phases`: {}", roadmap.title));
-    }
-    if !knowledge.faq.is_empty() {
-        lines.push("`/faq`: frequently asked questions".to_string());
-    }
-    if let Some(comparison) = &knowledge.comparison {
-        lines.push(format!("`/compare`: {}", comparison.title));
-    }
-    lines.push("`/help`: everything I can do".to_string());
-    lines.join("\n")
-}
-
-fn answer_title(knowledge: &Knowledge, unit: &Unit) -> String {
-    match (unit.kind, &knowledge.comparison) {
-        (UnitKind::Comparison, Some(comparison)) if unit.id != knowledge.units[comparison.unit].id => {
-            format!("{}: {}", unit.title, comparison.columns.join(" vs "))
-        }
-        _ => unit.title.clone(),
-    }
-}
-
-/// "Source › Section › Subsection".
-fn source_line(unit: &Unit) -> String {
-    let mut parts = vec![unit.source.clone()];
-    parts.extend(unit.breadcrumb.iter().skip(1).cloned());
-    parts.join(" › ")
-}
-
-fn roadmap_line(knowledge: &Knowledge, pointers: &[u8]) -> String {
-    let Some(roadmap) = &knowledge.roadmap else {
-        return "This knowledge base has no roadmap.".into();
-    };
-    if pointers.is_empty() {
-        return format!("{}: `/phases`", roadmap.title);
-    }
-    let mut lines = Vec::new();
-    for phase in pointers.iter().filter_map(|&n| knowledge.phase(n)) {
-        lines.push(format!("{}{} · `/phase {}`", phase_name(phase), months_note(phase), phase.number));
-    }
-    lines.join("\n")
-}
-
-fn phase_name(phase: &Phase) -> String {
-    format!("Phase {}: {}", phase.number, phase.title)
-}
-
-fn months_note(phase: &Phase) -> String {
-    match phase.months {
-        Some((from, to)) if from < to => format!(" (about months {from}–{to})"),
-        Some((from, _)) => format!(" (about month {from})"),
-        None => String::new(),
-    }
-}
-
-fn phase_button(phase: &Phase) -> Button {
-    Button {
-        action: Action::Phase(phase.number),
-        label: format!("Phase {}", phase.number),
-        style: ButtonStyle::Primary,
-    }
-}
-
-fn no_roadmap() -> UserError {
-    UserError("This knowledge base has no roadmap.".into())
-}
-
-/// The phase list: one line each and where it sits in the roadmap's months.
-pub(crate) fn render_phases(knowledge: &Knowledge) -> Result<Reply, UserError> {
-    let roadmap = knowledge.roadmap.as_ref().ok_or_else(no_roadmap)?;
-    let overview = &knowledge.units[roadmap.overview];
-    let mut description = String::new();
-    if let Some(months) = roadmap.months {
-        let _ = writeln!(
-            description,
-            "{} phases over about {months} months, each building on the one before.\n",
-            roadmap.phases.len()
-        );
-    }
-    for phase in &roadmap.phases {
-        let _ = writeln!(description, "**{}**{}\n{}\n", phase_name(phase), months_note(phase), phase.summary);
-    }
-    description.push_str("Use `/phase N` for a phase's activities.");
-    let embed = Embed {
-        title: roadmap.title.clone(),
-        description,
-        fields: vec![Field::new("Source", source_line(overview))],
-        footer: None,
-    };
-    let buttons = roadmap.phases.iter().map(phase_button).collect();
-    Ok(Reply { embeds: vec![embed], buttons, ..Reply::default() })
-}
-
-/// One phase in full, with what comes before and after it.
-pub(crate) fn render_phase(knowledge: &Knowledge, number: u8) -> Result<Reply, UserError> {
-    let roadmap = knowledge.roadmap.as_ref().ok_or_else(no_roadmap)?;
-    let count = roadmap.phases.len();
-    let phase = knowledge.phase(number);
-    let Some(phase) = phase else {
-        return Err(UserError(format!(
-            "There is no phase {number}: the roadmap has phases 1 to {count}. Try /phases."
-        )));
-    };
-    let unit = &knowledge.units[phase.unit];
-    let mut embed = Embed {
-        title: format!("{}{}", phase_name(phase), months_note(phase)),
-        description: unit.text.clone(),
-        ..Embed::default()
-    };
-    let before = roadmap.phases.iter().rev().find(|p| p.number < phase.number);
-    let after = roadmap.phases.iter().find(|p| p.number > phase.number);
-    embed
-        .fields
-        .push(Field::new("Before", before.map_or_else(|| "This is where the roadmap starts.".to_string(), phase_name)));
-    embed.fields.push(Field::new("After", after.map_or_else(|| "This is the last phase.".to_string(), phase_name)));
-    embed.fields.push(Field::new("Source", source_line(unit)));
-    embed.footer = Some(format!("Phase {} of {count} · /phases for the whole roadmap", phase.number));
-    let buttons = before.into_iter().chain(after).map(phase_button).collect();
-    Ok(Reply { embeds: vec![embed], buttons, ..Reply::default() })
-}
-
-/// The comparison table, or one row of it.
-pub(crate) fn render_compare(knowledge: &Knowledge, dimension: Option<&str>) -> Result<Reply, UserError> {
-    let comparison = knowledge
-        .comparison
-        .as_ref()
-        .ok_or_else(|| UserError("This knowledge base has no comparison table.".into()))?;
-    let rows: Vec<_> = match dimension {
-        None => comparison.rows.iter().collect(),
-        Some(wanted) => {
-            let row = find_dimension(comparison.rows.iter().map(|row| row.dimension.as_str()), wanted)
-                .map(|index| &comparison.rows[index]);
-            match row {
-                Some(row) => vec![row],
-                None => {
-                    let known: Vec<&str> = comparison.rows.iter().map(|row| row.dimension.as_str()).collect();
-                    return Err(UserError(format!(
-                        "No dimension matches \"{wanted}\". Try one of: {}.",
-                        known.join(", ")
-                    )));
-                }
-            }
-        }
-    };
-    let mut embed = Embed { title: comparison.title.clone(), ..Embed::default() };
-    for row in &rows {
-        let value: Vec<String> =
-            comparison.columns.iter().zip(&row.cells).map(|(column, cell)| format!("**{column}:** {cell}")).collect();
-        embed.fields.push(Field::new(row.dimension.clone(), value.join("\n")));
-    }
-    embed.fields.truncate(limits::EMBED_FIELDS);
-    let source = source_line(&knowledge.units[comparison.unit]);
-    embed.footer = Some(format!("{source} · /compare DIMENSION for one row"));
-    Ok(Reply::embed(embed))
-}
-
-/// Finds a dimension by name: exact, then prefix, then contained, ignoring case.
-pub(crate) fn find_dimension<'a>(dimensions: impl Iterator<Item = &'a str> + Clone, wanted: &str) -> Option<usize> {
-    let wanted = wanted.trim().to_lowercase();
-    if wanted.is_empty() {
-        return None;
-    }
-    let tests: [&dyn Fn(&str) -> bool; 3] = [&|d| d == wanted, &|d| d.starts_with(&wanted), &|d| d.contains(&wanted)];
-    tests.iter().find_map(|test| dimensions.clone().position(|d| test(&d.to_lowercase())))
-}
-
-/// Every FAQ question with its answer.
-pub(crate) fn render_faq(knowledge: &Knowledge) -> Result<Reply, UserError> {
-    let first = knowledge.faq.first().ok_or_else(|| UserError("This knowledge base has no FAQ.".into()))?;
-    let title = knowledge.units[*first].breadcrumb.first().cloned().unwrap_or_else(|| "FAQ".into());
-    let mut embed = Embed { title, ..Embed::default() };
-    for &index in knowledge.faq.iter().take(limits::EMBED_FIELDS) {
-        let unit = &knowledge.units[index];
-        embed.fields.push(Field::new(unit.title.clone(), truncate_text(&unit.text, limits::FIELD_VALUE)));
-    }
-    if knowledge.faq.len() > limits::EMBED_FIELDS {
-        embed.footer = Some(format!(
-            "Showing {} of {} questions; ask me about the others.",
-            limits::EMBED_FIELDS,
-            knowledge.faq.len()
-        ));
-    }
-    Ok(Reply::embed(embed))
 }
 
 /// Every command from the table, with what this knowledge base is about.
@@ -770,16 +433,5 @@ mod tests {
             let error = run(&snapshot, &command).unwrap_err();
             assert!(error.0.contains(expected), "{command:?}: {error}");
         }
-    }
-
-    #[test]
-    fn an_answer_names_its_source_and_a_no_answer_says_so() {
-        // One section is too little for the fitted decision's statistics: judge at a fixed low confidence.
-        let mut snapshot = snapshot();
-        snapshot.settings.min_confidence = Some(0.2);
-        let answered = run(&snapshot, &Command::Ask("how do I get started with the basics?".into())).unwrap().to_text();
-        assert!(answered.contains("Getting started") && answered.contains("Source:"), "{answered}");
-        let declined = run(&snapshot, &Command::Ask("best pizza in naples".into())).unwrap().to_text();
-        assert!(declined.contains(NO_ANSWER_TITLE), "{declined}");
     }
 }

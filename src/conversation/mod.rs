@@ -1,15 +1,23 @@
 //! What members see: the platform-neutral `reply` and Discord's limits, the
-//! one command table (`commands`), the one answering and delivery path
-//! (`answering`), the admin replies (`admin`: reindex outcomes, stats,
+//! one command table (`commands`), how answers look (`render`: answers and
+//! the choices a partly-covered one offers) and the browse commands'
+//! replies (`browse`), the one answering and delivery path (`answering`),
+//! the admin replies (`admin`: reindex outcomes, stats, server settings,
 //! reviews), and each member's last question for follow-ups (`follow_ups`).
 //!
-//! Uses every layer below; knows no platform. Replies are fitted to the
-//! limits once, at delivery, by the front ends calling `Reply::clamp`.
+//! Uses every layer below and no platform library (no serenity or poise:
+//! the tidy test checks), but it is written for Discord: replies use its
+//! Markdown, `<#channel>` mentions and button ids, the `/settings` replies
+//! are about `DiscordConfig` and its intents, and the terminal shows the
+//! same replies as text. Replies are fitted to Discord's limits once, at
+//! delivery, by the front ends calling `Reply::clamp`.
 
 pub mod admin;
 pub(crate) mod answering;
+pub(crate) mod browse;
 pub mod commands;
 pub(crate) mod follow_ups;
+pub mod render;
 pub mod reply;
 
 use std::sync::Arc;

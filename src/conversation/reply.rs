@@ -44,6 +44,12 @@ pub struct Reply {
     pub ephemeral: bool,
 }
 
+/// A command that cannot be carried out as asked, with what to tell the user
+/// (front ends show it as a `Reply::notice`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Embed {
     pub(crate) title: String,

@@ -1,10 +1,14 @@
 //! What the bot reports about its work: every question and every vote.
 //!
-//! Front ends describe what happened in these events and hand them to a
-//! `Telemetry`; it logs them with tracing, counts them in `Metrics` and
-//! queues them for the question log in `Storage` (each optional). Front ends
-//! record only through here; they read the log (the admin `/stats`) through
-//! `Telemetry::storage`. None of this can block or fail a reply.
+//! Question events are made by the one answering path
+//! (`conversation::answering`, for every surface; the one-shot `ask` hands
+//! its event to a `Telemetry` that only logs); votes and candidate examples by the front
+//! ends that see the click or the pick. They are handed to a `Telemetry`,
+//! which logs them with tracing, counts them in `Metrics` and queues them
+//! for the question log in `Storage` (each optional). Nothing records
+//! otherwise; admin work (`/stats`, `/examples`, `/settings`) reaches the
+//! database through `Telemetry::storage`. None of this can block or fail a
+//! reply.
 
 use tracing::field::Empty;
 use tracing::Span;

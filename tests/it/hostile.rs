@@ -5,6 +5,7 @@ use std::path::Path;
 use proptest::prelude::*;
 use transition_bot::cli::AskJson;
 use transition_bot::conversation::commands::{self, Command as BotCommand, COMMANDS};
+use transition_bot::conversation::render::render_answer;
 use transition_bot::conversation::reply::{count, limits, Reply};
 use transition_bot::engine::answer;
 use transition_bot::engine::snapshot::Snapshot;
@@ -75,7 +76,7 @@ fn hostile() -> impl Strategy<Value = String> {
 fn check(question: &str) {
     let snapshot = snapshot();
     let answer = answer::ask(snapshot, question);
-    let reply = commands::render_answer(snapshot, &answer).clamp();
+    let reply = render_answer(snapshot, &answer).clamp();
     let json = serde_json::to_string(&AskJson::new(snapshot, &answer, reply.to_text())).unwrap();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value["answered"], answer.answered);

@@ -43,22 +43,104 @@ fn crate_modules() -> Vec<Module> {
         .collect()
 }
 
-/// The `crate::…` paths a module's code names (comments aside).
+/// The `crate::…` paths a module's code names (comment lines aside), one
+/// per leaf of a grouped import: `use crate::{a::b, c::{d, e}};`, even over
+/// several lines, names `a::b`, `c::d` and `c::e`.
 fn crate_references(text: &str) -> Vec<String> {
+    let code: Vec<&str> = text.lines().filter(|line| !line.trim_start().starts_with("//")).collect();
+    let code = code.join("\n");
     let mut found = Vec::new();
-    for line in text.lines().map(str::trim_start).filter(|line| !line.starts_with("//")) {
-        for (at, _) in line.match_indices("crate::") {
-            // `$crate::` in macros is the same crate; any other prefix is not a crate path.
-            let before = &line[..at];
-            if before.ends_with(|c: char| c.is_alphanumeric() || c == '_') {
-                continue;
-            }
-            let rest = &line[at + "crate::".len()..];
-            let path: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
-            found.push(path.trim_end_matches(':').to_string());
+    for (at, _) in code.match_indices("crate::") {
+        // `$crate::` in macros is the same crate; any other prefix is not a crate path.
+        if code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let mut rest = &code[at + "crate::".len()..];
+        use_tree("", &mut rest, &mut found);
+    }
+    found.retain(|path| !path.is_empty());
+    found
+}
+
+/// Reads one use tree (`a::b`, `a::{b, c::d}`, `a as b`, `a::*`, `self`)
+/// from the start of `rest`, pushing each leaf's path under `prefix`, and
+/// leaves `rest` after it. A path outside a `use` (`crate::f::<T>()`)
+/// reads as far as its names go.
+fn use_tree(prefix: &str, rest: &mut &str, found: &mut Vec<String>) {
+    let mut path = prefix.to_string();
+    loop {
+        skip_blank(rest);
+        if let Some(group) = rest.strip_prefix('{') {
+            *rest = group;
+            use_group(&path, rest, found);
+            return;
+        }
+        // A glob imports from the path so far.
+        if let Some(after) = rest.strip_prefix('*') {
+            *rest = after;
+            break;
+        }
+        let name = take_identifier(rest);
+        // `self` in a group names the path so far.
+        if !name.is_empty() && name != "self" {
+            path = if path.is_empty() { name.to_string() } else { format!("{path}::{name}") };
+        }
+        match rest.strip_prefix("::") {
+            Some(after) if !name.is_empty() => *rest = after,
+            _ => break,
         }
     }
-    found
+    // `a as b` imports `a`.
+    let after = rest.trim_start();
+    if let Some(renamed) = after.strip_prefix("as").filter(|renamed| renamed.starts_with(char::is_whitespace)) {
+        let mut renamed = renamed.trim_start();
+        take_identifier(&mut renamed);
+        *rest = renamed;
+    }
+    found.push(path);
+}
+
+/// Reads the trees of a group up to its closing brace, `rest` starting
+/// after the opening one.
+fn use_group(prefix: &str, rest: &mut &str, found: &mut Vec<String>) {
+    loop {
+        skip_blank(rest);
+        if let Some(after) = rest.strip_prefix('}') {
+            *rest = after;
+            return;
+        }
+        let before = rest.len();
+        use_tree(prefix, rest, found);
+        skip_blank(rest);
+        match rest.strip_prefix(',') {
+            Some(after) => *rest = after,
+            // Not a use tree after all: stop rather than read the same text again.
+            None if rest.len() == before => return,
+            None => {}
+        }
+    }
+}
+
+/// Takes the identifier `rest` starts with (empty when none).
+fn take_identifier<'a>(rest: &mut &'a str) -> &'a str {
+    let text: &'a str = rest;
+    let end = text.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(text.len());
+    *rest = &text[end..];
+    &text[..end]
+}
+
+/// Skips whitespace and `//` comments (inside a multi-line group).
+fn skip_blank(rest: &mut &str) {
+    loop {
+        let trimmed = rest.trim_start();
+        match trimmed.strip_prefix("//") {
+            Some(comment) => *rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => {
+                *rest = trimmed;
+                return;
+            }
+        }
+    }
 }
 
 fn layer_of(module: &str) -> Option<usize> {
@@ -155,6 +237,32 @@ fn the_checks_catch_a_reversed_import_and_a_cycle() {
     );
     let cycles = import_cycles(&synthetic);
     assert!(cycles.iter().any(|cycle| cycle == "ops::storage → ops::telemetry → ops::storage"), "{cycles:?}");
+}
+
+/// Before, `use crate::{…}` read as one empty path, so an upward import
+/// inside a group (or a multi-line one) went unseen.
+#[test]
+fn grouped_and_multi_line_imports_are_read_leaf_by_leaf() {
+    let text = "use crate::{engine::answer, frontend::discord::{self, Data as D}};\n\
+                use crate::ops::{\n    // why\n    events::*,\n    storage::{Storage, StorageError},\n};\n\
+                fn f() -> usize { crate::engine::text::count::<u8>(\"\") as usize }";
+    assert_eq!(
+        crate_references(text),
+        [
+            "engine::answer",
+            "frontend::discord",
+            "frontend::discord::Data",
+            "ops::events",
+            "ops::storage::Storage",
+            "ops::storage::StorageError",
+            "engine::text::count",
+        ]
+    );
+    let grouped = Module {
+        path: "engine::answer".into(),
+        text: "use crate::{\n    engine::text::count,\n    cli::{output::line},\n};".into(),
+    };
+    assert_eq!(layer_violations(&[grouped]), ["engine::answer (engine) uses crate::cli::output::line (cli)"]);
 }
 
 #[test]

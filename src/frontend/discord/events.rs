@@ -10,6 +10,7 @@ use crate::config::Trigger;
 use crate::conversation::admin;
 use crate::conversation::answering::{self, Asked, Place, Via};
 use crate::conversation::commands::{self, Command};
+use crate::conversation::render;
 use crate::conversation::reply::{Action, Reply};
 use crate::engine::message::leans_on_earlier;
 use crate::engine::search::strip_discord_markup;
@@ -136,7 +137,8 @@ async fn on_click(ctx: &serenity::Context, data: &Data, click: &serenity::Compon
         Action::Post { message } => return post_answer(ctx, click, message).await,
         Action::Pick { unit } => return pick(ctx, data, click, &unit).await,
         Action::Review { id, approve } => {
-            if !clicker_is_admin(data, click) {
+            let permissions = click.member.as_ref().and_then(|member| member.permissions);
+            if !data.is_admin(click.user.id.get(), permissions) {
                 Reply::notice("Only server managers and configured admins can review examples.")
             } else {
                 let storage = data.services.telemetry.storage();
@@ -262,13 +264,6 @@ async fn mark_solved(
     Ok(Reply::notice(format!("Marked as solved: tagged “{}”.", tag.name)))
 }
 
-/// Manage Server where the button was clicked, or listed in `discord.admin_users`.
-fn clicker_is_admin(data: &Data, click: &serenity::ComponentInteraction) -> bool {
-    let permissions = click.member.as_ref().and_then(|member| member.permissions);
-    data.config.discord.admin_users.contains(&click.user.id.get())
-        || permissions.is_some_and(|p| p.manage_guild() || p.administrator())
-}
-
 /// A member picked one of the choices an unsure reply offered: the reply
 /// becomes that passage, in place, and the pick is recorded as a candidate
 /// example (the question, from the reply's footer, and the passage).
@@ -284,8 +279,8 @@ async fn pick(
         .embeds
         .first()
         .and_then(|embed| embed.footer.as_ref())
-        .and_then(|footer| commands::asked_in(&footer.text).map(str::to_string));
-    let (Some(unit), Some(question)) = (commands::unit_of_pick(&snapshot.knowledge, key), question) else {
+        .and_then(|footer| render::asked_in(&footer.text).map(str::to_string));
+    let (Some(unit), Some(question)) = (render::unit_of_pick(&snapshot.knowledge, key), question) else {
         let notice = Reply::notice("That passage has changed since I offered it. Please ask again.");
         let response = serenity::CreateInteractionResponse::Message(convert::interaction_message(&notice));
         retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;

@@ -206,6 +206,15 @@ impl Data {
         settings.over(&self.config.discord)
     }
 
+    /// Whether `user` may run admin commands and review examples: Manage
+    /// Server (or Administrator) where they act, as Discord's `permissions`
+    /// for them there say, or listed in `discord.admin_users`. Every admin
+    /// check, of a command or a button, asks this.
+    pub(crate) fn is_admin(&self, user: u64, permissions: Option<serenity::Permissions>) -> bool {
+        self.config.discord.admin_users.contains(&user)
+            || permissions.is_some_and(|permissions| permissions.manage_guild() || permissions.administrator())
+    }
+
     /// True the first time event `id` of this kind is seen; a redelivery is
     /// logged at debug.
     pub(crate) fn first_delivery(&self, kind: Delivery, id: u64) -> bool {

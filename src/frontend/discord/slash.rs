@@ -7,12 +7,14 @@ use poise::serenity_prelude as serenity;
 
 use super::{convert, retry, Context, Data, Error};
 use crate::config::Trigger;
-use crate::conversation::admin::{reindex_reply, review_reply, settings_reply, stats_reply, SettingsChange};
+use crate::conversation::admin::{
+    reindex_reply, review_reply, settings_request, stats_reply, SettingsChange, SettingsRequest,
+};
 use crate::conversation::answering::{self, Asked, Place, Via};
 #[cfg(test)]
 use crate::conversation::commands::OptionKind;
-use crate::conversation::commands::{self, Command, UserError, COMMANDS};
-use crate::conversation::reply::{limits, truncate_text, Reply};
+use crate::conversation::commands::{self, Command, COMMANDS};
+use crate::conversation::reply::{limits, truncate_text, Reply, UserError};
 use crate::engine::knowledge::Knowledge;
 use crate::engine::search::strip_discord_markup;
 
@@ -256,13 +258,7 @@ async fn settings(
         remove_channel: remove_channel.map(|id| id.get()),
         add_forum: add_forum.map(|id| id.get()),
         remove_forum: remove_forum.map(|id| id.get()),
-        solved_tag: solved_tag.map(|tag| tag.trim().to_string()).map(|tag| {
-            if tag.eq_ignore_ascii_case("none") {
-                String::new()
-            } else {
-                tag
-            }
-        }),
+        solved_tag: solved_tag.as_deref().map(SettingsChange::solved_tag),
         trigger: trigger.map(|choice| match choice {
             TriggerChoice::Mention => Trigger::Mention,
             TriggerChoice::Question => Trigger::Question,
@@ -273,24 +269,17 @@ async fn settings(
         reset: reset.unwrap_or(false),
     };
     let data = ctx.data();
-    let current = data.servers.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&guild).cloned();
-    let current = current.unwrap_or_default();
-    if change.is_empty() {
-        return send(ctx, &settings_reply(&current, &data.config.discord, data.reads_messages)).await;
-    }
-    let Some(storage) = data.services.telemetry.storage() else {
-        return send(ctx, &Reply::notice("Settings cannot be saved: this bot runs without a database.")).await;
-    };
-    ctx.defer_ephemeral().await?;
-    let updated = change.apply(&current, &data.config.discord);
-    if let Err(err) = storage.save_server_settings(guild, updated.clone()).await {
-        tracing::error!(guild, error = %err, "cannot save server settings");
-        return send(ctx, &Reply::notice("The settings could not be saved, so nothing changed. It has been logged."))
-            .await;
-    }
-    data.servers.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(guild, updated.clone());
-    tracing::info!(guild, "server settings changed");
-    send(ctx, &settings_reply(&updated, &data.config.discord, data.reads_messages)).await
+    let storage = data.services.telemetry.storage();
+    let reply =
+        match settings_request(&change, guild, &data.servers, storage, &data.config.discord, data.reads_messages) {
+            SettingsRequest::Now(reply) => reply,
+            // Saving can take longer than Discord's three seconds.
+            SettingsRequest::Save(save) => {
+                ctx.defer_ephemeral().await?;
+                save.run().await
+            }
+        };
+    send(ctx, &reply).await
 }
 
 /// Admins: what members asked, what went unanswered, which answers got 👎.
@@ -320,15 +309,14 @@ async fn examples(ctx: Context<'_>) -> Result<(), Error> {
     send(ctx, &review_reply(ctx.data().services.telemetry.storage(), guild).await).await
 }
 
-/// Manage Server in this guild, or listed in `discord.admin_users`.
+/// Whether whoever ran the command is an admin (`Data::is_admin`), from
+/// their permissions in this guild.
 fn is_admin(ctx: Context<'_>) -> bool {
-    let user = ctx.author().id.get();
-    if ctx.data().config.discord.admin_users.contains(&user) {
-        return true;
-    }
-    let Context::Application(app) = ctx else { return false };
-    let permissions = app.interaction.member.as_ref().and_then(|member| member.permissions);
-    permissions.is_some_and(|p| p.manage_guild() || p.administrator())
+    let permissions = match ctx {
+        Context::Application(app) => app.interaction.member.as_ref().and_then(|member| member.permissions),
+        Context::Prefix(_) => None,
+    };
+    ctx.data().is_admin(ctx.author().id.get(), permissions)
 }
 
 /// Logs the whole error chain and tells the user briefly; the bot keeps running.

@@ -462,12 +462,12 @@ impl Storage {
         }
     }
 
-    /// The shared database, when this is a fleet's.
     /// Where this handle's database is, for readers beside the writer (the dashboard).
     pub(crate) fn location(&self) -> &Location {
         &self.shared.location
     }
 
+    /// The shared database, when this is a fleet's.
     pub(crate) fn postgres(&self) -> Option<&Postgres> {
         match &self.shared.location {
             Location::Postgres(database) => Some(database),
