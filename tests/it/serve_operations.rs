@@ -35,23 +35,36 @@ fn description(body: &Value) -> String {
         + body["data"]["embeds"][0]["title"].as_str().unwrap_or_default()
 }
 
-/// A first build that embeds everything (a model folder without the seed)
-/// takes seconds: `/healthz` answers meanwhile, not ready, and turns healthy
-/// once the snapshot is published; the log says what took the time.
+/// A first build that embeds (a model folder without the seed, an empty
+/// cache) takes seconds: `/healthz` answers meanwhile, not ready, and turns
+/// healthy once the snapshot is published; the log says what took the time.
 #[tokio::test(flavor = "multi_thread")]
 async fn healthz_is_not_ready_until_the_first_snapshot_is_published() {
-    let model = tempfile::tempdir().unwrap();
-    let vendored = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/all-MiniLM-L6-v2");
+    let scratch = tempfile::tempdir().unwrap();
+    let (model, knowledge) = (scratch.path().join("model"), scratch.path().join("knowledge"));
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(&model).unwrap();
     for name in ["config.json", "tokenizer.json", "model.safetensors"] {
-        std::fs::copy(vendored.join(name), model.path().join(name)).unwrap();
+        std::fs::copy(shipped.join("models/all-MiniLM-L6-v2").join(name), model.join(name)).unwrap();
+    }
+    // The article with one examples file: a few hundred texts to embed.
+    crate::support::copy_dir(&shipped.join("knowledge"), &knowledge);
+    for entry in std::fs::read_dir(knowledge.join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.ends_with("part-1.md") {
+            std::fs::remove_file(path).unwrap();
+        }
     }
     let fake = FakeDiscord::start(FakeConfig::default()).await;
     let listen = format!("127.0.0.1:{}", free_port());
+    let cache = scratch.path().join("embeddings.cache");
     let bot = Bot::start(
         &fake,
         &[
             ("TRANSITION_BOT_METRICS__LISTEN", &listen),
-            ("TRANSITION_BOT_ANSWER__MODEL", model.path().to_str().unwrap()),
+            ("TRANSITION_BOT_ANSWER__MODEL", model.to_str().unwrap()),
+            ("TRANSITION_BOT_ANSWER__EMBEDDING_CACHE", cache.to_str().unwrap()),
+            ("TRANSITION_BOT_KNOWLEDGE__DIR", knowledge.to_str().unwrap()),
         ],
     );
     let healthz = format!("http://{listen}/healthz");
@@ -72,6 +85,7 @@ async fn healthz_is_not_ready_until_the_first_snapshot_is_published() {
     }
     let log = bot.log();
     assert_eq!(log.matches("embedding the knowledge's training texts once").count(), 1, "{log}");
+    assert!(log.contains("classifier_trained=true"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
