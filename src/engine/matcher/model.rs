@@ -24,7 +24,7 @@ const MAX_TOKENS: usize = 256;
 
 /// Most tokens in one forward pass: bounds its buffers (a few MB), and makes
 /// enough passes for a long embedding to share the cores and show progress.
-const PASS_TOKENS: usize = 2048;
+const PASS_TOKENS: usize = 1024;
 
 /// A sentence embedding, unit length.
 pub type Embedding = Vec<f32>;
