@@ -1,7 +1,8 @@
 //! The question log, feedback votes, learned examples and server settings,
 //! in SQLite (the embedded default) or PostgreSQL (a fleet of processes
 //! sharing one database): one `Storage` handle, two backends (`sqlite`,
-//! `postgres`), the same schema and the same rules.
+//! `postgres`) behind one trait (`backend::Backend`, and `BatchWriter` for
+//! the writer task), the same schema and the same rules.
 //!
 //! Recording must never slow down or break a reply. Front ends hand events to
 //! `Storage::record_*`, which only pushes onto a bounded queue and returns at
