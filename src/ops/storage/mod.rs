@@ -1,7 +1,8 @@
 //! The question log, feedback votes, learned examples and server settings,
 //! in SQLite (the embedded default) or PostgreSQL (a fleet of processes
 //! sharing one database): one `Storage` handle, two backends (`sqlite`,
-//! `postgres`), the same schema and the same rules.
+//! `postgres`) behind one trait (`backend::Backend`, and `BatchWriter` for
+//! the writer task), the same schema and the same rules.
 //!
 //! Recording must never slow down or break a reply. Front ends hand events to
 //! `Storage::record_*`, which only pushes onto a bounded queue and returns at
@@ -29,8 +30,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::{ServerSettings, StorageConfig};
 use crate::ops::events::{ExampleEvent, QuestionEvent, VoteEvent};
 use crate::ops::stats::Stats;
+use backend::{Backend, BatchWriter};
 use examples::Decision;
 
+mod backend;
 mod board;
 mod examples;
 mod postgres;
@@ -116,80 +119,45 @@ impl Default for StorageOptions {
     }
 }
 
-/// Where the data lives, for the reads that do not go through the writer.
+/// Where the data lives: the configured backend, shared by the writer,
+/// the handles and the readers beside them (the dashboard).
 #[derive(Clone)]
-pub(crate) enum Location {
-    Sqlite(PathBuf),
-    Postgres(Postgres),
+pub(crate) struct Location {
+    backend: Arc<dyn Backend>,
 }
 
 impl Location {
     /// The configured backend: PostgreSQL when `url` is set. Connects nothing yet.
     pub(crate) fn of(config: &StorageConfig) -> Result<Location, StorageError> {
-        match &config.url {
-            Some(url) => Ok(Location::Postgres(Postgres::new(url, config.ca_file.as_deref())?)),
-            None => Ok(Location::Sqlite(config.path.clone())),
-        }
+        let backend: Arc<dyn Backend> = match &config.url {
+            Some(url) => Arc::new(Postgres::new(url, config.ca_file.as_deref())?),
+            None => Arc::new(sqlite::Sqlite::new(config.path.clone())),
+        };
+        Ok(Location { backend })
     }
 
     /// The database's name for logs and errors (never with a password).
     pub(crate) fn place(&self) -> String {
-        match self {
-            Location::Sqlite(path) => sqlite::place(path),
-            Location::Postgres(database) => database.place().to_string(),
-        }
-    }
-    async fn stats(&self, window: Option<Duration>, text_logged: bool) -> Result<Stats, StorageError> {
-        match self {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::read_stats(&path, window, text_logged))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::read_stats(database, window, text_logged).await,
-        }
+        self.backend.place()
     }
 
     /// The dashboard's rows. Never creates an SQLite file.
     pub(crate) async fn board(&self, query: BoardQuery) -> Result<BoardRows, StorageError> {
-        match self {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::read_board(&path, &query))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::read_board(database, &query).await,
-        }
-    }
-
-    /// Approved examples; with `create`, an SQLite database that is not there
-    /// yet is created (the bot's own), otherwise it is an error (`Missing`).
-    async fn approved_examples(&self, create: bool) -> Result<Vec<LearnedExample>, StorageError> {
-        match self {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::read_approved(&path, create))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::read_approved(database).await,
-        }
+        self.backend.board(query).await
     }
 }
 
 /// Stats over the last `window` from the configured database, without a
 /// running bot (`transition-bot stats`). Never creates an SQLite file.
 pub async fn read_stats(config: &StorageConfig, window: Option<Duration>) -> Result<Stats, StorageError> {
-    Location::of(config)?.stats(window, config.log_question_text).await
+    Location::of(config)?.backend.stats(window, config.log_question_text).await
 }
 
 /// Every approved example from the configured database, without a running
 /// bot (`transition-bot examples export`): as `Storage::approved_examples`.
 /// Never creates an SQLite file.
 pub async fn read_approved_examples(config: &StorageConfig) -> Result<Vec<LearnedExample>, StorageError> {
-    Location::of(config)?.approved_examples(false).await
+    Location::of(config)?.backend.approved_examples(false).await
 }
 
 /// Writes a question log's history into the configured database (an
@@ -212,16 +180,8 @@ pub async fn import_history(
         .chain(votes.iter().map(|(time, event)| Record::Vote { time: ms_since_epoch(*time), event: event.clone() }))
         .collect();
     let rows = pending.len();
-    match Location::of(config)? {
-        Location::Sqlite(path) => tokio::task::spawn_blocking(move || {
-            sqlite::Writer::new(path, None, None).write(&mut pending, None, &AtomicU64::new(0))
-        })
-        .await
-        .map_err(|_| StorageError::Stopped)??,
-        Location::Postgres(database) => {
-            postgres::Writer::new(database, None).write(&mut pending, None, &AtomicU64::new(0)).await?
-        }
-    }
+    let mut writer = Location::of(config)?.backend.writer(None, None);
+    writer.write(&mut pending, None, &Arc::default()).await?;
     Ok(rows)
 }
 
@@ -375,7 +335,7 @@ impl Storage {
     /// from the writer: a separate SQLite connection on a blocking thread,
     /// or a pooled PostgreSQL one (then the whole fleet's).
     pub async fn stats(&self, window: Option<Duration>) -> Result<Stats, StorageError> {
-        self.shared.location.stats(window, self.shared.log_question_text).await
+        self.backend().stats(window, self.shared.log_question_text).await
     }
 
     /// Candidate groups waiting for a decision, the most members first (then
@@ -390,15 +350,7 @@ impl Storage {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        match &self.shared.location {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::read_pending(&path, guild_id, limit))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::read_pending(database, guild_id, limit).await,
-        }
+        self.backend().pending_examples(guild_id, limit).await
     }
 
     /// Approves (or rejects) the group row `id` belongs to: every pick and
@@ -407,59 +359,36 @@ impl Storage {
     /// changed: 0 for an unknown (or pruned) id or a group already so decided.
     pub async fn decide_example(&self, id: i64, approve: bool, by_user: u64) -> Result<usize, StorageError> {
         let decision = Decision { id, status: examples::status(approve), by: snowflake(by_user), at: now_ms() };
-        match &self.shared.location {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::decide(&path, &decision))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::decide(database, &decision).await,
-        }
+        self.backend().decide(decision).await
     }
 
     /// Every approved example of all servers, one per group (its first
     /// text), ordered by unit then text.
     pub async fn approved_examples(&self) -> Result<Vec<LearnedExample>, StorageError> {
-        self.shared.location.approved_examples(true).await
+        self.backend().approved_examples(true).await
     }
 
     /// Every server's stored settings, read once at start. Unlike the
     /// question log, settings are read and written directly (an admin waits
     /// for "saved").
     pub(crate) async fn server_settings(&self) -> Result<HashMap<u64, ServerSettings>, StorageError> {
-        match &self.shared.location {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::read_settings(&path))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::read_settings(database).await,
-        }
+        self.backend().server_settings().await
     }
 
     /// One server's stored settings (`None`: the defaults), after another
     /// process of the fleet changed them.
     pub(crate) async fn server_settings_of(&self, guild: u64) -> Result<Option<ServerSettings>, StorageError> {
-        match &self.shared.location {
-            Location::Sqlite(_) => Ok(self.server_settings().await?.remove(&guild)),
-            Location::Postgres(database) => postgres::read_settings_of(database, guild).await,
-        }
+        self.backend().server_settings_of(guild).await
     }
 
     /// Stores one server's settings, replacing what it had. With
     /// PostgreSQL, every process of the fleet is told to reload them.
     pub(crate) async fn save_server_settings(&self, guild: u64, settings: ServerSettings) -> Result<(), StorageError> {
-        match &self.shared.location {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                tokio::task::spawn_blocking(move || sqlite::write_settings(&path, guild, &settings))
-                    .await
-                    .map_err(|_| StorageError::Stopped)?
-            }
-            Location::Postgres(database) => postgres::write_settings(database, guild, &settings).await,
-        }
+        self.backend().save_server_settings(guild, settings).await
+    }
+
+    fn backend(&self) -> &dyn Backend {
+        &*self.shared.location.backend
     }
 
     /// Where this handle's database is, for readers beside the writer (the dashboard).
@@ -469,10 +398,7 @@ impl Storage {
 
     /// The shared database, when this is a fleet's.
     pub(crate) fn postgres(&self) -> Option<&Postgres> {
-        match &self.shared.location {
-            Location::Postgres(database) => Some(database),
-            Location::Sqlite(_) => None,
-        }
+        self.backend().postgres()
     }
 
     /// Events lost so far (queue full, backlog full while the database was down, or after shutdown).
@@ -501,19 +427,11 @@ impl Storage {
     }
 }
 
-/// The backend the writer writes to.
-enum Backend {
-    /// Moved onto a blocking thread for each write and back (`None` meanwhile).
-    Sqlite(Option<sqlite::Writer>),
-    Postgres(postgres::Writer),
-}
-
 /// The writer task's state: the backend, the rows not yet written, and the backoff.
 struct Writer {
-    backend: Backend,
+    backend: Box<dyn BatchWriter>,
     place: String,
     retention_days: u32,
-    auto_approve: Option<u32>,
     options: StorageOptions,
     counters: Arc<Counters>,
     /// Rows accepted but not yet committed, oldest first.
@@ -581,19 +499,11 @@ async fn run_writer(mut writer: Writer, mut receiver: mpsc::Receiver<Message>) {
 impl Writer {
     fn new(location: &Location, config: &StorageConfig, options: StorageOptions, counters: Arc<Counters>) -> Writer {
         let now = Instant::now();
-        let backend = match location {
-            Location::Sqlite(path) => {
-                Backend::Sqlite(Some(sqlite::Writer::new(path.clone(), options.max_pages, config.auto_approve)))
-            }
-            Location::Postgres(database) => {
-                Backend::Postgres(postgres::Writer::new(database.clone(), config.auto_approve))
-            }
-        };
+        let backend = location.backend.writer(options.max_pages, config.auto_approve);
         Writer {
             backend,
             place: location.place(),
             retention_days: config.retention_days,
-            auto_approve: config.auto_approve,
             backoff: options.retry_min,
             options,
             counters,
@@ -615,48 +525,16 @@ impl Writer {
         self.counters.backlog.store(self.pending.len() as u64, Ordering::Relaxed);
     }
 
-    fn connected(&self) -> bool {
-        match &self.backend {
-            Backend::Sqlite(writer) => writer.as_ref().is_some_and(sqlite::Writer::connected),
-            Backend::Postgres(writer) => writer.connected(),
-        }
-    }
-
     /// Connects if needed, prunes when due and writes pending rows. Unless
     /// `force`, does nothing while backing off after a failure.
     async fn write(&mut self, force: bool) {
         let now = Instant::now();
-        if !self.connected() && !force && now < self.retry_at {
+        if !self.backend.connected() && !force && now < self.retry_at {
             return;
         }
         let recovering = self.last_error_log.is_some();
         let prune = (now >= self.next_prune).then_some(self.retention_days);
-        let result = match &mut self.backend {
-            Backend::Sqlite(slot) => {
-                let Some(mut writer) = slot.take() else { return };
-                let path = writer.path.clone();
-                let mut pending = std::mem::take(&mut self.pending);
-                let counters = self.counters.clone();
-                let work = move || {
-                    let result = writer.write(&mut pending, prune, &counters.written);
-                    (writer, pending, result)
-                };
-                match tokio::task::spawn_blocking(work).await {
-                    Ok((writer, pending, result)) => {
-                        *slot = Some(writer);
-                        self.pending = pending;
-                        result
-                    }
-                    Err(err) => {
-                        // Only a bug gets here; the rows it held are lost, and counted.
-                        tracing::error!(error = %err, "question log writer failed; starting a new connection");
-                        *slot = Some(sqlite::Writer::new(path, self.options.max_pages, self.auto_approve));
-                        Err(StorageError::Stopped)
-                    }
-                }
-            }
-            Backend::Postgres(writer) => writer.write(&mut self.pending, prune, &self.counters.written).await,
-        };
+        let result = self.backend.write(&mut self.pending, prune, &self.counters).await;
         self.counters.backlog.store(self.pending.len() as u64, Ordering::Relaxed);
         match result {
             Ok(()) => {
@@ -671,10 +549,7 @@ impl Writer {
                 self.backoff = self.options.retry_min;
             }
             Err(err) => {
-                match &mut self.backend {
-                    Backend::Sqlite(writer) => writer.iter_mut().for_each(sqlite::Writer::disconnect),
-                    Backend::Postgres(writer) => writer.disconnect(),
-                }
+                self.backend.disconnect();
                 self.counters.write_failures.fetch_add(1, Ordering::Relaxed);
                 self.retry_at = Instant::now() + self.backoff;
                 self.backoff = (self.backoff * 2).min(self.options.retry_max);

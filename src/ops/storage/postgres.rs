@@ -10,20 +10,24 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::config::SslMode;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, Client, NoTls, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::backend::{Answer, Backend, BatchWriter, EXAMPLE_COLUMNS, QUESTION_COLUMNS, VOTE_COLUMNS};
 use super::board::{self, BoardQuery, BoardRows};
 use super::examples::{self, Decision, LearnedExample, PendingExample};
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
-use super::{ms_since_epoch, now_ms, snowflake, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
+use super::{ms_since_epoch, now_ms, snowflake, Counters, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
 use crate::config::{DatabaseUrl, ServerSettings};
+use crate::ops::events::{ExampleEvent, QuestionEvent, VoteEvent};
 use crate::ops::stats::Stats;
 
 /// The schema, as `sqlite::MIGRATIONS` (same tables, columns and meaning) in PostgreSQL's types.
@@ -315,57 +319,58 @@ async fn migrate(database: &Database, client: &mut deadpool_postgres::Client) ->
 }
 
 /// The writer's side of the pool.
-pub(super) struct Writer {
-    pub(super) database: Database,
+struct Writer {
+    database: Database,
     /// `[storage] auto_approve`.
     auto_approve: Option<u32>,
     /// Last outcome: false after a failure until a write succeeds (for backoff).
     healthy: bool,
 }
 
-impl Writer {
-    pub(super) fn new(database: Database, auto_approve: Option<u32>) -> Writer {
-        Writer { database, auto_approve, healthy: false }
-    }
-
-    pub(super) fn connected(&self) -> bool {
+impl BatchWriter for Writer {
+    fn connected(&self) -> bool {
         self.healthy
     }
 
-    pub(super) fn disconnect(&mut self) {
+    fn disconnect(&mut self) {
         self.healthy = false;
     }
 
-    /// As `sqlite::Writer::write`: prune when asked, then write `pending` in
-    /// batches (one transaction each), removing each batch once committed.
-    pub(super) async fn write(
-        &mut self,
-        pending: &mut VecDeque<Record>,
+    fn write<'a>(
+        &'a mut self,
+        pending: &'a mut VecDeque<Record>,
         prune_days: Option<u32>,
-        written: &AtomicU64,
-    ) -> Result<(), StorageError> {
-        let mut client = self.database.ready().await?;
-        let failed = self.database.error();
-        if let Some(days) = prune_days.filter(|days| *days > 0) {
-            let cutoff = ms_since_epoch(SystemTime::now()) - i64::from(days) * DAY.as_millis() as i64;
-            let questions =
-                client.execute("DELETE FROM questions WHERE time < $1", &[&cutoff]).await.map_err(&failed)?;
-            let votes = client.execute("DELETE FROM votes WHERE time < $1", &[&cutoff]).await.map_err(&failed)?;
-            let examples = client.execute(examples::PRUNE, &[&cutoff]).await.map_err(&failed)?;
-            let deleted = questions + votes + examples;
-            if deleted > 0 {
-                tracing::info!(deleted, retention_days = days, "question log: pruned old rows");
+        counters: &'a Arc<Counters>,
+    ) -> Answer<'a, ()> {
+        Box::pin(async move {
+            let mut client = self.database.ready().await?;
+            let failed = self.database.error();
+            if let Some(days) = prune_days.filter(|days| *days > 0) {
+                prune(&client, days).await.map_err(&failed)?;
             }
-        }
-        while !pending.is_empty() {
-            let count = pending.len().min(MAX_BATCH);
-            insert(&mut client, pending.iter().take(count), self.auto_approve).await.map_err(&failed)?;
-            pending.drain(..count);
-            written.fetch_add(count as u64, Ordering::Relaxed);
-        }
-        self.healthy = true;
-        Ok(())
+            while !pending.is_empty() {
+                let count = pending.len().min(MAX_BATCH);
+                insert(&mut client, pending.iter().take(count), self.auto_approve).await.map_err(&failed)?;
+                pending.drain(..count);
+                counters.written.fetch_add(count as u64, Ordering::Relaxed);
+            }
+            self.healthy = true;
+            Ok(())
+        })
     }
+}
+
+/// Deletes rows older than `days` days, but decided learned examples.
+async fn prune(client: &deadpool_postgres::Client, days: u32) -> Result<(), tokio_postgres::Error> {
+    let cutoff = ms_since_epoch(SystemTime::now()) - i64::from(days) * DAY.as_millis() as i64;
+    let questions = client.execute("DELETE FROM questions WHERE time < $1", &[&cutoff]).await?;
+    let votes = client.execute("DELETE FROM votes WHERE time < $1", &[&cutoff]).await?;
+    let examples = client.execute(examples::PRUNE, &[&cutoff]).await?;
+    let deleted = questions + votes + examples;
+    if deleted > 0 {
+        tracing::info!(deleted, retention_days = days, "question log: pruned old rows");
+    }
+    Ok(())
 }
 
 /// Inserts `records` with one statement per table, whole arrays at a time
@@ -378,113 +383,50 @@ async fn insert<'a>(
     records: impl Iterator<Item = &'a Record>,
     auto_approve: Option<u32>,
 ) -> Result<(), tokio_postgres::Error> {
-    let mut q = QuestionColumns::default();
-    let mut v = VoteColumns::default();
-    let mut e = ExampleColumns::default();
+    let mut questions = QuestionColumns::default();
+    let mut votes = VoteColumns::default();
+    let mut examples = ExampleColumns::default();
     for record in records {
         match record {
-            Record::Question { time, event, key } => {
-                q.time.push(*time);
-                q.surface.push(event.surface.as_str());
-                q.question.push(key.as_ref().map(|_| event.question.as_str()));
-                q.key.push(key.as_deref());
-                q.guild.push(event.guild_id.map(snowflake));
-                q.channel.push(event.channel_id.map(snowflake));
-                q.answered.push(i32::from(event.answered));
-                q.offered.push(i32::from(event.offered));
-                q.top_unit.push(event.top_unit.as_deref());
-                q.score.push(f64::from(event.score));
-                q.latency.push(i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX));
-            }
-            Record::Vote { time, event } => {
-                v.time.push(*time);
-                v.unit.push(event.unit.as_str());
-                v.helpful.push(i32::from(event.helpful));
-                v.guild.push(event.guild_id.map(snowflake));
-                v.channel.push(event.channel_id.map(snowflake));
-                v.user.push(snowflake(event.user_id));
-            }
-            Record::Example { time, event, key } => {
-                e.text.push(event.text.as_str());
-                e.key.push(key.as_str());
-                e.unit.push(event.unit.as_str());
-                e.source.push(event.source.as_str());
-                e.guild.push(event.guild_id.map(snowflake));
-                e.channel.push(event.channel_id.map(snowflake));
-                e.user.push(snowflake(event.user_id));
-                e.time.push(*time);
-                if event.source.is_positive() {
-                    e.groups.push((key.as_str(), event.unit.as_str()));
-                }
-            }
+            Record::Question { time, event, key } => questions.push(*time, event, key.as_deref()),
+            Record::Vote { time, event } => votes.push(*time, event),
+            Record::Example { time, event, key } => examples.push(*time, event, key),
         }
     }
-    let client = client.transaction().await?;
-    if !q.time.is_empty() {
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us, offered)
-                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
-                                      $7::INTEGER[], $8::TEXT[], $9::DOUBLE PRECISION[], $10::BIGINT[], $11::INTEGER[])",
-            )
-            .await?;
-        client
-            .execute(
-                &statement,
-                &[
-                    &q.time,
-                    &q.surface,
-                    &q.question,
-                    &q.key,
-                    &q.guild,
-                    &q.channel,
-                    &q.answered,
-                    &q.top_unit,
-                    &q.score,
-                    &q.latency,
-                    &q.offered,
-                ],
-            )
-            .await?;
+    let transaction = client.transaction().await?;
+    questions.insert(&transaction).await?;
+    votes.insert(&transaction).await?;
+    examples.insert(&transaction).await?;
+    if let Some(members) = auto_approve {
+        approve(&transaction, examples::touched(examples.groups.into_iter()), members).await?;
     }
-    if !v.time.is_empty() {
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id)
-                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::INTEGER[], $4::BIGINT[], $5::BIGINT[], $6::BIGINT[])",
-            )
-            .await?;
-        client.execute(&statement, &[&v.time, &v.unit, &v.helpful, &v.guild, &v.channel, &v.user]).await?;
-    }
-    if !e.time.is_empty() {
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO learned_examples (text, text_key, unit, source, guild_id, channel_id, user_id, created_ms)
-                 SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
-                                      $7::BIGINT[], $8::BIGINT[])",
-            )
-            .await?;
-        client
-            .execute(&statement, &[&e.text, &e.key, &e.unit, &e.source, &e.guild, &e.channel, &e.user, &e.time])
-            .await?;
-    }
-    if let Some(members) = auto_approve.map(i64::from) {
-        let groups = examples::touched(e.groups.into_iter());
-        if !groups.is_empty() {
-            let statement = client.prepare_cached(examples::AUTO_APPROVE).await?;
-            let now = now_ms();
-            let mut approved = 0;
-            for (key, unit) in groups {
-                approved += client.execute(&statement, &[&key, &unit, &now, &members]).await?;
-            }
-            if approved > 0 {
-                client.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &Notice::Learned {}.to_payload()]).await?;
-            }
-        }
-    }
-    client.commit().await
+    transaction.commit().await
 }
 
+/// Approves each of `groups` that `members` distinct members reached, and
+/// tells the fleet when one was.
+async fn approve(
+    transaction: &deadpool_postgres::Transaction<'_>,
+    groups: Vec<(&str, &str)>,
+    members: u32,
+) -> Result<(), tokio_postgres::Error> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let members = i64::from(members);
+    let statement = transaction.prepare_cached(examples::AUTO_APPROVE).await?;
+    let now = now_ms();
+    let mut approved = 0;
+    for (key, unit) in groups {
+        approved += transaction.execute(&statement, &[&key, &unit, &now, &members]).await?;
+    }
+    if approved > 0 {
+        transaction.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &Notice::Learned {}.to_payload()]).await?;
+    }
+    Ok(())
+}
+
+/// A batch's questions, one array per column of `QUESTION_COLUMNS`.
 #[derive(Default)]
 struct QuestionColumns<'a> {
     time: Vec<i64>,
@@ -494,12 +436,92 @@ struct QuestionColumns<'a> {
     guild: Vec<Option<i64>>,
     channel: Vec<Option<i64>>,
     answered: Vec<i32>,
-    offered: Vec<i32>,
     top_unit: Vec<Option<&'a str>>,
     score: Vec<f64>,
     latency: Vec<i64>,
+    offered: Vec<i32>,
 }
 
+impl<'a> QuestionColumns<'a> {
+    /// The text is kept only with its key: both are `None` without text logging.
+    fn push(&mut self, time: i64, event: &'a QuestionEvent, key: Option<&'a str>) {
+        self.time.push(time);
+        self.surface.push(event.surface.as_str());
+        self.question.push(key.map(|_| event.question.as_str()));
+        self.key.push(key);
+        self.guild.push(event.guild_id.map(snowflake));
+        self.channel.push(event.channel_id.map(snowflake));
+        self.answered.push(i32::from(event.answered));
+        self.top_unit.push(event.top_unit.as_deref());
+        self.score.push(f64::from(event.score));
+        self.latency.push(i64::try_from(event.latency.as_micros()).unwrap_or(i64::MAX));
+        self.offered.push(i32::from(event.offered));
+    }
+
+    async fn insert(&self, transaction: &deadpool_postgres::Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+        if self.time.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO {QUESTION_COLUMNS}
+             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
+                                  $7::INTEGER[], $8::TEXT[], $9::DOUBLE PRECISION[], $10::BIGINT[], $11::INTEGER[])"
+        );
+        let statement = transaction.prepare_cached(&sql).await?;
+        let columns: [&(dyn ToSql + Sync); 11] = [
+            &self.time,
+            &self.surface,
+            &self.question,
+            &self.key,
+            &self.guild,
+            &self.channel,
+            &self.answered,
+            &self.top_unit,
+            &self.score,
+            &self.latency,
+            &self.offered,
+        ];
+        transaction.execute(&statement, &columns).await.map(drop)
+    }
+}
+
+/// A batch's votes, one array per column of `VOTE_COLUMNS`.
+#[derive(Default)]
+struct VoteColumns<'a> {
+    time: Vec<i64>,
+    unit: Vec<&'a str>,
+    helpful: Vec<i32>,
+    guild: Vec<Option<i64>>,
+    channel: Vec<Option<i64>>,
+    user: Vec<i64>,
+}
+
+impl<'a> VoteColumns<'a> {
+    fn push(&mut self, time: i64, event: &'a VoteEvent) {
+        self.time.push(time);
+        self.unit.push(event.unit.as_str());
+        self.helpful.push(i32::from(event.helpful));
+        self.guild.push(event.guild_id.map(snowflake));
+        self.channel.push(event.channel_id.map(snowflake));
+        self.user.push(snowflake(event.user_id));
+    }
+
+    async fn insert(&self, transaction: &deadpool_postgres::Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+        if self.time.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO {VOTE_COLUMNS}
+             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::INTEGER[], $4::BIGINT[], $5::BIGINT[], $6::BIGINT[])"
+        );
+        let statement = transaction.prepare_cached(&sql).await?;
+        let columns: [&(dyn ToSql + Sync); 6] =
+            [&self.time, &self.unit, &self.helpful, &self.guild, &self.channel, &self.user];
+        transaction.execute(&statement, &columns).await.map(drop)
+    }
+}
+
+/// A batch's learned examples, one array per column of `EXAMPLE_COLUMNS`.
 #[derive(Default)]
 struct ExampleColumns<'a> {
     text: Vec<&'a str>,
@@ -514,22 +536,39 @@ struct ExampleColumns<'a> {
     groups: Vec<(&'a str, &'a str)>,
 }
 
-#[derive(Default)]
-struct VoteColumns<'a> {
-    time: Vec<i64>,
-    unit: Vec<&'a str>,
-    helpful: Vec<i32>,
-    guild: Vec<Option<i64>>,
-    channel: Vec<Option<i64>>,
-    user: Vec<i64>,
+impl<'a> ExampleColumns<'a> {
+    fn push(&mut self, time: i64, event: &'a ExampleEvent, key: &'a str) {
+        self.text.push(event.text.as_str());
+        self.key.push(key);
+        self.unit.push(event.unit.as_str());
+        self.source.push(event.source.as_str());
+        self.guild.push(event.guild_id.map(snowflake));
+        self.channel.push(event.channel_id.map(snowflake));
+        self.user.push(snowflake(event.user_id));
+        self.time.push(time);
+        if event.source.is_positive() {
+            self.groups.push((key, event.unit.as_str()));
+        }
+    }
+
+    async fn insert(&self, transaction: &deadpool_postgres::Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+        if self.time.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO {EXAMPLE_COLUMNS}
+             SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[], $6::BIGINT[],
+                                  $7::BIGINT[], $8::BIGINT[])"
+        );
+        let statement = transaction.prepare_cached(&sql).await?;
+        let columns: [&(dyn ToSql + Sync); 8] =
+            [&self.text, &self.key, &self.unit, &self.source, &self.guild, &self.channel, &self.user, &self.time];
+        transaction.execute(&statement, &columns).await.map(drop)
+    }
 }
 
 /// Stats over the last `window`, for the whole fleet.
-pub(super) async fn read_stats(
-    database: &Database,
-    window: Option<Duration>,
-    text_logged: bool,
-) -> Result<Stats, StorageError> {
+async fn read_stats(database: &Database, window: Option<Duration>, text_logged: bool) -> Result<Stats, StorageError> {
     let client = database.ready().await?;
     let failed = database.error();
     let since = report::since(window);
@@ -544,7 +583,7 @@ pub(super) async fn read_stats(
 }
 
 /// Every server's settings.
-pub(super) async fn read_settings(database: &Database) -> Result<HashMap<u64, ServerSettings>, StorageError> {
+async fn read_settings(database: &Database) -> Result<HashMap<u64, ServerSettings>, StorageError> {
     let client = database.ready().await?;
     let rows = client.query(stored::SELECT_ALL, &[]).await.map_err(database.error())?;
     Ok(rows
@@ -557,7 +596,7 @@ pub(super) async fn read_settings(database: &Database) -> Result<HashMap<u64, Se
 }
 
 /// One server's settings; `None` when it has none stored (or they do not parse).
-pub(super) async fn read_settings_of(database: &Database, guild: u64) -> Result<Option<ServerSettings>, StorageError> {
+async fn read_settings_of(database: &Database, guild: u64) -> Result<Option<ServerSettings>, StorageError> {
     let client = database.ready().await?;
     let row = client.query_opt(stored::SELECT_ONE, &[&snowflake(guild)]).await.map_err(database.error())?;
     Ok(row.and_then(|row| decode(snowflake(guild), row.get(0))))
@@ -565,11 +604,7 @@ pub(super) async fn read_settings_of(database: &Database, guild: u64) -> Result<
 
 /// Stores one server's settings and tells the fleet, in one transaction:
 /// every process (this one too) reloads that server's row.
-pub(super) async fn write_settings(
-    database: &Database,
-    guild: u64,
-    settings: &ServerSettings,
-) -> Result<(), StorageError> {
+async fn write_settings(database: &Database, guild: u64, settings: &ServerSettings) -> Result<(), StorageError> {
     let mut client = database.ready().await?;
     let failed = database.error();
     let transaction = client.transaction().await.map_err(&failed)?;
@@ -580,7 +615,7 @@ pub(super) async fn write_settings(
 }
 
 /// Candidate groups waiting for a decision, the whole fleet's (`examples::pending_query`).
-pub(super) async fn read_pending(
+async fn read_pending(
     database: &Database,
     guild: Option<u64>,
     limit: usize,
@@ -608,10 +643,9 @@ async fn pending_rows(
         .collect())
 }
 
-/// Writes an admin's decision on a group; returns the rows changed.
-/// Records an admin's decision; an approval tells the fleet in the same
+/// Records an admin's decision on a group, returning the rows changed; an approval tells the fleet in the same
 /// transaction, so every process (this one too) learns it.
-pub(super) async fn decide(database: &Database, decision: &Decision) -> Result<usize, StorageError> {
+async fn decide(database: &Database, decision: &Decision) -> Result<usize, StorageError> {
     let mut client = database.ready().await?;
     let failed = database.error();
     let transaction = client.transaction().await.map_err(&failed)?;
@@ -626,7 +660,7 @@ pub(super) async fn decide(database: &Database, decision: &Decision) -> Result<u
 }
 
 /// Every approved example of the fleet.
-pub(super) async fn read_approved(database: &Database) -> Result<Vec<LearnedExample>, StorageError> {
+async fn read_approved(database: &Database) -> Result<Vec<LearnedExample>, StorageError> {
     let client = database.ready().await?;
     let rows = client.query(examples::APPROVED, &[]).await.map_err(database.error())?;
     Ok(examples::sorted(rows.iter().map(|row| LearnedExample { unit: row.get(0), text: row.get(1) }).collect()))
@@ -635,7 +669,7 @@ pub(super) async fn read_approved(database: &Database) -> Result<Vec<LearnedExam
 /// The dashboard's rows (`board`), the whole fleet's, in one read-only
 /// repeatable-read transaction; it never migrates: another schema version
 /// is `TooNew` or `TooOld`.
-pub(super) async fn read_board(database: &Database, query: &BoardQuery) -> Result<BoardRows, StorageError> {
+async fn read_board(database: &Database, query: &BoardQuery) -> Result<BoardRows, StorageError> {
     let mut client = database.client().await?;
     let failed = database.error();
     let transaction = client
@@ -677,4 +711,50 @@ pub(super) async fn read_board(database: &Database, query: &BoardQuery) -> Resul
     let pending = pending_rows(&transaction, query.guild, board::PENDING).await.map_err(&failed)?;
     transaction.commit().await.map_err(&failed)?;
     Ok(BoardRows { days, vote_days, gaps, unit_votes, used_units, latency, servers, pending })
+}
+
+impl Backend for Database {
+    fn place(&self) -> String {
+        self.place.clone()
+    }
+
+    fn postgres(&self) -> Option<&Database> {
+        Some(self)
+    }
+
+    fn writer(&self, _max_pages: Option<u32>, auto_approve: Option<u32>) -> Box<dyn BatchWriter> {
+        Box::new(Writer { database: self.clone(), auto_approve, healthy: false })
+    }
+
+    fn stats(&self, window: Option<Duration>, text_logged: bool) -> Answer<'_, Stats> {
+        Box::pin(read_stats(self, window, text_logged))
+    }
+
+    fn board(&self, query: BoardQuery) -> Answer<'_, BoardRows> {
+        Box::pin(async move { read_board(self, &query).await })
+    }
+
+    fn approved_examples(&self, _create: bool) -> Answer<'_, Vec<LearnedExample>> {
+        Box::pin(read_approved(self))
+    }
+
+    fn pending_examples(&self, guild: Option<u64>, limit: usize) -> Answer<'_, Vec<PendingExample>> {
+        Box::pin(read_pending(self, guild, limit))
+    }
+
+    fn decide(&self, decision: Decision) -> Answer<'_, usize> {
+        Box::pin(async move { decide(self, &decision).await })
+    }
+
+    fn server_settings(&self) -> Answer<'_, HashMap<u64, ServerSettings>> {
+        Box::pin(read_settings(self))
+    }
+
+    fn server_settings_of(&self, guild: u64) -> Answer<'_, Option<ServerSettings>> {
+        Box::pin(read_settings_of(self, guild))
+    }
+
+    fn save_server_settings(&self, guild: u64, settings: ServerSettings) -> Answer<'_, ()> {
+        Box::pin(async move { write_settings(self, guild, &settings).await })
+    }
 }

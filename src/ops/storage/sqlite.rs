@@ -1,20 +1,23 @@
 //! The SQLite backend, the embedded default: opening the file, versioned
 //! migrations (`PRAGMA user_version`), writing batches, pruning, and the
-//! stats, settings and learned-example queries. Everything here blocks: callers run it on a
-//! blocking thread.
+//! stats, settings and learned-example queries. Every query blocks: the
+//! `Backend` and `BatchWriter` implementations at the end run them on a
+//! blocking thread, each query through one helper (`Sqlite::blocking`).
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rusqlite::{named_params, params, Connection, OpenFlags, TransactionBehavior};
 
+use super::backend::{Answer, Backend, BatchWriter, EXAMPLE_COLUMNS, QUESTION_COLUMNS, VOTE_COLUMNS};
 use super::board::{self, BoardQuery, BoardRows};
 use super::examples::{self, Decision, LearnedExample, PendingExample};
 use super::report::{self, Rows};
 use super::settings::{self as stored, decode, encode};
-use super::{ms_since_epoch, now_ms, snowflake, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
+use super::{ms_since_epoch, now_ms, snowflake, Counters, Record, StorageError, DAY, MAX_BATCH, SCHEMA_VERSION};
 use crate::config::ServerSettings;
 use crate::ops::stats::Stats;
 
@@ -156,7 +159,7 @@ pub(crate) fn prune(connection: &Connection, retention_days: u32, now: SystemTim
 }
 
 /// How errors name the database.
-pub(super) fn place(path: &Path) -> String {
+fn place(path: &Path) -> String {
     path.display().to_string()
 }
 
@@ -166,7 +169,7 @@ fn query_error(path: &Path) -> impl Fn(rusqlite::Error) -> StorageError + '_ {
 
 /// The writer's connection, opened on first use and dropped after a failure.
 pub(super) struct Writer {
-    pub(super) path: PathBuf,
+    path: PathBuf,
     max_pages: Option<u32>,
     /// `[storage] auto_approve`.
     auto_approve: Option<u32>,
@@ -174,22 +177,20 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn new(path: PathBuf, max_pages: Option<u32>, auto_approve: Option<u32>) -> Writer {
+    fn new(path: PathBuf, max_pages: Option<u32>, auto_approve: Option<u32>) -> Writer {
         Writer { path, max_pages, auto_approve, connection: None }
     }
 
-    pub(super) fn connected(&self) -> bool {
-        self.connection.is_some()
-    }
-
-    pub(super) fn disconnect(&mut self) {
-        self.connection = None;
+    /// The same settings without a connection: what stands in while this
+    /// one is on a blocking thread, and stays if that thread fails.
+    fn unconnected(&self) -> Writer {
+        Writer::new(self.path.clone(), self.max_pages, self.auto_approve)
     }
 
     /// Opens the database if needed, prunes rows older than `prune` days
     /// when given, then writes `pending` in batches, removing each batch
     /// once committed.
-    pub(super) fn write(
+    fn write_blocking(
         &mut self,
         pending: &mut VecDeque<Record>,
         prune_days: Option<u32>,
@@ -231,17 +232,13 @@ fn insert<'a>(
 ) -> rusqlite::Result<()> {
     let transaction = connection.transaction()?;
     {
-        let mut insert_question = transaction.prepare_cached(
-            "INSERT INTO questions (time, surface, question, question_key, guild_id, channel_id, answered, top_unit, score, latency_us, offered)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?;
-        let mut insert_vote = transaction.prepare_cached(
-            "INSERT INTO votes (time, unit, helpful, guild_id, channel_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut insert_example = transaction.prepare_cached(
-            "INSERT INTO learned_examples (text, text_key, unit, source, guild_id, channel_id, user_id, created_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
+        let mut insert_question = transaction.prepare_cached(&format!(
+            "INSERT INTO {QUESTION_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ))?;
+        let mut insert_vote =
+            transaction.prepare_cached(&format!("INSERT INTO {VOTE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?;
+        let mut insert_example = transaction
+            .prepare_cached(&format!("INSERT INTO {EXAMPLE_COLUMNS} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?;
         let mut groups = Vec::new();
         for record in records {
             match record {
@@ -324,7 +321,7 @@ fn query_rows(connection: &Connection, since: i64) -> rusqlite::Result<Rows> {
 }
 
 /// Every server's settings.
-pub(super) fn read_settings(path: &Path) -> Result<HashMap<u64, ServerSettings>, StorageError> {
+fn read_settings(path: &Path) -> Result<HashMap<u64, ServerSettings>, StorageError> {
     let mut connection = open(path, true)?;
     migrate(&mut connection, path)?;
     let query = query_error(path);
@@ -341,7 +338,7 @@ pub(super) fn read_settings(path: &Path) -> Result<HashMap<u64, ServerSettings>,
 }
 
 /// Stores one server's settings, replacing its row.
-pub(super) fn write_settings(path: &Path, guild: u64, settings: &ServerSettings) -> Result<(), StorageError> {
+fn write_settings(path: &Path, guild: u64, settings: &ServerSettings) -> Result<(), StorageError> {
     let mut connection = open(path, true)?;
     migrate(&mut connection, path)?;
     connection
@@ -361,7 +358,7 @@ fn ready(path: &Path, create: bool) -> Result<Connection, StorageError> {
 }
 
 /// Candidate groups waiting for a decision (`examples::pending_query`).
-pub(super) fn read_pending(path: &Path, guild: Option<u64>, limit: usize) -> Result<Vec<PendingExample>, StorageError> {
+fn read_pending(path: &Path, guild: Option<u64>, limit: usize) -> Result<Vec<PendingExample>, StorageError> {
     let connection = ready(path, true)?;
     pending_rows(&connection, guild, limit).map_err(query_error(path))
 }
@@ -387,7 +384,7 @@ fn pending_rows(connection: &Connection, guild: Option<u64>, limit: usize) -> ru
 }
 
 /// Writes an admin's decision on a group; returns the rows changed.
-pub(super) fn decide(path: &Path, decision: &Decision) -> Result<usize, StorageError> {
+fn decide(path: &Path, decision: &Decision) -> Result<usize, StorageError> {
     let connection = ready(path, true)?;
     let Decision { id, status, by, at } = decision;
     connection
@@ -396,7 +393,7 @@ pub(super) fn decide(path: &Path, decision: &Decision) -> Result<usize, StorageE
 }
 
 /// Every approved example; with `create` false a missing file is `Missing`, not created.
-pub(super) fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExample>, StorageError> {
+fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExample>, StorageError> {
     let connection = ready(path, create)?;
     let query = query_error(path);
     let mut statement = connection.prepare(examples::APPROVED).map_err(&query)?;
@@ -409,7 +406,7 @@ pub(super) fn read_approved(path: &Path, create: bool) -> Result<Vec<LearnedExam
 /// connection that can only read: the dashboard never creates, migrates or
 /// writes the database. A missing file is `Missing`; another schema version
 /// is `TooNew` or `TooOld`.
-pub(super) fn read_board(path: &Path, query: &BoardQuery) -> Result<BoardRows, StorageError> {
+fn read_board(path: &Path, query: &BoardQuery) -> Result<BoardRows, StorageError> {
     if !path.exists() {
         return Err(StorageError::Missing { path: path.to_path_buf() });
     }
@@ -453,4 +450,112 @@ fn all<T>(
     row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<Vec<T>> {
     connection.prepare(sql)?.query_map(params, row)?.collect()
+}
+
+/// The SQLite backend: the database's path. Each query opens its own
+/// connection, so readers never wait for the writer's.
+pub(super) struct Sqlite {
+    path: PathBuf,
+}
+
+impl Sqlite {
+    pub(super) fn new(path: PathBuf) -> Sqlite {
+        Sqlite { path }
+    }
+
+    /// Runs `query` on a blocking thread: SQLite's calls block, and the
+    /// async threads must stay free for answers.
+    fn blocking<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&Path) -> Result<T, StorageError> + Send + 'static,
+    ) -> Answer<'static, T> {
+        let path = self.path.clone();
+        Box::pin(
+            async move { tokio::task::spawn_blocking(move || query(&path)).await.map_err(|_| StorageError::Stopped)? },
+        )
+    }
+}
+
+impl Backend for Sqlite {
+    fn place(&self) -> String {
+        place(&self.path)
+    }
+
+    fn writer(&self, max_pages: Option<u32>, auto_approve: Option<u32>) -> Box<dyn BatchWriter> {
+        Box::new(Writer::new(self.path.clone(), max_pages, auto_approve))
+    }
+
+    fn stats(&self, window: Option<Duration>, text_logged: bool) -> Answer<'_, Stats> {
+        self.blocking(move |path| read_stats(path, window, text_logged))
+    }
+
+    fn board(&self, query: BoardQuery) -> Answer<'_, BoardRows> {
+        self.blocking(move |path| read_board(path, &query))
+    }
+
+    fn approved_examples(&self, create: bool) -> Answer<'_, Vec<LearnedExample>> {
+        self.blocking(move |path| read_approved(path, create))
+    }
+
+    fn pending_examples(&self, guild: Option<u64>, limit: usize) -> Answer<'_, Vec<PendingExample>> {
+        self.blocking(move |path| read_pending(path, guild, limit))
+    }
+
+    fn decide(&self, decision: Decision) -> Answer<'_, usize> {
+        self.blocking(move |path| decide(path, &decision))
+    }
+
+    fn server_settings(&self) -> Answer<'_, HashMap<u64, ServerSettings>> {
+        self.blocking(read_settings)
+    }
+
+    fn server_settings_of(&self, guild: u64) -> Answer<'_, Option<ServerSettings>> {
+        self.blocking(move |path| Ok(read_settings(path)?.remove(&guild)))
+    }
+
+    fn save_server_settings(&self, guild: u64, settings: ServerSettings) -> Answer<'_, ()> {
+        self.blocking(move |path| write_settings(path, guild, &settings))
+    }
+}
+
+impl BatchWriter for Writer {
+    fn connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    fn disconnect(&mut self) {
+        self.connection = None;
+    }
+
+    /// `write_blocking` on a blocking thread: the connection and the rows
+    /// move there and back, an unconnected copy standing in meanwhile.
+    fn write<'a>(
+        &'a mut self,
+        pending: &'a mut VecDeque<Record>,
+        prune_days: Option<u32>,
+        counters: &'a Arc<Counters>,
+    ) -> Answer<'a, ()> {
+        Box::pin(async move {
+            let spare = self.unconnected();
+            let mut writer = std::mem::replace(self, spare);
+            let mut rows = std::mem::take(pending);
+            let counters = counters.clone();
+            let work = move || {
+                let result = writer.write_blocking(&mut rows, prune_days, &counters.written);
+                (writer, rows, result)
+            };
+            match tokio::task::spawn_blocking(work).await {
+                Ok((writer, rows, result)) => {
+                    *self = writer;
+                    *pending = rows;
+                    result
+                }
+                Err(err) => {
+                    // Only a bug gets here; the rows it held are lost, and counted.
+                    tracing::error!(error = %err, "question log writer failed; starting a new connection");
+                    Err(StorageError::Stopped)
+                }
+            }
+        })
+    }
 }
