@@ -52,7 +52,9 @@ pub(super) fn blocks(text: &str, first_line: usize) -> Vec<(Block, usize)> {
                 open.text.clear();
                 open.start_line = line;
             }
-            Event::End(TagEnd::Heading(level)) => {
+            // A heading inside a list item is part of the item's text; it once
+            // ended a heading block holding the paragraph before the list.
+            Event::End(TagEnd::Heading(level)) if open.list_depth == 0 => {
                 let text = normalize_space(&open.text);
                 out.push((Block::Heading { level: level as usize, text }, open.start_line));
             }
@@ -191,4 +193,161 @@ fn directives(html: &str) -> Vec<(String, String)> {
         rest = &after[end + 3..];
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::{check_blocks, render_blocks};
+    use super::*;
+
+    #[test]
+    fn headings_and_paragraphs_keep_their_first_line() {
+        check_blocks(
+            "# Title\n\nFirst paragraph\ngoes on.\n\n## Section\n\nSecond *paragraph* with `code` and [a link](https://example.com).\n",
+            r#"
+            1: heading 1 "Title"
+            3: paragraph "First paragraph goes on."
+            6: heading 2 "Section"
+            8: paragraph "Second paragraph with code and a link."
+            "#,
+        );
+    }
+
+    #[test]
+    fn lines_count_from_the_line_the_body_starts_on() {
+        assert_eq!(render_blocks(&blocks("# Title\n\nText.\n", 5)), "5: heading 1 \"Title\"\n7: paragraph \"Text.\"\n");
+    }
+
+    #[test]
+    fn setext_headings_are_headings() {
+        check_blocks(
+            "Title\n=====\n\nText.\n\nPart\n----\nMore.\n",
+            r#"
+            1: heading 1 "Title"
+            4: paragraph "Text."
+            6: heading 2 "Part"
+            8: paragraph "More."
+            "#,
+        );
+    }
+
+    #[test]
+    fn closing_hashes_of_atx_headings_are_not_part_of_the_title() {
+        check_blocks(
+            "## Title ##\n### Sharp C# ###\n#### Ends with \\#\n#5 is not a heading\n",
+            r##"
+            1: heading 2 "Title"
+            2: heading 3 "Sharp C#"
+            3: heading 4 "Ends with #"
+            4: paragraph "#5 is not a heading"
+            "##,
+        );
+    }
+
+    #[test]
+    fn hash_lines_in_code_blocks_are_not_headings() {
+        check_blocks(
+            "# Title\n\n```sh\n# install it\npip install x\n```\n\n~~~\n## not a heading\n~~~\n\n    # indented code\n\nAfter.\n",
+            r#"
+            1: heading 1 "Title"
+            14: paragraph "After."
+            "#,
+        );
+    }
+
+    #[test]
+    fn code_in_a_list_item_stays_in_the_item() {
+        check_blocks(
+            "- Run:\n\n  ```\n  # the comment\n  make\n  ```\n- Done\n",
+            r#"1: list ["Run: # the comment make", "Done"]"#,
+        );
+    }
+
+    #[test]
+    fn nested_lists_fold_into_their_parent_item() {
+        // Every nested item ends in `; `, so the deeper levels leave `; ;`.
+        check_blocks(
+            "- Learn Python\n  - syntax\n  - libraries\n    1. numpy\n- Build projects\n-\n",
+            r#"1: list ["Learn Python: syntax; libraries: numpy; ;", "Build projects"]"#,
+        );
+    }
+
+    #[test]
+    fn loose_list_items_join_their_paragraphs() {
+        check_blocks(
+            "Steps:\n\n1. First step.\n\n   Its detail.\n\n2. Second step.\n",
+            r#"
+            1: paragraph "Steps:"
+            3: list ["First step. Its detail.", "Second step."]
+            "#,
+        );
+    }
+
+    #[test]
+    fn headings_inside_list_items_stay_in_the_item() {
+        check_blocks(
+            "Intro paragraph.\n\n- # Heading in an item\n- plain\n",
+            r#"
+            1: paragraph "Intro paragraph."
+            3: list ["Heading in an item", "plain"]
+            "#,
+        );
+    }
+
+    #[test]
+    fn tables_keep_rows_with_their_lines_and_escaped_pipes() {
+        check_blocks(
+            "Intro.\n\n| Dimension | A \\| B | C |\n|---|---|---|\n| Speed | fast \\| very | *slow* |\n| `a\\|b` | x | |\n",
+            r#"
+            1: paragraph "Intro."
+            3: table ["Dimension", "A | B", "C"]
+              5: ["Speed", "fast | very", "slow"]
+              6: ["a|b", "x", ""]
+            "#,
+        );
+    }
+
+    #[test]
+    fn html_blocks_are_dropped_and_directives_kept() {
+        // A comment over several lines reaches `directives` a line at a
+        // time, so it is never read as a directive.
+        check_blocks(
+            "<div align=\"center\">\n<img src=\"x.png\">\n</div>\n\n<!-- keywords: python,  ml -->\n<!-- aliases: How long? | Duration -->\n<!-- note: not a directive -->\n<!-- Keywords: upper case key --> <!-- phases: 1, 2 -->\n\nText <!-- keywords: inline --> here.\n\n<!--\nkeywords: over several lines\n-->\n",
+            r#"
+            5: directive keywords "python, ml"
+            6: directive aliases "How long? | Duration"
+            8: directive keywords "upper case key"
+            8: directive phases "1, 2"
+            10: directive keywords "inline"
+            10: paragraph "Text here."
+            "#,
+        );
+    }
+
+    #[test]
+    fn crlf_line_endings_leave_no_carriage_returns() {
+        check_blocks(
+            "# Title\r\n\r\nFirst line\r\nsecond line\r\n\r\n- a\r\n- b\r\n\r\n| A | B |\r\n|---|---|\r\n| x | y |\r\n\r\nSub\r\n---\r\n<!-- keywords: k -->\r\n",
+            r#"
+            1: heading 1 "Title"
+            3: paragraph "First line second line"
+            6: list ["a", "b"]
+            9: table ["A", "B"]
+              11: ["x", "y"]
+            13: heading 2 "Sub"
+            15: directive keywords "k"
+            "#,
+        );
+    }
+
+    #[test]
+    fn block_quotes_read_as_paragraphs_and_lists() {
+        check_blocks(
+            "> Quoted\n> text.\n\n> - quoted item\n",
+            r#"
+            1: paragraph "Quoted text."
+            4: list ["quoted item"]
+            "#,
+        );
+    }
 }

@@ -19,6 +19,8 @@ mod faq;
 mod lists;
 mod roadmap;
 mod sections;
+#[cfg(test)]
+mod snapshot;
 
 use std::collections::BTreeMap;
 
