@@ -68,3 +68,57 @@ pub(super) fn first_table(blocks: &[(Block, usize)]) -> Option<(&[String], &[(Ve
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::check_build;
+    use super::*;
+
+    #[test]
+    fn every_row_is_a_unit_and_so_is_the_whole_table() {
+        let text = "+++\nkind = \"comparison\"\nsource = \"Roles compared\"\n[row_keywords]\nSalary = \"pay, money\"\n+++\n# SWE vs AI\n\nIntro.\n\n| Dimension | SWE | AI \\| ML |\n|---|---|---|\n| Salary | high | higher |\n| Tools | IDE | notebooks |\n";
+        check_build(
+            build_comparison,
+            text,
+            r#"
+            0: comparison a @11 "SWE vs AI" in SWE vs AI
+              text: "Salary — SWE: high; AI | ML: higher\nTools — SWE: IDE; AI | ML: notebooks"
+              source: "Roles compared"
+            1: comparison a/salary @13 "Salary" in SWE vs AI > Salary
+              text: "Salary — SWE: high; AI | ML: higher"
+              keywords: ["pay", "money"]
+              source: "Roles compared"
+            2: comparison a/tools @14 "Tools" in SWE vs AI > Tools
+              text: "Tools — SWE: IDE; AI | ML: notebooks"
+              source: "Roles compared"
+            comparison "SWE vs AI" unit 0 columns ["SWE", "AI | ML"]
+              row "Salary" unit 1 cells ["high", "higher"]
+              row "Tools" unit 2 cells ["IDE", "notebooks"]
+            "#,
+        );
+    }
+
+    #[test]
+    fn comparison_problems_are_reported_with_their_lines() {
+        let needs_columns =
+            "a.md:3: error: comparison table needs a dimension column, at least one more column and one row";
+        check_build(build_comparison, "# T\n\nNo table here.\n", "a.md:1: error: comparison file has no table");
+        check_build(build_comparison, "# T\n\n| Only |\n|---|\n| one |\n", needs_columns);
+        check_build(build_comparison, "# T\n\n| A | B |\n|---|---|\n", needs_columns);
+        // A row without a dimension is no unit, though the whole table still shows it.
+        check_build(
+            build_comparison,
+            "+++\n[row_keywords]\nSpeed = \"fast\"\n+++\n# T\n\n| A | B |\n|---|---|\n| | x |\n| Cost | y |\n",
+            r#"
+            0: comparison a @7 "T" in T
+              text: " — B: x\nCost — B: y"
+            1: comparison a/cost @10 "Cost" in T > Cost
+              text: "Cost — B: y"
+            comparison "T" unit 0 columns ["B"]
+              row "Cost" unit 1 cells ["y"]
+            a.md:9: error: comparison row has no dimension
+            a.md:1: error: row_keywords names `Speed`, which is not a row of the table
+            "#,
+        );
+    }
+}

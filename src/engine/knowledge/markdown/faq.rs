@@ -42,3 +42,43 @@ pub(super) fn build_faq(context: &FileContext, blocks: &[(Block, usize)]) -> (Kn
     }
     (file, diagnostics)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::check_build;
+    use super::*;
+
+    #[test]
+    fn every_question_is_a_unit_with_its_whole_answer() {
+        let text = "# FAQ\n\nText before the first question answers nothing.\n\n## Is it hard?\n<!-- aliases: Is it difficult? | How hard is it? -->\n\nNo.\n\nIt takes:\n\n- time\n- practice\n\n## How long does it take? ##\n\nA year.\n";
+        check_build(
+            build_faq,
+            text,
+            r#"
+            0: faq a/is-it-hard @5 "Is it hard?" in FAQ
+              text: "No.\n\nIt takes:\n\n- time\n- practice"
+              aliases: ["Is it difficult?", "How hard is it?"]
+            1: faq a/how-long-does-it-take @15 "How long does it take?" in FAQ
+              text: "A year."
+            faq: [0, 1]
+            "#,
+        );
+    }
+
+    #[test]
+    fn a_question_without_an_answer_is_reported_at_its_heading() {
+        let text = "# FAQ\n<!-- phases: x -->\n\n## Why?\n\n## How?\n<!-- phases: 1, 0 -->\n\nLike this.\n";
+        check_build(
+            build_faq,
+            text,
+            r#"
+            0: faq a/how @6 "How?" in FAQ
+              text: "Like this."
+              phases: [1]
+            faq: [0]
+            a.md:7: error: `0` is not a phase number
+            a.md:4: error: FAQ question `Why?` has no answer
+            "#,
+        );
+    }
+}

@@ -65,3 +65,40 @@ pub(super) fn build_examples(context: &FileContext, blocks: &[(Block, usize)]) -
     file.example_groups.extend(current);
     (file, diagnostics)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::check_build;
+    use super::*;
+
+    #[test]
+    fn synonyms_add_up_and_bad_items_are_reported_at_their_list() {
+        let text = "# Synonyms\n\nWords members use.\n\n- JS = javascript, ecmascript\n- ml = machine learning\n\nMore:\n\n- js = node\n- nothing here\n- = empty word\n";
+        check_build(
+            build_synonyms,
+            text,
+            r#"
+            synonym "js" = ["javascript", "ecmascript", "node"]
+            synonym "ml" = ["machine learning"]
+            a.md:10: error: synonym `nothing here` should read `word = expansion, expansion`
+            a.md:10: error: synonym `= empty word` should read `word = expansion, expansion`
+            "#,
+        );
+    }
+
+    #[test]
+    fn examples_are_grouped_under_the_heading_that_names_their_passage() {
+        let text = "# Examples\n\n- before any heading\n\n## faq/is-it-hard\n\nA paragraph is ignored.\n<!-- keywords: ignored too -->\n\n- Is it hard?\n-   Is it   difficult?  \n\n## Off-topic\n\n| a | b |\n|---|---|\n| c | d |\n\n- what's the weather\n\n## Empty\n";
+        check_build(
+            build_examples,
+            text,
+            r#"
+            examples "faq/is-it-hard" @5: ["Is it hard?", "Is it difficult?"]
+            examples "Off-topic" @13: ["what's the weather"]
+            examples "Empty" @21: []
+            a.md:3: error: examples must follow a `##` heading that names a passage (its id, heading path or title) or `Off-topic`
+            a.md:15: warning: a table in an examples file is ignored: examples are list items
+            "#,
+        );
+    }
+}

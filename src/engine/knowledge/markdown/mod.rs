@@ -332,3 +332,218 @@ fn row_text(header: &[String], cells: &[String]) -> String {
     let dimension = cells.first().map(String::as_str).unwrap_or_default();
     format!("{dimension} — {}", parts.join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::snapshot::{assert_same, check_parse, render_knowledge};
+    use super::*;
+
+    fn parsed(text: &str) -> Knowledge {
+        parse_file("earlier.md", text, &Knowledge::default()).0
+    }
+
+    #[test]
+    fn a_byte_order_mark_hides_neither_the_first_heading_nor_the_front_matter() {
+        let none = Knowledge::default();
+        check_parse(
+            &none,
+            "\u{feff}# Guide\n\nText.\n",
+            r#"
+            0: section a/guide @3 "Guide" in Guide
+              text: "Text."
+            "#,
+        );
+        check_parse(
+            &none,
+            "\u{feff}+++\nkind = \"faq\"\n+++\n# FAQ\n## Why?\nBecause.\n",
+            r#"
+            0: faq a/why @5 "Why?" in FAQ
+              text: "Because."
+            faq: [0]
+            "#,
+        );
+    }
+
+    #[test]
+    fn crlf_front_matter_and_body_leave_no_carriage_returns() {
+        let text =
+            "+++\r\nkind = \"faq\"\r\ntitle = \"Questions\"\r\n+++\r\n# FAQ\r\n\r\n## Why? ##\r\nBecause\r\nit is.\r\n";
+        check_parse(
+            &Knowledge::default(),
+            text,
+            r#"
+            0: faq a/why @7 "Why?" in Questions
+              text: "Because it is."
+            faq: [0]
+            "#,
+        );
+    }
+
+    #[test]
+    fn front_matter_problems_name_their_line_and_the_body_still_loads() {
+        let none = Knowledge::default();
+        // The front matter is dropped whole, `kind` included.
+        check_parse(
+            &none,
+            "+++\nkind = \"faq\"\nnope = 1\n+++\n# T\n\nText.\n",
+            r#"
+            0: section a/t @7 "T" in T
+              text: "Text."
+            a.md:3: error: front matter: unknown field `nope`, expected one of `kind`, `title`, `source`, `keywords`, `phases`, `months`, `row_keywords`
+            "#,
+        );
+        check_parse(
+            &none,
+            "+++\nkind = \"nope\"\n+++\n# T\n\nText.\n",
+            r#"
+            0: section a/t @6 "T" in T
+              text: "Text."
+            a.md:2: error: front matter: unknown variant `nope`, expected one of `sections`, `faq`, `comparison`, `roadmap`, `synonyms`, `examples`
+            "#,
+        );
+        // Unclosed, the front matter is read as Markdown.
+        check_parse(
+            &none,
+            "+++\ntitle = \"T\"\n\n# T\n\nText.\n",
+            r#"
+            0: section a/t @1 "T" in T
+              text: "+++ title = \"T\""
+            1: section a/t @6 "T" in T
+              text: "Text."
+            a.md:1: error: front matter opened with `+++` is never closed
+            "#,
+        );
+        check_parse(
+            &none,
+            "+++\nphases = [0, 2]\n+++\n# T\n\nText.\n",
+            r#"
+            0: section a/t @6 "T" in T
+              text: "Text."
+              phases: [0, 2]
+            a.md:1: error: phase numbers start at 1
+            "#,
+        );
+    }
+
+    #[test]
+    fn the_title_comes_from_front_matter_then_the_first_h1_then_the_file_name() {
+        let none = Knowledge::default();
+        check_parse(
+            &none,
+            "+++\ntitle = \"Given\"\nsource = \"The Guide, 2024\"\n+++\n# Heading\n\nText.\n",
+            r#"
+            0: section a/heading @7 "Heading" in Given > Heading
+              text: "Text."
+              source: "The Guide, 2024"
+            "#,
+        );
+        check_parse(
+            &none,
+            "## Part\n\nText.\n\n# Late H1\n\nMore.\n",
+            r#"
+            0: section a/part @3 "Part" in Late H1 > Part
+              text: "Text."
+            1: section a/late-h1 @7 "Late H1" in Late H1
+              text: "More."
+            "#,
+        );
+        let (file, _) = parse_file("notes/My Notes.md", "Text.\n", &none);
+        assert_eq!((file.units[0].id.as_str(), file.units[0].title.as_str()), ("my-notes/my-notes", "My Notes"));
+    }
+
+    #[test]
+    fn a_second_roadmap_or_comparison_table_is_reported_and_not_read() {
+        let mut earlier = parsed("+++\nkind = \"roadmap\"\n+++\n# Plan\n## Phase 1: Start\nBegin.\n");
+        earlier.append_file(parsed(
+            "+++\nkind = \"comparison\"\n+++\n# A vs B\n| D | A | B |\n|---|---|---|\n| Speed | fast | slow |\n",
+        ));
+        check_parse(
+            &earlier,
+            "+++\nkind = \"roadmap\"\n+++\n# Again\n## Phase 1: Start\nBegin.\n",
+            "a.md:1: error: only one roadmap is supported",
+        );
+        check_parse(&earlier, "+++\nkind = \"comparison\"\n+++\n# Again\n\nIntro.\n\n| D | A | B |\n|---|---|---|\n| Speed | fast | slow |\n", "a.md:8: error: only one comparison table is supported");
+        check_parse(
+            &earlier,
+            "+++\nkind = \"comparison\"\n+++\n# Again\n\nNo table.\n",
+            "a.md:1: error: comparison file has no table",
+        );
+    }
+
+    #[test]
+    fn appending_a_file_shifts_the_indices_that_point_to_its_units() {
+        let mut knowledge = parsed("# Guide\n\nText.\n");
+        knowledge.append_file(parsed("+++\nkind = \"faq\"\n+++\n# FAQ\n## Why?\nBecause.\n"));
+        knowledge.append_file(parsed(
+            "+++\nkind = \"comparison\"\n+++\n# A vs B\n| D | A | B |\n|---|---|---|\n| Speed | fast | slow |\n",
+        ));
+        knowledge.append_file(parsed("+++\nkind = \"roadmap\"\n+++\n# Plan\n## Phase 1: Start\nBegin.\n"));
+        knowledge.append_file(parsed("+++\nkind = \"synonyms\"\n+++\n- js = javascript\n"));
+        knowledge.append_file(parsed("+++\nkind = \"synonyms\"\n+++\n- JS = node\n"));
+        assert_same(
+            &render_knowledge(&knowledge, &[]),
+            r#"
+            0: section earlier/guide @3 "Guide" in Guide
+              text: "Text."
+            1: faq earlier/why @5 "Why?" in FAQ
+              text: "Because."
+            2: comparison earlier @5 "A vs B" in A vs B
+              text: "Speed — A: fast; B: slow"
+            3: comparison earlier/speed @7 "Speed" in A vs B > Speed
+              text: "Speed — A: fast; B: slow"
+            4: overview earlier @1 "Plan" in Plan
+              text: "Phase 1: Start — Begin."
+              phases: [1]
+            5: phase earlier/phase-1 @5 "Phase 1: Start" in Plan > Phase 1
+              text: "Begin."
+              keywords: ["phase 1", "stage 1", "step 1", "first", "phase one"]
+              phases: [1]
+            faq: [1]
+            comparison "A vs B" unit 2 columns ["A", "B"]
+              row "Speed" unit 3 cells ["fast", "slow"]
+            roadmap "Plan" overview 4 months None
+              phase 1 "Start" unit 5 months None
+                summary: "Begin."
+            synonym "js" = ["javascript", "node"]
+            "#,
+        );
+    }
+
+    #[test]
+    fn directives_read_keywords_aliases_and_phases() {
+        let cases = [
+            ("keywords", " a, b ,, c ", r#"Annotations { keywords: ["a", "b", "c"], aliases: [], phases: [] } []"#),
+            (
+                "aliases",
+                "How long? | How many months?|",
+                r#"Annotations { keywords: [], aliases: ["How long?", "How many months?"], phases: [] } []"#,
+            ),
+            (
+                "phases",
+                "1, x, 0, 3",
+                r#"Annotations { keywords: [], aliases: [], phases: [1, 3] } ["a.md:7: error: `x` is not a phase number", "a.md:7: error: `0` is not a phase number"]"#,
+            ),
+            ("note", "anything", "Annotations { keywords: [], aliases: [], phases: [] } []"),
+        ];
+        for (key, value, expected) in cases {
+            let (annotations, diagnostics) = read_directive(key, value, "a.md", 7);
+            let shown: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+            assert_same(&format!("{annotations:?} {shown:?}"), expected);
+        }
+    }
+
+    #[test]
+    fn slugs_keep_letters_of_any_language_and_stop_at_48() {
+        let cases = [
+            ("How long does it take?", "how-long-does-it-take"),
+            ("  C++ & C#: --- a comparison  ", "c-c-a-comparison"),
+            ("Détails, Übung & 日本語", "détails-übung-日本語"),
+            ("phase-1", "phase-1"),
+            ("???", ""),
+            (&"word ".repeat(20), "word-word-word-word-word-word-word-word-word-wor"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(slug(text), expected, "{text:?}");
+        }
+    }
+}

@@ -184,3 +184,98 @@ fn phase_text(phase: &Phase) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::check_build;
+    use super::*;
+
+    #[test]
+    fn phases_share_out_the_months_and_keep_their_parts() {
+        let text = "+++\nmonths = 12\n+++\n# Plan\n<!-- keywords: plan -->\n\nIntro.\n\n## Phase 1: Foundations\n<!-- aliases: the basics -->\n\nLearn the basics.\n\nMore detail.\n\nKey activities include:\n\n- read\n- practise\n\n## Phase 2 - Projects\n\nBuild things.\n\n## Phase 3\n\nShip it.\n";
+        check_build(
+            build_roadmap,
+            text,
+            r#"
+            0: overview a @1 "Plan" in Plan
+              text: "Intro.\n\nPhase 1: Foundations — Learn the basics.\n\nPhase 2: Projects — Build things.\n\nPhase 3: Phase 3 — Ship it."
+              keywords: ["plan"]
+              phases: [1, 2, 3]
+            1: phase a/phase-1 @9 "Phase 1: Foundations" in Plan > Phase 1
+              text: "Learn the basics.\n\nMore detail.\n\nKey activities include:\n\n- read\n- practise"
+              keywords: ["phase 1", "stage 1", "step 1", "first", "phase one"]
+              aliases: ["the basics"]
+              phases: [1]
+            2: phase a/phase-2 @21 "Phase 2: Projects" in Plan > Phase 2
+              text: "Build things."
+              keywords: ["phase 2", "stage 2", "step 2", "second", "phase two"]
+              phases: [2]
+            3: phase a/phase-3 @25 "Phase 3: Phase 3" in Plan > Phase 3
+              text: "Ship it."
+              keywords: ["phase 3", "stage 3", "step 3", "third", "phase three"]
+              phases: [3]
+            roadmap "Plan" overview 0 months Some(12)
+              phase 1 "Foundations" unit 1 months Some((1, 4))
+                summary: "Learn the basics."
+                details: ["More detail."]
+                activities: Some("Key activities include:") ["read", "practise"]
+              phase 2 "Projects" unit 2 months Some((5, 8))
+                summary: "Build things."
+              phase 3 "Phase 3" unit 3 months Some((9, 12))
+                summary: "Ship it."
+            "#,
+        );
+    }
+
+    #[test]
+    fn roadmap_problems_are_reported_with_their_lines() {
+        check_build(
+            build_roadmap,
+            "# Plan\n\nNo phases at all.\n",
+            "a.md:1: error: roadmap has no phases (expected headings like `## Phase 1: Title`)",
+        );
+        check_build(
+            build_roadmap,
+            "# Plan\n\n## Phase 2: Late\n\nText.\n\n## Phase 1: Early\n<!-- phases: x -->\n\n- a list but no summary\n",
+            r#"
+            0: overview a @1 "Plan" in Plan
+              text: "Phase 2: Late — Text.\n\nPhase 1: Early — "
+              phases: [1, 2]
+            1: phase a/phase-2 @3 "Phase 2: Late" in Plan > Phase 2
+              text: "Text."
+              keywords: ["phase 2", "stage 2", "step 2", "second", "phase two"]
+              phases: [2]
+            2: phase a/phase-1 @7 "Phase 1: Early" in Plan > Phase 1
+              text: "- a list but no summary"
+              keywords: ["phase 1", "stage 1", "step 1", "first", "phase one"]
+              phases: [1]
+            roadmap "Plan" overview 0 months None
+              phase 2 "Late" unit 1 months None
+                summary: "Text."
+              phase 1 "Early" unit 2 months None
+                summary: ""
+                activities: None ["a list but no summary"]
+            a.md:8: error: `x` is not a phase number
+            a.md:3: error: phase `Late` is numbered 2 but is phase 1 of the roadmap
+            a.md:7: error: phase `Early` is numbered 1 but is phase 2 of the roadmap
+            a.md:7: error: phase 1 has no summary paragraph
+            "#,
+        );
+    }
+
+    #[test]
+    fn phase_headings_give_their_number_and_title() {
+        let cases: [(&str, usize, (u8, &str)); 7] = [
+            ("Phase 2: Applied Projects", 0, (2, "Applied Projects")),
+            ("phase 3. Deploy", 0, (3, "Deploy")),
+            ("Phase 4 — Jobs", 0, (4, "Jobs")),
+            ("Phase 5", 0, (5, "Phase 5")),
+            ("Foundations", 2, (3, "Foundations")),
+            ("Phase one: Start", 0, (1, "Phase one: Start")),
+            ("Phase 300: Too far", 0, (1, "Phase 300: Too far")),
+        ];
+        for (heading, index, (number, title)) in cases {
+            assert_eq!(phase_heading(heading, index), (number, title.to_string()), "{heading}");
+        }
+    }
+}

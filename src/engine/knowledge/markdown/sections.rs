@@ -93,3 +93,120 @@ fn section_units(context: &FileContext, mut drafts: Vec<Draft>, section: Annotat
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::{assert_same, build_rendered};
+    use super::*;
+
+    /// Words that make any paragraph long enough to stand alone; shown as `…`.
+    fn filler() -> String {
+        "lorem ipsum ".repeat(MIN_PASSAGE_CHARS / 10).trim_end().to_string()
+    }
+
+    fn long(word: &str) -> String {
+        format!("{word} {}", filler())
+    }
+
+    fn check(markdown: &str, expected: &str) {
+        assert_same(&build_rendered(build_sections, markdown).replace(&filler(), "…"), expected);
+    }
+
+    #[test]
+    fn short_paragraphs_lean_on_the_next_one_and_long_ones_stand_alone() {
+        let text = format!(
+            "# Guide\n\n## Setup\n\nShort intro.\n\n{}\n\n{}\n\n{}\n",
+            long("First"),
+            long("Second"),
+            long("Third")
+        );
+        check(
+            &text,
+            r#"
+            0: section a/setup @5 "Setup" in Guide > Setup
+              text: "Short intro.\n\nFirst …"
+            1: section a/setup-2 @9 "Setup" in Guide > Setup
+              text: "Second …"
+            2: section a/setup-3 @11 "Setup" in Guide > Setup
+              text: "Third …"
+            "#,
+        );
+    }
+
+    #[test]
+    fn a_short_closing_paragraph_closes_the_passage_before_it() {
+        let text = format!("# Guide\n\n## Pitfalls\n\n{}\n\n{}\n\nThat saves months.\n", long("One"), long("Two"));
+        check(
+            &text,
+            r#"
+            0: section a/pitfalls @5 "Pitfalls" in Guide > Pitfalls
+              text: "One …"
+            1: section a/pitfalls-2 @7 "Pitfalls" in Guide > Pitfalls
+              text: "Two …\n\nThat saves months."
+            "#,
+        );
+    }
+
+    #[test]
+    fn a_list_belongs_to_the_paragraph_that_introduces_it() {
+        let text = format!(
+            "# Guide\n\n{}\n\n- one\n- two\n\n| Skill | Level |\n|---|---|\n| Python | high |\n",
+            long("Steps:")
+        );
+        check(
+            &text,
+            r#"
+            0: section a/guide @3 "Guide" in Guide
+              text: "Steps: …\n\n- one\n- two\n\nPython — Level: high"
+            "#,
+        );
+    }
+
+    #[test]
+    fn the_heading_path_becomes_the_breadcrumb() {
+        let text = "# Guide\n\nBefore any section.\n\n## Setup\n\nSet up.\n\n### Détails\n\nÜmlauts and 日本語.\n\n## Next ##\n\nNext.\n\n# Appendix\n\nLast.\n";
+        check(
+            text,
+            r#"
+            0: section a/guide @3 "Guide" in Guide
+              text: "Before any section."
+            1: section a/setup @7 "Setup" in Guide > Setup
+              text: "Set up."
+            2: section a/détails @11 "Détails" in Guide > Setup > Détails
+              text: "Ümlauts and 日本語."
+            3: section a/next @15 "Next" in Guide > Next
+              text: "Next."
+            4: section a/appendix @19 "Appendix" in Guide > Appendix
+              text: "Last."
+            "#,
+        );
+    }
+
+    #[test]
+    fn directives_describe_the_section_under_a_heading_and_the_passage_after_one() {
+        let text = format!(
+            "+++\nkeywords = [\"career\"]\nphases = [2]\n+++\n# Guide\n\n## Setup\n<!-- keywords: install -->\n<!-- phases: 3, x -->\n\n{}\n<!-- aliases: How do I start? -->\n\n{}\n\n## Other\n\nOther.\n",
+            long("First"),
+            long("Second")
+        );
+        check(
+            &text,
+            r#"
+            0: section a/setup @11 "Setup" in Guide > Setup
+              text: "First …"
+              keywords: ["career", "install"]
+              aliases: ["How do I start?"]
+              phases: [2, 3]
+            1: section a/setup-2 @14 "Setup" in Guide > Setup
+              text: "Second …"
+              keywords: ["career", "install"]
+              phases: [2, 3]
+            2: section a/other @18 "Other" in Guide > Other
+              text: "Other."
+              keywords: ["career"]
+              phases: [2]
+            a.md:9: error: `x` is not a phase number
+            "#,
+        );
+    }
+}

@@ -22,10 +22,16 @@ pub(super) fn check_blocks(markdown: &str, expected: &str) {
 /// Checks what `build` makes of `markdown` read as the file `a.md`, front
 /// matter and all, whatever kind the front matter names.
 pub(super) fn check_build(build: Builder, markdown: &str, expected: &str) {
+    assert_same(&build_rendered(build, markdown), expected);
+}
+
+/// What `build` makes of `markdown` as `a.md`, rendered, for tests that
+/// shorten it before comparing.
+pub(super) fn build_rendered(build: Builder, markdown: &str) -> String {
     let (context, blocks, mut diagnostics) = read_file("a.md", markdown);
     let (file, found) = build(&context, &blocks);
     diagnostics.extend(found);
-    assert_same(&render_knowledge(&file, &diagnostics), expected);
+    render_knowledge(&file, &diagnostics)
 }
 
 /// Checks what `parse_file` makes of `markdown` as `a.md`, after `earlier`.
