@@ -22,16 +22,18 @@ pub(super) enum Block {
     /// The top-level items; a nested list is folded into its parent item's
     /// text, because a passage shows one level of bullets.
     List(Vec<String>),
-    /// The header cells, and each row's cells with the row's line.
     Table {
         header: Vec<String>,
-        rows: Vec<(Vec<String>, usize)>,
+        rows: Vec<TableRow>,
     },
     Directive {
         key: String,
         value: String,
     },
 }
+
+/// A table row's cells and the line it is on.
+pub(super) type TableRow = (Vec<String>, usize);
 
 /// Directive keys understood in `<!-- key: value -->` comments; other comments are ignored.
 const DIRECTIVES: [&str; 3] = ["keywords", "aliases", "phases"];
@@ -94,7 +96,7 @@ struct OpenBlock {
     cell: String,
     row: Vec<String>,
     header: Vec<String>,
-    rows: Vec<(Vec<String>, usize)>,
+    rows: Vec<TableRow>,
     list_depth: usize,
     in_cell: bool,
     start_line: usize,

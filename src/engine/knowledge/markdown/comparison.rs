@@ -3,7 +3,7 @@
 //! Each row is a unit, so "how do salaries compare" finds the salary row,
 //! and so is the whole table, for "what is the difference" questions.
 
-use super::blocks::Block;
+use super::blocks::{Block, TableRow};
 use super::{row_text, split_list, table_text, Annotations, Draft, FileContext};
 use crate::engine::knowledge::{Comparison, ComparisonRow, Diagnostic, Knowledge, UnitKind};
 
@@ -62,7 +62,7 @@ pub(super) fn build_comparison(context: &FileContext, blocks: &[(Block, usize)])
 }
 
 /// The first table of the file, with its line: a comparison file's only table that counts.
-pub(super) fn first_table(blocks: &[(Block, usize)]) -> Option<(&[String], &[(Vec<String>, usize)], usize)> {
+pub(super) fn first_table(blocks: &[(Block, usize)]) -> Option<(&[String], &[TableRow], usize)> {
     blocks.iter().find_map(|(block, line)| match block {
         Block::Table { header, rows } => Some((header.as_slice(), rows.as_slice(), *line)),
         _ => None,

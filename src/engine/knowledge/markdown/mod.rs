@@ -24,7 +24,7 @@ mod sections;
 #[cfg(test)]
 mod snapshot;
 
-use self::blocks::{blocks, Block};
+use self::blocks::{blocks, Block, TableRow};
 use self::front_matter::{split_front_matter, FileKind, FrontMatter};
 use super::{Diagnostic, Knowledge, Location, Unit, UnitKind};
 
@@ -259,7 +259,7 @@ fn bullets(items: &[String]) -> String {
     items.iter().map(|item| format!("- {item}")).collect::<Vec<_>>().join("\n")
 }
 
-fn table_text(header: &[String], rows: &[(Vec<String>, usize)]) -> String {
+fn table_text(header: &[String], rows: &[TableRow]) -> String {
     rows.iter().map(|(cells, _)| row_text(header, cells)).collect::<Vec<_>>().join("\n")
 }
 
