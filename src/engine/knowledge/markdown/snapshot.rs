@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::blocks::{blocks, Block};
 use super::{parse_file, read_file, FileContext};
-use crate::engine::knowledge::{Diagnostic, Knowledge};
+use crate::engine::knowledge::{Diagnostic, Knowledge, Roadmap, Unit};
 
 /// The signature every kind's builder shares.
 pub(super) type Builder = fn(&FileContext, &[(Block, usize)]) -> (Knowledge, Vec<Diagnostic>);
@@ -61,30 +61,10 @@ pub(super) fn render_blocks(blocks: &[(Block, usize)]) -> String {
 }
 
 /// Units by index, then the parts that point to them, then diagnostics.
-/// Empty fields are left out; `source` shows only where it is not the title.
 pub(super) fn render_knowledge(knowledge: &Knowledge, diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
     for (index, unit) in knowledge.units.iter().enumerate() {
-        let breadcrumb = unit.breadcrumb.join(" > ");
-        let _ = writeln!(
-            out,
-            "{index}: {} {} @{} {:?} in {breadcrumb}",
-            unit.kind.as_str(),
-            unit.id,
-            unit.location.line,
-            unit.title
-        );
-        let _ = writeln!(out, "  text: {:?}", unit.text);
-        let fields = [("keywords", &unit.keywords), ("aliases", &unit.aliases), ("examples", &unit.examples)];
-        for (name, values) in fields.into_iter().filter(|(_, values)| !values.is_empty()) {
-            let _ = writeln!(out, "  {name}: {values:?}");
-        }
-        if !unit.phases.is_empty() {
-            let _ = writeln!(out, "  phases: {:?}", unit.phases);
-        }
-        if unit.breadcrumb.first() != Some(&unit.source) {
-            let _ = writeln!(out, "  source: {:?}", unit.source);
-        }
+        out.push_str(&render_unit(index, unit));
     }
     if !knowledge.faq.is_empty() {
         let _ = writeln!(out, "faq: {:?}", knowledge.faq);
@@ -100,21 +80,7 @@ pub(super) fn render_knowledge(knowledge: &Knowledge, diagnostics: &[Diagnostic]
         }
     }
     if let Some(roadmap) = &knowledge.roadmap {
-        let _ = writeln!(out, "roadmap {:?} overview {} months {:?}", roadmap.title, roadmap.overview, roadmap.months);
-        for phase in &roadmap.phases {
-            let _ = writeln!(
-                out,
-                "  phase {} {:?} unit {} months {:?}",
-                phase.number, phase.title, phase.unit, phase.months
-            );
-            let _ = writeln!(out, "    summary: {:?}", phase.summary);
-            if !phase.details.is_empty() {
-                let _ = writeln!(out, "    details: {:?}", phase.details);
-            }
-            if phase.activities_label.is_some() || !phase.activities.is_empty() {
-                let _ = writeln!(out, "    activities: {:?} {:?}", phase.activities_label, phase.activities);
-            }
-        }
+        out.push_str(&render_roadmap(roadmap));
     }
     for (word, expansions) in &knowledge.synonyms {
         let _ = writeln!(out, "synonym {word:?} = {expansions:?}");
@@ -124,6 +90,44 @@ pub(super) fn render_knowledge(knowledge: &Knowledge, diagnostics: &[Diagnostic]
     }
     for diagnostic in diagnostics {
         let _ = writeln!(out, "{diagnostic}");
+    }
+    out
+}
+
+/// Empty fields are left out, and `source` shows only where it is not the
+/// document's title, so a snapshot holds what a test is about.
+fn render_unit(index: usize, unit: &Unit) -> String {
+    let mut out = String::new();
+    let breadcrumb = unit.breadcrumb.join(" > ");
+    let (kind, id, line, title) = (unit.kind.as_str(), &unit.id, unit.location.line, &unit.title);
+    let _ = writeln!(out, "{index}: {kind} {id} @{line} {title:?} in {breadcrumb}");
+    let _ = writeln!(out, "  text: {:?}", unit.text);
+    let fields = [("keywords", &unit.keywords), ("aliases", &unit.aliases), ("examples", &unit.examples)];
+    for (name, values) in fields.into_iter().filter(|(_, values)| !values.is_empty()) {
+        let _ = writeln!(out, "  {name}: {values:?}");
+    }
+    if !unit.phases.is_empty() {
+        let _ = writeln!(out, "  phases: {:?}", unit.phases);
+    }
+    if unit.breadcrumb.first() != Some(&unit.source) {
+        let _ = writeln!(out, "  source: {:?}", unit.source);
+    }
+    out
+}
+
+fn render_roadmap(roadmap: &Roadmap) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "roadmap {:?} overview {} months {:?}", roadmap.title, roadmap.overview, roadmap.months);
+    for phase in &roadmap.phases {
+        let (number, title, unit, months) = (phase.number, &phase.title, phase.unit, phase.months);
+        let _ = writeln!(out, "  phase {number} {title:?} unit {unit} months {months:?}");
+        let _ = writeln!(out, "    summary: {:?}", phase.summary);
+        if !phase.details.is_empty() {
+            let _ = writeln!(out, "    details: {:?}", phase.details);
+        }
+        if phase.activities_label.is_some() || !phase.activities.is_empty() {
+            let _ = writeln!(out, "    activities: {:?} {:?}", phase.activities_label, phase.activities);
+        }
     }
     out
 }
