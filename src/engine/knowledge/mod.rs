@@ -285,7 +285,9 @@ pub(crate) fn parse_sources(sources: &[(String, String)]) -> (Knowledge, Vec<Dia
     let mut knowledge = Knowledge::default();
     let mut diagnostics = Vec::new();
     for (name, text) in sources {
-        markdown::parse_file(name, text, &mut knowledge, &mut diagnostics);
+        let (file, found) = markdown::parse_file(name, text, &knowledge);
+        knowledge.append_file(file);
+        diagnostics.extend(found);
     }
     let mut seen = HashSet::new();
     for unit in &knowledge.units {
