@@ -103,7 +103,9 @@ pub(crate) fn embed_training(
             map.entry(key).or_insert(vector);
         }
     };
-    if let Some(file) = file {
+    // A rebuild of content this process already embedded reads nothing:
+    // parsing the file again only to drop every entry churns megabytes.
+    if let Some(file) = file.filter(|_| !missing(&lock(training())).is_empty()) {
         remember(read_file(file));
     }
     if SEED_ON.load(std::sync::atomic::Ordering::Relaxed) && !missing(&lock(training())).is_empty() {
