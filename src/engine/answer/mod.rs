@@ -613,3 +613,6 @@ fn suggestions(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
     kept.truncate(snapshot.settings.suggestions);
     kept
 }
+
+#[cfg(test)]
+mod tests;
