@@ -157,7 +157,8 @@ fn trace(snapshot: &Snapshot, message: &str, answer: &Answer) -> String {
             candidate.text, candidate.features.coverage, candidate.probability
         );
         if let Some(&(unit, probability)) = candidate.matched.first() {
-            let _ = write!(out, ", matcher {} {probability:.2} off-topic {:.2}", id(unit), candidate.features.off_topic);
+            let _ =
+                write!(out, ", matcher {} {probability:.2} off-topic {:.2}", id(unit), candidate.features.off_topic);
         }
         if candidate.matcher_abstained {
             let _ = write!(out, ", matcher abstained");
@@ -186,11 +187,14 @@ fn trace(snapshot: &Snapshot, message: &str, answer: &Answer) -> String {
 
 #[test]
 fn a_whole_message_answers_when_the_decision_is_sure() {
-    check("how long does the transition into ai engineering take?", expect![[r#"
+    check(
+        "how long does the transition into ai engineering take?",
+        expect![[r#"
         "how long does the transition into ai engineering take?": guide/how-long-the-transition-takes coverage 1.00 p 1.00
         rule: Confident
         answer: guide/how-long-the-transition-takes (1.00)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
@@ -208,90 +212,117 @@ fn a_backstory_and_a_question_are_read_apart() {
 
 #[test]
 fn a_named_phase_answers_a_question_about_it() {
-    check("what do i do in phase 2?", expect![[r#"
+    check(
+        "what do i do in phase 2?",
+        expect![[r#"
         "what do i do in phase 2?": roadmap/phase-2 coverage 1.00 p 0.99, names a phase
         rule: NamedPhase
         answer: roadmap/phase-2 (0.99)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn a_second_question_answered_on_its_own_is_answered_too() {
-    check("how long does the transition take and do i need a degree or a phd?", expect![[r#"
+    check(
+        "how long does the transition take and do i need a degree or a phd?",
+        expect![[r#"
         "how long does the transition take and do i need a degree or a phd?": guide/how-long-the-transition-takes coverage 0.60 p 0.97
         "how long does the transition take": guide/how-long-the-transition-takes coverage 1.00 p 0.97
         "do i need a degree or a phd?": guide/do-you-need-a-degree coverage 1.00 p 0.87
         rule: OwnQuestions
         answer: guide/how-long-the-transition-takes (0.97)
         more: guide/do-you-need-a-degree (OnItsOwn)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn a_short_second_question_is_answered_when_the_whole_message_backs_it() {
-    check("how long does the transition into ai engineering take, and where do i start learning models?", expect![[r#"
+    check(
+        "how long does the transition into ai engineering take, and where do i start learning models?",
+        expect![[r#"
         "how long does the transition into ai engineering take, and where do i start learning models?": guide/how-long-the-transition-takes coverage 0.64 p 0.98
         "how long does the transition into ai engineering take": guide/how-long-the-transition-takes coverage 1.00 p 0.98
         "where do i start learning models?": guide/where-to-start coverage 0.69 p 0.56
         rule: Confident
         answer: guide/how-long-the-transition-takes (0.98)
         more: guide/where-to-start (Corroborated)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn a_follow_up_is_read_with_the_previous_question() {
-    check_after("how long does the transition take?", "is that true for managers?", expect![[r#"
+    check_after(
+        "how long does the transition take?",
+        "is that true for managers?",
+        expect![[r#"
         read with previous: how long does the transition take is that true for managers?
         "how long does the transition take is that true for managers?": guide/how-long-the-transition-takes coverage 0.67 p 0.93, matcher guide/how-long-the-transition-takes 0.99 off-topic 0.00
         rule: Confident
         answer: guide/how-long-the-transition-takes (0.93)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn a_partly_covered_message_offers_choices() {
-    check_matched("which evaluation tools should a team use for retrieval?", expect![[r#"
+    check_matched(
+        "which evaluation tools should a team use for retrieval?",
+        expect![[r#"
         "which evaluation tools should a team use for retrieval?": guide/managers coverage 0.47 p 0.41, matcher abstained
         rule: Choices
         choices: guide/managers, roadmap, roadmap/phase-2 (0.41)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn the_matcher_abstains_on_content_no_example_speaks_of() {
-    check_matched("can i store embeddings in pgvector?", expect![[r#"
+    check_matched(
+        "can i store embeddings in pgvector?",
+        expect![[r#"
         "can i store embeddings in pgvector?": guide/portfolio-projects coverage 1.00 p 0.97, matcher abstained
         rule: Confident
         answer: guide/portfolio-projects (0.97)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn a_misspelt_word_is_read_as_the_word_it_misspells() {
-    check_matched("do i need a degre for ai?", expect![[r#"
+    check_matched(
+        "do i need a degre for ai?",
+        expect![[r#"
         spelled: do i need a degree for ai?
         "do i need a degre for ai?": guide/do-you-need-a-degree coverage 0.56 p 0.95, matcher guide/do-you-need-a-degree 1.00 off-topic 0.00
         rule: Confident
         answer: guide/do-you-need-a-degree (0.95)
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn a_decline_names_the_words_the_knowledge_never_uses() {
-    check("best pizza in naples?", expect![[r#"
+    check(
+        "best pizza in naples?",
+        expect![[r#"
         "best pizza in naples?": - coverage 0.00 p 0.04
         rule: Declined
         not covered: pizza, naples
-    "#]]);
+    "#]],
+    );
 }
 
 #[test]
 fn an_off_topic_message_is_declined_by_the_matcher() {
-    check_matched("what salary should i ask for as an ai engineer?", expect![[r#"
+    check_matched(
+        "what salary should i ask for as an ai engineer?",
+        expect![[r#"
         "what salary should i ask for as an ai engineer?": guide/how-long-the-transition-takes coverage 0.44 p 0.24, matcher guide/do-you-need-a-degree 0.00 off-topic 1.00
         rule: Declined
         not covered: salary
-    "#]]);
+    "#]],
+    );
 }
-

@@ -117,7 +117,7 @@ impl Bert {
         if config.hidden_act != "gelu" {
             return Err(format!("hidden_act {:?} is not supported (only gelu)", config.hidden_act));
         }
-        if config.num_attention_heads == 0 || config.hidden_size % config.num_attention_heads != 0 {
+        if config.num_attention_heads == 0 || !config.hidden_size.is_multiple_of(config.num_attention_heads) {
             return Err("hidden_size is not a multiple of num_attention_heads".into());
         }
         let tensors = SafeTensors::deserialize(bytes).map_err(|err| err.to_string())?;
