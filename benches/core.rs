@@ -67,7 +67,13 @@ fn article(c: &mut Criterion) {
     group.bench_function("build_snapshot", |b| b.iter(|| build_snapshot(black_box(&sources))));
     group.bench_function("build_index", |b| {
         b.iter(|| {
-            SearchIndex::build(black_box(&snapshot.knowledge), snapshot.settings.boosts, true).expect("index builds")
+            SearchIndex::build(
+                black_box(&snapshot.knowledge),
+                snapshot.settings.boosts,
+                snapshot.settings.policy().search,
+                true,
+            )
+            .expect("index builds")
         })
     });
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::decision::Decision;
+use crate::engine::policy::AnswerPolicy;
 use crate::engine::settings::AnswerSettings;
 
 /// Prefix of environment variables that override config keys.
@@ -395,6 +396,12 @@ impl Config {
             let text = std::fs::read_to_string(path).map_err(|err| problem(err.to_string()))?;
             let decision = Decision::parse(&text).map_err(|err| problem(err.to_string()))?;
             config.answer.fitted = Some(std::sync::Arc::new(decision));
+        }
+        if let Some(path) = &config.answer.policy {
+            let problem = |what: String| ConfigError::Rule(format!("answer.policy: {}: {what}", path.display()));
+            let text = std::fs::read_to_string(path).map_err(|err| problem(err.to_string()))?;
+            let policy = AnswerPolicy::parse(&text).map_err(|err| problem(err.to_string()))?;
+            config.answer.tuned = Some(std::sync::Arc::new(policy));
         }
         Ok(config)
     }

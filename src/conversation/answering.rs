@@ -257,6 +257,7 @@ mod tests {
             pointers: Vec::new(),
             more: Vec::new(),
             candidates: Vec::new(),
+            rule: crate::engine::answer::Rule::Choices,
             read_with_previous: None,
         };
         let answered = Answered {

@@ -2,7 +2,8 @@
 //!
 //! Owns the knowledge model and its loader (`knowledge`), the tantivy index
 //! and question analysis (`search`), message segments (`message`) and the
-//! phases a message names (`phases`), the answer decision (`answer`), the
+//! phases a message names (`phases`), the answer decision (`answer`) with
+//! its tuned numbers (`policy`, `policy.toml`), the
 //! immutable `snapshot` of both, and the word lists (`words`). Uses no other
 //! layer: no tokio, no network, no Discord, no configuration files.
 
@@ -12,6 +13,7 @@ pub mod knowledge;
 pub mod matcher;
 pub(crate) mod message;
 pub(crate) mod phases;
+pub mod policy;
 pub mod search;
 pub mod settings;
 pub mod snapshot;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::decision::Decision;
+use crate::engine::policy::AnswerPolicy;
 
 /// How answers are chosen; the `[answer]` section of the config.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
@@ -31,6 +32,13 @@ pub struct AnswerSettings {
     /// The parsed `decision` file, once the config layer has read it.
     #[serde(skip)]
     pub(crate) fitted: Option<Arc<Decision>>,
+    /// A policy file (the answering rules' tuned numbers, as
+    /// `src/engine/policy.toml`) to try a retune without a build; unset,
+    /// the shipped one. The config layer reads it into `tuned`.
+    pub(crate) policy: Option<PathBuf>,
+    /// The parsed `policy` file, once the config layer has read it.
+    #[serde(skip)]
+    pub(crate) tuned: Option<Arc<AnswerPolicy>>,
     /// Match messages to the knowledge base's example messages with
     /// all-MiniLM-L6-v2 (`engine::matcher`), beside the lexical search.
     pub semantic: bool,
@@ -65,6 +73,11 @@ impl AnswerSettings {
         self.decision_for(false)
     }
 
+    /// The tuned numbers answers are chosen with: the configured file's, or the shipped ones.
+    pub fn policy(&self) -> &AnswerPolicy {
+        self.tuned.as_deref().unwrap_or_else(|| AnswerPolicy::shipped())
+    }
+
     /// These settings with training embeddings cached in `path`.
     pub fn with_embedding_cache(mut self, path: PathBuf) -> AnswerSettings {
         self.embedding_cache = Some(path);
@@ -87,6 +100,8 @@ impl Default for AnswerSettings {
             word_vectors: false,
             decision: None,
             fitted: None,
+            policy: None,
+            tuned: None,
             semantic: true,
             model: None,
             embedding_cache: None,

@@ -79,7 +79,7 @@ impl Snapshot {
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Err(SnapshotError::Invalid(diagnostics));
         }
-        let index = SearchIndex::build(&knowledge, settings.boosts, settings.word_vectors)
+        let index = SearchIndex::build(&knowledge, settings.boosts, settings.policy().search, settings.word_vectors)
             .map_err(|err| SnapshotError::Index(err.to_string()))?;
         let content_hash = content_hash(&knowledge);
         let (matcher, matcher_problem) = match train_matcher(&knowledge, &settings) {

@@ -27,6 +27,7 @@ use tantivy::tokenizer::{RawTokenizer, Stemmer, TextAnalyzer};
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Searcher, TantivyDocument, TantivyError, Term};
 
 use crate::engine::knowledge::{Knowledge, UnitKind};
+use crate::engine::policy::SearchPolicy;
 use crate::engine::settings::FieldBoosts;
 use crate::engine::vectors;
 use crate::engine::words::{is_common_english, is_stop_word, shorthand};
@@ -39,27 +40,6 @@ use analysis::{split_asked, stem_analyzer, stem_word};
 pub(crate) use analysis::{strip_discord_markup, words};
 use statistics::Statistics;
 use typos::Typos;
-
-/// Share of an unknown word's weight kept when the word is common English.
-const COMMON_UNKNOWN_SHARE: f32 = 0.3;
-
-/// Least weight of a known word in `coverage`, whatever its idf.
-const TOPIC_WEIGHT_FLOOR: f32 = 1.5;
-
-/// Least cosine similarity for an indexed word to stand in for an unknown one.
-const MIN_SIMILARITY: f32 = 0.6;
-
-/// Most indexed words one unknown word stands for.
-const NEIGHBOURS: usize = 2;
-
-/// Weight of a pair of neighbouring question words found together, relative to one word.
-const PHRASE_BOOST: f32 = 1.0;
-
-/// Most words allowed between such a pair in a passage.
-const PHRASE_SLOP: u32 = 2;
-
-/// How many candidates BM25 hands to the coverage re-ranking.
-const CANDIDATES: usize = 12;
 
 /// One search result.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -92,6 +72,8 @@ pub struct SearchIndex {
     /// Each segment's `unit` column, opened once here rather than per hit.
     unit_columns: Vec<Column<u64>>,
     boosts: FieldBoosts,
+    /// The tuned numbers of word weights, phrases and candidates (`policy.toml`'s `[search]`).
+    policy: SearchPolicy,
     stemmer: TextAnalyzer,
     statistics: Statistics,
     typos: Typos,
@@ -108,7 +90,12 @@ const STEM_TOKENIZER: &str = "bot_en_stem";
 
 impl SearchIndex {
     /// Indexes every unit of `knowledge`.
-    pub fn build(knowledge: &Knowledge, boosts: FieldBoosts, word_vectors: bool) -> tantivy::Result<SearchIndex> {
+    pub fn build(
+        knowledge: &Knowledge,
+        boosts: FieldBoosts,
+        policy: SearchPolicy,
+        word_vectors: bool,
+    ) -> tantivy::Result<SearchIndex> {
         let mut schema = Schema::builder();
         let indexing = TextFieldIndexing::default()
             .set_tokenizer(STEM_TOKENIZER)
@@ -151,6 +138,7 @@ impl SearchIndex {
             fields: [title, keywords, body, asked],
             unit_columns,
             boosts,
+            policy,
             stemmer,
             statistics,
             typos,
@@ -211,9 +199,10 @@ impl SearchIndex {
             // but they still show the question is on topic, hence the floor.
             // An unknown word that is common English ("putting", "scared") is more
             // likely chat than the subject of the question ("salary", "pizza").
-            let unknown = if is_common_english(&word) { self.idf(0) * COMMON_UNKNOWN_SHARE } else { self.idf(0) };
+            let unknown =
+                if is_common_english(&word) { self.idf(0) * self.policy.common_unknown_share } else { self.idf(0) };
             let known = weight.is_some();
-            let weight = weight.map_or(unknown, |idf| idf.max(TOPIC_WEIGHT_FLOOR));
+            let weight = weight.map_or(unknown, |idf| idf.max(self.policy.topic_weight_floor));
             terms.push(QueryTerm { word, stems, weight, known });
         }
         terms
@@ -282,15 +271,20 @@ impl SearchIndex {
             for (field, boost) in self.fields[..3].iter().zip(boosts) {
                 let phrase = vec![Term::from_field_text(*field, first), Term::from_field_text(*field, second)];
                 let mut query = PhraseQuery::new(phrase);
-                query.set_slop(PHRASE_SLOP);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost * PHRASE_BOOST))));
+                query.set_slop(self.policy.phrase_slop);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), boost * self.policy.phrase_boost)),
+                ));
             }
         }
         if clauses.is_empty() {
             return Vec::new();
         }
         let query = BooleanQuery::new(clauses);
-        let Ok(top) = self.searcher.search(&query, &TopDocs::with_limit(CANDIDATES.max(limit)).order_by_score()) else {
+        let Ok(top) =
+            self.searcher.search(&query, &TopDocs::with_limit(self.policy.candidates.max(limit)).order_by_score())
+        else {
             return Vec::new();
         };
         // Stems no unit contains cannot count towards coverage; the others are
@@ -327,17 +321,17 @@ impl SearchIndex {
     }
 
     /// The stems of the indexed words closest in meaning to `word`, which the
-    /// knowledge base does not use: at most `NEIGHBOURS`, each at least
-    /// `MIN_SIMILARITY` close.
+    /// knowledge base does not use: at most the policy's `neighbours`, each
+    /// at least its `min_similarity` close.
     fn nearest_in_meaning(&self, word: &str) -> Vec<String> {
         let Some(vector) = vectors::vector(word) else { return Vec::new() };
         let mut best: Vec<(f32, &str)> = Vec::new();
         for (stem, candidate) in &self.neighbours {
             let similarity = vectors::cosine(&vector, candidate);
-            if similarity >= MIN_SIMILARITY && !best.iter().any(|(_, known)| known == stem) {
+            if similarity >= self.policy.min_similarity && !best.iter().any(|(_, known)| known == stem) {
                 best.push((similarity, stem));
                 best.sort_by(|a, b| b.0.total_cmp(&a.0));
-                best.truncate(NEIGHBOURS);
+                best.truncate(self.policy.neighbours);
             }
         }
         best.into_iter().map(|(_, stem)| stem.to_string()).collect()
@@ -418,7 +412,8 @@ mod tests {
                 sources.iter().map(|(name, text)| (name.to_string(), text.to_string())).collect();
             let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
             assert!(diagnostics.is_empty(), "{diagnostics:?}");
-            let index = SearchIndex::build(&knowledge, FieldBoosts::default(), false).expect("index builds");
+            let index = SearchIndex::build(&knowledge, FieldBoosts::default(), SearchPolicy::default(), false)
+                .expect("index builds");
             index.analyze(word)
         };
         let stems_of = |sources: &[(&str, &str)], word: &str| {
@@ -442,7 +437,8 @@ mod tests {
         )];
         let (knowledge, diagnostics) = crate::engine::knowledge::parse_sources(&sources);
         assert!(diagnostics.is_empty(), "{diagnostics:?}");
-        let index = SearchIndex::build(&knowledge, FieldBoosts::default(), true).expect("index builds");
+        let index = SearchIndex::build(&knowledge, FieldBoosts::default(), SearchPolicy::default(), true)
+            .expect("index builds");
         assert_eq!(index.typos.correct("transiton", &index.statistics).as_deref(), Some("transition"));
         assert_eq!(index.typos.correct("portfolo", &index.statistics).as_deref(), Some("portfolio"));
         assert_eq!(index.typos.correct("xyzzyxyzzy", &index.statistics), None);

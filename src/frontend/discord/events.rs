@@ -12,7 +12,7 @@ use crate::conversation::answering::{self, Asked, Place, Via};
 use crate::conversation::commands::{self, Command};
 use crate::conversation::render;
 use crate::conversation::reply::{Action, Reply};
-use crate::engine::message::leans_on_earlier;
+use crate::engine::answer::follow_up;
 use crate::engine::search::strip_discord_markup;
 use crate::engine::words::is_question_opener;
 use crate::ops::events::{ExampleEvent, ExampleSource, VoteEvent};
@@ -73,9 +73,7 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
         }
         // Without a mention, outside the channels: only the member's follow-up
         // to the bot's recent answer (its text arrives with the content intent).
-        (false, _)
-            if leans_on_earlier(&message.content).is_some() && data.services.recent.previous(asker).is_some() =>
-        {
+        (false, _) if follow_up(data.services.recent.previous(asker).as_deref(), &message.content).is_some() => {
             Via::Channel { suggest_when_unsure: rules.suggest_when_unsure }
         }
         _ => return Ok(()),

@@ -9,18 +9,20 @@
 //! adds a second answer. A message that names a roadmap phase is answered
 //! with that phase. `ask_after` reads a short follow-up together with the
 //! member's previous question.
+//!
+//! The rules' tuned numbers are data (`AnswerPolicy`, `policy.toml`); an
+//! answer carries its trace (`Answer::candidates`, `Answer::rule`), which
+//! the trace tests (`tests.rs`) pin rule by rule.
 
 use crate::engine::decision::{Decision, Features};
 use crate::engine::knowledge::{Unit, UnitKind};
 use crate::engine::matcher::{Matcher, Reading};
 use crate::engine::message::{leans_on_earlier, segments, Leaning, Segment};
 use crate::engine::phases;
+use crate::engine::policy::AnswerPolicy;
 use crate::engine::search::{Hit, QueryTerm, SearchIndex};
 use crate::engine::snapshot::Snapshot;
 use crate::engine::words::is_common_english;
-
-/// Least coverage for a passage to be listed as related under an answer.
-const RELATED_COVERAGE: f32 = 0.4;
 
 /// The outcome of a question, before it is rendered for any surface.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,15 +41,18 @@ pub struct Answer {
     /// answered or when the decision is not sure enough of any.
     pub choices: Vec<Hit>,
     /// When declined outright: words of the message the knowledge never
-    /// uses (lowercased), at most `NOT_COVERED`: what the reply can name as
+    /// uses (lowercased), at most the policy's `not_covered`: what the reply can name as
     /// not covered ("salary", "leetcode").
     pub not_covered: Vec<String>,
     /// Roadmap phases related to the answer.
     pub(crate) pointers: Vec<u8>,
     /// Answers to further questions in the same message.
     pub more: Vec<Part>,
-    /// How the decision read the message, for explanations (`ask --json`).
+    /// How the decision read the message, for explanations (`ask --json`)
+    /// and the trace tests: every reading weighed, whole message first.
     pub candidates: Vec<Candidate>,
+    /// Which rule decided the outcome: the trace's conclusion.
+    pub rule: Rule,
     /// Set when the message was a follow-up, read together with the
     /// member's previous question: the text that was answered.
     pub read_with_previous: Option<String>,
@@ -61,20 +66,52 @@ impl Answer {
     }
 }
 
+/// Which rule decided an answer's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// The most probable reading (the whole message or one of its
+    /// questions) cleared the decision's threshold.
+    Confident,
+    /// The answering reading names a roadmap phase, which answers it.
+    NamedPhase,
+    /// Several questions of the message are each answered by a passage of
+    /// their own: the surest of them answers, not one passage that half
+    /// fits the whole.
+    OwnQuestions,
+    /// Not sure enough to answer, sure enough to offer the closest passages
+    /// as choices (partly covered).
+    Choices,
+    /// Nothing answers: declined, naming the words the knowledge never uses.
+    Declined,
+    /// A member picked the passage among the choices offered (`chosen`).
+    Picked,
+}
+
 /// The answer to one more question of a message.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Part {
     pub hit: Hit,
     pub pointers: Vec<u8>,
+    /// Why it is answered too.
+    pub rule: SecondRule,
+}
+
+/// Why a further question of a message is answered beside the first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondRule {
+    /// Its own passage answers it (`answers_on_its_own`).
+    OnItsOwn,
+    /// The whole message's search backs its passage (`corroborated`).
+    Corroborated,
 }
 
 /// Whether a further question segment is answered by its own passage: the
 /// decision is nearly as sure of it as of a whole message (short segments
 /// score lower by nature), and that passage contains most of its weight.
-fn answers_on_its_own(candidate: &Candidate, threshold: f32) -> bool {
+fn answers_on_its_own(candidate: &Candidate, threshold: f32, policy: &AnswerPolicy) -> bool {
     candidate.names_phase
-        || (candidate.probability >= threshold - SECOND_QUESTION_SLACK
-            && candidate.features.coverage >= SECOND_QUESTION_COVERAGE)
+        || (candidate.probability >= threshold - policy.second_question_slack
+            && candidate.features.coverage >= policy.second_question_coverage)
 }
 
 /// Whether the whole message's own search backs a question segment's passage:
@@ -82,23 +119,11 @@ fn answers_on_its_own(candidate: &Candidate, threshold: f32) -> bool {
 /// of the segment's weight. A short second question ("and where do i
 /// start?") scores low alone, but once the message is answered, agreement
 /// between the two readings is enough to answer it too.
-fn corroborated(candidate: &Candidate, whole: &Candidate) -> bool {
+fn corroborated(candidate: &Candidate, whole: &Candidate, policy: &AnswerPolicy) -> bool {
     let Some(top) = candidate.hits.first() else { return false };
-    candidate.features.coverage >= CORROBORATED_COVERAGE
-        && whole.hits.iter().take(CORROBORATING_HITS).any(|hit| hit.unit == top.unit)
+    candidate.features.coverage >= policy.corroborated_coverage
+        && whole.hits.iter().take(policy.corroborating_hits).any(|hit| hit.unit == top.unit)
 }
-
-/// How many of the whole message's hits may back a question segment's passage.
-const CORROBORATING_HITS: usize = 3;
-
-/// Least coverage of a second question by a passage the whole message backs.
-const CORROBORATED_COVERAGE: f32 = 0.4;
-
-/// How much less sure the decision may be of a second question than of the first.
-const SECOND_QUESTION_SLACK: f32 = 0.1;
-
-/// Least coverage of a second question by its own passage.
-const SECOND_QUESTION_COVERAGE: f32 = 0.7;
 
 /// One way of reading a message: the whole of it or one segment, what the
 /// search found for it, and what the decision makes of that.
@@ -113,33 +138,27 @@ pub struct Candidate {
     /// The matcher's best passages for this reading, with their
     /// probabilities (empty without a matcher).
     pub matched: Vec<(usize, f32)>,
+    /// There is a matcher, but the reading is beyond what it learnt
+    /// (`beyond`): the search alone judged it.
+    pub matcher_abstained: bool,
 }
 
-/// How many passages an unsure reply offers.
+/// How many passages an unsure reply offers: a count of buttons the reply
+/// shows, not a tuned number, so not in the policy.
 pub const CHOICES: usize = 3;
 
-/// Lexical hits considered for fusion with the matcher's ranking.
-const FUSION_POOL: usize = 10;
-
-/// The matcher's best passages that join the lexical ones in fusion.
-const MATCHED: usize = 3;
-
-/// How much the lexical score (relative to the best hit's) adds to the
-/// matcher's probability when the two rankings are fused (tuned on the
-/// chatty dev set: 0.25, 0.5 and 1.0 gave 97, 104 and 101 right with 30
-/// examples per passage, and 1.0 kept every tidy question).
-const LEXICAL_SHARE: f32 = 1.0;
-
-/// How much the cosine to a passage's nearest training text adds: the
-/// nearest example speaks for a member's exact phrasing, which the
-/// regression averages away (dev: +1, tidy paraphrases +1).
-const NEAREST_SHARE: f32 = 1.0;
-
 /// The two rankings as one: each passage scores the matcher's probability,
-/// plus `LEXICAL_SHARE` of its lexical score relative to the best lexical
-/// hit, plus `NEAREST_SHARE` of its nearest training text's cosine. A passage only the matcher found keeps no lexical evidence
+/// plus the policy's `lexical_share` of its lexical score relative to the
+/// best lexical hit, plus its `nearest_share` of its nearest training
+/// text's cosine. A passage only the matcher found keeps no lexical evidence
 /// (score and coverage 0), so the decision sees that.
-fn fuse(lexical: Vec<Hit>, reading: &Reading, matched: &[(usize, f32)], limit: usize) -> Vec<Hit> {
+fn fuse(
+    lexical: Vec<Hit>,
+    reading: &Reading,
+    matched: &[(usize, f32)],
+    limit: usize,
+    policy: &AnswerPolicy,
+) -> Vec<Hit> {
     let best = lexical.first().map_or(0.0, |hit| hit.score).max(f32::EPSILON);
     let mut pool = lexical;
     for &(unit, _) in matched {
@@ -149,8 +168,8 @@ fn fuse(lexical: Vec<Hit>, reading: &Reading, matched: &[(usize, f32)], limit: u
     }
     let fused = |hit: &Hit| {
         reading.by_unit[hit.unit]
-            + LEXICAL_SHARE * (hit.score.max(0.0) / best)
-            + NEAREST_SHARE * reading.nearest_by_unit[hit.unit]
+            + policy.lexical_share * (hit.score.max(0.0) / best)
+            + policy.nearest_share * reading.nearest_by_unit[hit.unit]
     };
     // Stable: ties keep the lexical order.
     pool.sort_by(|a, b| fused(b).total_cmp(&fused(a)));
@@ -161,8 +180,14 @@ fn fuse(lexical: Vec<Hit>, reading: &Reading, matched: &[(usize, f32)], limit: u
 /// Every reading of `question` the decision weighs: the whole message first,
 /// then each segment when there are several.
 pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> Vec<Candidate> {
-    let settings = &snapshot.settings;
-    let limit = 1 + settings.related.max(settings.suggestions);
+    let readings = readings(question);
+    let semantic = read(snapshot, &[&readings]).pop().flatten();
+    judge(snapshot, readings, semantic, decision)
+}
+
+/// The readings of `question`: the whole message, then each segment that
+/// asks something when there are several.
+fn readings(question: &str) -> Vec<Segment> {
     let parts = segments(question);
     let asks_at_all = parts.iter().any(|segment| segment.asks);
     let mut readings = vec![Segment { text: question.to_string(), asks: asks_at_all }];
@@ -171,30 +196,54 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
         // a backstory sentence matching a passage by chance must not answer.
         readings.extend(parts.into_iter().filter(|segment| segment.asks));
     }
+    readings
+}
+
+/// What the matcher makes of each group of readings, all read in one pass
+/// of the model (a follow-up reads its own and the combined text's at
+/// once); `None` per group without a matcher or when it failed.
+fn read(snapshot: &Snapshot, groups: &[&[Segment]]) -> Vec<Option<Vec<Reading>>> {
+    let Some(matcher) = snapshot.matcher.as_ref() else { return vec![None; groups.len()] };
+    let spelled: Vec<String> =
+        groups.iter().flat_map(|group| group.iter()).map(|reading| snapshot.index.spelled(&reading.text)).collect();
+    let texts: Vec<&str> = spelled.iter().map(String::as_str).collect();
+    let Ok(read) = matcher
+        .read(&texts)
+        .map_err(|err| tracing::warn!("the matcher failed on a message, answering lexically: {err}"))
+    else {
+        return vec![None; groups.len()];
+    };
+    let mut read = read.into_iter();
+    groups.iter().map(|group| Some(read.by_ref().take(group.len()).collect())).collect()
+}
+
+/// The candidates for `readings`, given what the matcher made of them.
+fn judge(
+    snapshot: &Snapshot,
+    readings: Vec<Segment>,
+    semantic: Option<Vec<Reading>>,
+    decision: &Decision,
+) -> Vec<Candidate> {
+    let settings = &snapshot.settings;
+    let policy = settings.policy();
+    let limit = 1 + settings.related.max(settings.suggestions);
     let segmented = readings.len() > 1;
-    let semantic: Option<Vec<Reading>> = snapshot.matcher.as_ref().and_then(|matcher| {
-        let spelled: Vec<String> = readings.iter().map(|reading| snapshot.index.spelled(&reading.text)).collect();
-        let texts: Vec<&str> = spelled.iter().map(String::as_str).collect();
-        matcher
-            .read(&texts)
-            .map_err(|err| tracing::warn!("the matcher failed on a message, answering lexically: {err}"))
-            .ok()
-    });
     readings
         .into_iter()
         .enumerate()
         .map(|(position, reading)| {
             let terms = snapshot.index.analyze(&reading.text);
             let semantic = semantic.as_ref().map(|readings| &readings[position]);
-            let pool = if semantic.is_some() { limit.max(FUSION_POOL) } else { limit };
+            let pool = if semantic.is_some() { limit.max(policy.fusion_pool) } else { limit };
             let lexical = snapshot.index.search_terms(&terms, pool);
             let lexical_top = lexical.first().map(|hit| hit.unit);
-            let semantic = semantic
-                .filter(|_| snapshot.matcher.as_ref().is_some_and(|matcher| !beyond(matcher, &terms, lexical_top)));
+            let abstains =
+                snapshot.matcher.as_ref().is_some_and(|matcher| beyond(matcher, &terms, lexical_top, policy));
+            let semantic = semantic.filter(|_| snapshot.matcher.is_some() && !abstains);
             let (hits, matched) = match semantic {
                 Some(semantic) => {
-                    let matched = semantic.ranked(MATCHED);
-                    (fuse(lexical, semantic, &matched, limit), matched)
+                    let matched = semantic.ranked(policy.matched);
+                    (fuse(lexical, semantic, &matched, limit, policy), matched)
                 }
                 None => (lexical.into_iter().take(limit).collect(), Vec::new()),
             };
@@ -213,7 +262,15 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
                 }
                 None => decision.probability(&features),
             };
-            Candidate { text: reading.text, hits, features, probability, names_phase: false, matched }
+            Candidate {
+                text: reading.text,
+                hits,
+                features,
+                probability,
+                names_phase: false,
+                matched,
+                matcher_abstained: abstains,
+            }
         })
         .collect()
 }
@@ -223,7 +280,7 @@ pub fn candidates(snapshot: &Snapshot, question: &str, decision: &Decision) -> V
 /// for it and would call it off-topic), or most of the weight of its words
 /// the knowledge uses lies in words no training text has, as when an edit
 /// adds a passage's first mention of something and a member asks about it.
-fn beyond(matcher: &Matcher, terms: &[QueryTerm], lexical_top: Option<usize>) -> bool {
+fn beyond(matcher: &Matcher, terms: &[QueryTerm], lexical_top: Option<usize>, policy: &AnswerPolicy) -> bool {
     let Some(top) = lexical_top else { return false };
     if !matcher.knows_unit(top) {
         return true;
@@ -234,7 +291,7 @@ fn beyond(matcher: &Matcher, terms: &[QueryTerm], lexical_top: Option<usize>) ->
         .filter(|term| term.known && !term.stems.iter().any(|stem| matcher.knows_stem(stem)))
         .map(|term| term.weight)
         .sum();
-    known > 0.0 && novel >= NOVEL_SHARE * known
+    known > 0.0 && novel >= policy.novel_share * known
 }
 
 /// Whether a word says what a message is about: not common English, not a number.
@@ -252,10 +309,6 @@ fn unexplained(matcher: &Matcher, terms: &[QueryTerm], unit: usize) -> f32 {
         .count();
     (count as f32).ln_1p()
 }
-
-/// Share of a reading's known weight in words new to the matcher beyond
-/// which the search alone judges it.
-const NOVEL_SHARE: f32 = 0.5;
 
 /// `probability`, from a decision whose threshold is `from`, moved onto the
 /// scale of one whose threshold is `to` by shifting its log-odds: it clears
@@ -317,10 +370,15 @@ pub fn ask(snapshot: &Snapshot, question: &str) -> Answer {
     ask_with(snapshot, question, snapshot.decision())
 }
 
-/// Answers `question` with `decision`.
+/// Answers `question` with `decision`; the answer carries its trace.
 pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Answer {
+    decide(snapshot, question, candidates(snapshot, question, decision), decision)
+}
+
+/// The answer to `question`, whose readings the decision weighed as `candidates`.
+fn decide(snapshot: &Snapshot, question: &str, mut candidates: Vec<Candidate>, decision: &Decision) -> Answer {
+    let policy = snapshot.settings.policy();
     let threshold = snapshot.settings.min_confidence.unwrap_or(decision.threshold);
-    let mut candidates = candidates(snapshot, question, decision);
     let segmented = candidates.len() > 1;
     // In a message of several segments, the question that names a phase is
     // the question about it. Only when no question names one or is answered
@@ -329,7 +387,7 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     for candidate in candidates.iter_mut().skip(usize::from(segmented)) {
         name_phase(snapshot, candidate, threshold);
     }
-    if segmented && !candidates[1..].iter().any(|candidate| answers_on_its_own(candidate, threshold)) {
+    if segmented && !candidates[1..].iter().any(|candidate| answers_on_its_own(candidate, threshold, policy)) {
         name_phase(snapshot, &mut candidates[0], threshold);
     }
     for candidate in candidates.iter_mut().filter(|candidate| !candidate.names_phase) {
@@ -340,7 +398,7 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     // own, those passages answer, not one passage that half fits the whole.
     let by_probability = |&a: &usize, &b: &usize| candidates[a].probability.total_cmp(&candidates[b].probability);
     let on_their_own: Vec<usize> =
-        (1..candidates.len()).filter(|&at| answers_on_its_own(&candidates[at], threshold)).collect();
+        (1..candidates.len()).filter(|&at| answers_on_its_own(&candidates[at], threshold, policy)).collect();
     let distinct_tops = on_their_own
         .iter()
         .filter_map(|&at| candidates[at].hits.first().map(|hit| &snapshot.knowledge.units[hit.unit].title))
@@ -362,15 +420,20 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
         let more: Vec<Part> = candidates
             .iter()
             .enumerate()
-            .filter(|&(at, candidate)| {
-                Some(at) != best_at
-                    && at > 0
-                    && (answers_on_its_own(candidate, threshold) || corroborated(candidate, &candidates[0]))
+            .filter(|&(at, _)| Some(at) != best_at && at > 0)
+            .filter_map(|(_, candidate)| {
+                let rule = if answers_on_its_own(candidate, threshold, policy) {
+                    SecondRule::OnItsOwn
+                } else if corroborated(candidate, &candidates[0], policy) {
+                    SecondRule::Corroborated
+                } else {
+                    return None;
+                };
+                Some((candidate.hits.first().copied()?, rule))
             })
-            .filter_map(|(_, candidate)| candidate.hits.first().copied())
-            .filter(|hit| &units[hit.unit].title != main_title)
+            .filter(|(hit, _)| &units[hit.unit].title != main_title)
             .take(1)
-            .map(|hit| Part { hit, pointers: pointers(&units[hit.unit]) })
+            .map(|(hit, rule)| Part { hit, pointers: pointers(&units[hit.unit]), rule })
             .collect();
         let main_pointers = pointers(&units[hits[0].unit]);
         (related(snapshot, hits), main_pointers, more)
@@ -381,6 +444,13 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
     let offers = !answered && decision.choices.is_some_and(|least| confidence >= least.min(threshold));
     let choices: Vec<Hit> = if offers { hits.iter().take(CHOICES).copied().collect() } else { Vec::new() };
     let not_covered = if answered || !choices.is_empty() { Vec::new() } else { not_covered(snapshot, question) };
+    let rule = match best_at.map(|at| &candidates[at]) {
+        _ if !answered && !choices.is_empty() => Rule::Choices,
+        _ if !answered => Rule::Declined,
+        Some(best) if best.names_phase => Rule::NamedPhase,
+        _ if distinct_tops >= 2 => Rule::OwnQuestions,
+        _ => Rule::Confident,
+    };
     Answer {
         question: question.to_string(),
         answered,
@@ -391,6 +461,7 @@ pub fn ask_with(snapshot: &Snapshot, question: &str, decision: &Decision) -> Ans
         pointers,
         more,
         candidates,
+        rule,
         read_with_previous: None,
     }
 }
@@ -409,6 +480,7 @@ pub fn chosen(snapshot: &Snapshot, question: &str, unit: usize) -> Answer {
         pointers: pointers(&snapshot.knowledge.units[unit]),
         more: Vec::new(),
         candidates: Vec::new(),
+        rule: Rule::Picked,
         read_with_previous: None,
     }
 }
@@ -416,26 +488,37 @@ pub fn chosen(snapshot: &Snapshot, question: &str, unit: usize) -> Answer {
 /// Answers `question`, which the same member asked right after `previous`
 /// (their last answered question, if recent). A short message that goes on
 /// from it ("and phase 3?") and is not answered alone, or points back to it
-/// ("how long does that take?"), is read together with it.
+/// ("how long does that take?"), is read together with it. Both readings
+/// are weighed from one pass of the model.
 pub fn ask_after(snapshot: &Snapshot, previous: Option<&str>, question: &str) -> Answer {
-    let alone = ask(snapshot, question);
-    let leaning = leans_on_earlier(question);
-    let Some(previous) = previous.filter(|_| leaning.is_some()) else { return alone };
-    if alone.answered && leaning == Some(Leaning::Continues) {
+    let Some((previous, leaning)) = follow_up(previous, question) else { return ask(snapshot, question) };
+    let decision = snapshot.decision();
+    let combined = format!("{previous} {question}");
+    let (alone, together) = (readings(question), readings(&combined));
+    let mut semantic = read(snapshot, &[&alone, &together]).into_iter();
+    let (alone_semantic, together_semantic) = (semantic.next().flatten(), semantic.next().flatten());
+    let alone = decide(snapshot, question, judge(snapshot, alone, alone_semantic, decision), decision);
+    if alone.answered && leaning == Leaning::Continues {
         return alone;
     }
-    // One sentence, so the previous question is context, not a question of its own to answer again.
-    let previous = previous.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | '.'));
-    let read = format!("{previous} {question}");
-    let together = ask(snapshot, &read);
+    let together = decide(snapshot, &combined, judge(snapshot, together, together_semantic, decision), decision);
     if !together.answered && alone.answered {
         return alone;
     }
-    Answer { question: question.to_string(), read_with_previous: Some(read), ..together }
+    Answer { question: question.to_string(), read_with_previous: Some(combined), ..together }
 }
 
-/// How many words a decline names as not covered.
-const NOT_COVERED: usize = 3;
+/// Whether `question` is a follow-up to `previous` (a member's last
+/// answered question), and how it leans on it: the one place that decides
+/// it, for `ask_after` and for the front ends that answer a follow-up
+/// nobody addressed to the bot. The previous question comes back trimmed
+/// of its closing punctuation, so that read with the follow-up it is one
+/// sentence: context, not a question of its own to answer again.
+pub(crate) fn follow_up<'a>(previous: Option<&'a str>, question: &str) -> Option<(&'a str, Leaning)> {
+    let leaning = leans_on_earlier(question)?;
+    let previous = previous?.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | '.'));
+    Some((previous, leaning))
+}
 
 /// The words of `question` the knowledge never uses (nor a correction or
 /// synonym of them), in the message's order: informative ones only, not
@@ -448,7 +531,7 @@ fn not_covered(snapshot: &Snapshot, question: &str) -> Vec<String> {
         // Two letters name nothing a member would recognise ("ux", "js").
         .filter(|term| !term.known && term.word.chars().count() > 2 && telling(term))
         .map(|term| term.word)
-        .take(NOT_COVERED)
+        .take(snapshot.settings.policy().not_covered)
         .collect()
 }
 
@@ -505,7 +588,10 @@ fn related(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
     for hit in hits {
         let title = &units[hit.unit].title;
         let first = kept.is_empty();
-        if first || (hit.coverage >= RELATED_COVERAGE && !kept.iter().any(|k| &units[k.unit].title == title)) {
+        if first
+            || (hit.coverage >= settings.policy().related_coverage
+                && !kept.iter().any(|k| &units[k.unit].title == title))
+        {
             kept.push(hit);
         }
         if kept.len() > settings.related {
@@ -527,3 +613,6 @@ fn suggestions(snapshot: &Snapshot, hits: Vec<Hit>) -> Vec<Hit> {
     kept.truncate(snapshot.settings.suggestions);
     kept
 }
+
+#[cfg(test)]
+mod tests;
