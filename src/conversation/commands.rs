@@ -365,13 +365,7 @@ pub(crate) fn complete_dimension(knowledge: &Knowledge, typed: &str) -> Vec<Stri
 mod tests {
     use super::*;
 
-    fn snapshot() -> Snapshot {
-        let sources = [(
-            "kb.md".to_string(),
-            "# Field guide\n\n## Getting started\n\nStart with the basics and practise daily.\n".to_string(),
-        )];
-        Snapshot::from_sources(&sources, Default::default()).expect("knowledge builds")
-    }
+    use crate::conversation::field_guide as snapshot;
 
     #[test]
     fn every_command_in_the_table_parses_by_name_and_alias() {

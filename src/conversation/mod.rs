@@ -66,3 +66,13 @@ impl Services {
         }
     }
 }
+
+/// A one-section knowledge base, for the tests of commands and rendering.
+#[cfg(test)]
+pub(crate) fn field_guide() -> crate::engine::snapshot::Snapshot {
+    let sources = [(
+        "kb.md".to_string(),
+        "# Field guide\n\n## Getting started\n\nStart with the basics and practise daily.\n".to_string(),
+    )];
+    crate::engine::snapshot::Snapshot::from_sources(&sources, Default::default()).expect("knowledge builds")
+}

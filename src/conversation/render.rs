@@ -201,13 +201,7 @@ fn roadmap_line(knowledge: &Knowledge, pointers: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn snapshot() -> Snapshot {
-        let sources = [(
-            "kb.md".to_string(),
-            "# Field guide\n\n## Getting started\n\nStart with the basics and practise daily.\n".to_string(),
-        )];
-        Snapshot::from_sources(&sources, Default::default()).expect("knowledge builds")
-    }
+    use crate::conversation::field_guide as snapshot;
 
     #[test]
     fn an_answer_names_its_source_and_a_no_answer_says_so() {
