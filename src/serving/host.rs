@@ -109,6 +109,15 @@ impl Host {
         accept: impl FnOnce(&Snapshot) -> Result<(), String>,
     ) -> Result<RebuildReport, RebuildError> {
         let _one_at_a_time = self.rebuilding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let report = self.load_and_publish(accept);
+        release_freed_memory();
+        report
+    }
+
+    fn load_and_publish(
+        &self,
+        accept: impl FnOnce(&Snapshot) -> Result<(), String>,
+    ) -> Result<RebuildReport, RebuildError> {
         let started = Instant::now();
         let next = Snapshot::load_learning(&self.dir, self.settings.clone(), &self.learned.load())?;
         let previous = self.snapshot();
@@ -132,6 +141,24 @@ impl Host {
         self.rebuild_with(|_| Ok(()))
     }
 }
+
+/// A build allocates a whole second snapshot beside the first, and its
+/// scratch is freed in scattered pieces that glibc keeps mapped: without a
+/// trim, resident memory after a reindex depended on where those pieces fell
+/// (the soak measured anywhere from -2% to +13% over three reindexes).
+/// Handing the free pages back keeps it flat, at the cost of a few
+/// milliseconds per rebuild.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed_memory() {
+    // SAFETY: malloc_trim only returns free memory to the kernel; it is
+    // thread-safe and takes the allocator's own locks.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed_memory() {}
 
 fn diff(old: &Knowledge, new: &Knowledge) -> RebuildReport {
     let before: HashMap<&str, _> = old.units.iter().map(|u| (u.id.as_str(), u)).collect();
