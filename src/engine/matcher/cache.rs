@@ -187,7 +187,7 @@ pub(crate) fn classifier(
     classes: usize,
     file: Option<&Path>,
     model_dir: &Path,
-    train: impl FnOnce() -> Result<Classifier, ModelError>,
+    train: impl FnOnce() -> Classifier,
 ) -> Result<(Classifier, bool), ModelError> {
     // A few, so content that goes back and forth (an edit undone, a branch
     // checked out and back) is not trained again.
@@ -195,7 +195,8 @@ pub(crate) fn classifier(
     let last = LAST
         .get_or_init(|| Mutex::new(lru::LruCache::new(NonZeroUsize::new(CLASSIFIERS).unwrap_or(NonZeroUsize::MIN))));
     let mut hasher = Sha256::new();
-    hasher.update(b"softmax-v1");
+    // v2: trained on gemm (v1 was candle's, the same steps in other rounding).
+    hasher.update(b"softmax-v2");
     hasher.update((classes as u64).to_le_bytes());
     for (key, label) in texts.iter().zip(labels) {
         hasher.update(key);
@@ -214,7 +215,7 @@ pub(crate) fn classifier(
     let classifier = match found {
         Some(classifier) => classifier,
         None => {
-            let classifier = train()?;
+            let classifier = train();
             if let Some(side) = &side {
                 if let Err(err) = write_classifier(side, &key, &classifier) {
                     tracing::warn!(file = %side.display(), "cannot write the classifier cache: {err}");

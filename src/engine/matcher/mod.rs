@@ -176,7 +176,6 @@ impl Matcher {
             vectors.split_off(texts.len()).iter().flat_map(|vector| vector.iter().copied()).collect();
         let (classifier, trained) = cache::classifier(&keys, &labels, classes.len(), cache_file, &model.dir, || {
             softmax::Classifier::train(&vectors, &labels, classes.len())
-                .map_err(|err| ModelError::Inference(format!("training: {err}")))
         })?;
         let report = TrainingReport {
             texts: texts.len(),

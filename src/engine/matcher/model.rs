@@ -1,4 +1,4 @@
-//! all-MiniLM-L6-v2 in Rust: sentence-transformers' pipeline on candle.
+//! all-MiniLM-L6-v2 in Rust: sentence-transformers' pipeline on gemm.
 //!
 //! Tokenize (the model's own `tokenizer.json`), run BERT (`bert`: packed,
 //! no padding), mean-pool the last hidden states, L2-normalise. The weights
