@@ -97,6 +97,7 @@ fn the_readme_confusion_table_is_what_eval_prints() {
         "tests/corpus/real-dev.toml",
         "tests/corpus/real-test.toml",
         "tests/corpus/real-2-test.toml",
+        "tests/corpus/real-3-test.toml",
     ];
     let output = crate::support::bot_command()
         .args(["--knowledge", knowledge_dir().to_str().unwrap(), "eval", "--table"])

@@ -48,7 +48,7 @@ header = """# Real people's questions, a third wave (after real-2-test.toml was
 # Split at random by label and page (seed 20261207) into sources and test.
 # This is the {name} part{note}.
 """
-for name, part, note in [('SOURCES', src, ': the writer of the third part of knowledge/examples/real.md drew on it; neither tune nor judge on it'),
+for name, part, note in [('SOURCES', src, ': a writer drew examples from it (real/written3.jsonl), left out of knowledge/ since they made real dev worse; neither tune nor judge on it'),
                          ('TEST', test, ': judged once, never tuned on')]:
     with open(f'../real-3-{name.lower()}.toml', 'w') as f:
         f.write(header.format(name=name, note=note))
