@@ -146,8 +146,7 @@ impl Host {
 /// scratch is freed in scattered pieces that glibc keeps mapped: without a
 /// trim, resident memory after a reindex depended on where those pieces fell
 /// (the soak measured anywhere from -2% to +13% over three reindexes).
-/// Handing the free pages back keeps it flat, at the cost of a few
-/// milliseconds per rebuild.
+/// Handing the free pages back after each rebuild keeps it flat.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed_memory() {
     // SAFETY: malloc_trim only returns free memory to the kernel; it is
