@@ -358,7 +358,8 @@ fn layer_norm(x: &mut [f32], norm: &Norm, eps: f32) {
     }
 }
 
-fn softmax(row: &mut [f32]) {
+/// Logits to probabilities, in place (attention rows, and the classifier's).
+pub(super) fn softmax(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for value in row.iter_mut() {

@@ -7,6 +7,7 @@
 //! `gemm`, which the encoder uses too; an ML framework for one linear layer
 //! cost more to compile than the rest of the engine.
 
+use super::bert::softmax;
 use super::model::DIMENSIONS;
 
 /// A fixed budget of steps is the only regulariser: on the chatty dev set an
@@ -144,17 +145,6 @@ impl Classifier {
         softmax(&mut logits);
         logits
     }
-}
-
-/// Logits to probabilities, in place.
-fn softmax(logits: &mut [f32]) {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut total = 0.0;
-    for logit in logits.iter_mut() {
-        *logit = (*logit - max).exp();
-        total += *logit;
-    }
-    logits.iter_mut().for_each(|p| *p /= total);
 }
 
 #[cfg(test)]
