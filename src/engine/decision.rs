@@ -62,6 +62,11 @@ pub struct Features {
     pub sentence: f32,
     /// Share of off-topic examples among the training texts nearest the message.
     pub knn_off_topic: f32,
+    /// For one segment of a longer message, the matcher's probability that
+    /// the whole message is off-topic (0 for the whole message): a question
+    /// that reads as on-topic alone ("am I missing the boat?") may close a
+    /// message about something else (a salary in one city).
+    pub context_off_topic: f32,
 }
 
 /// The names, in the order of `Features::values`.
@@ -86,10 +91,11 @@ pub const FEATURE_NAMES: [&str; FEATURES] = [
     "unexplained",
     "sentence",
     "knn_off_topic",
+    "context_off_topic",
 ];
 
 /// How many features there are.
-pub const FEATURES: usize = 20;
+pub const FEATURES: usize = 21;
 
 /// The position of `uncurated` in `FEATURE_NAMES`: a property of the
 /// knowledge base, not of the message, fitted apart from the others.
@@ -118,6 +124,7 @@ impl Features {
             self.unexplained,
             self.sentence,
             self.knn_off_topic,
+            self.context_off_topic,
         ]
     }
 }

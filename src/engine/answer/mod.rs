@@ -228,6 +228,8 @@ fn judge(
     let policy = settings.policy();
     let limit = 1 + settings.related.max(settings.suggestions);
     let segmented = readings.len() > 1;
+    let context_off_topic =
+        semantic.as_ref().and_then(|readings| readings.first()).map_or(0.0, |whole| whole.off_topic);
     readings
         .into_iter()
         .enumerate()
@@ -251,6 +253,9 @@ fn judge(
             let probability = match semantic {
                 Some(semantic) => {
                     features.add_semantic(semantic, &hits, lexical_top, &matched);
+                    if position > 0 {
+                        features.context_off_topic = context_off_topic;
+                    }
                     if let (Some(matcher), Some(top)) = (&snapshot.matcher, hits.first()) {
                         features.unexplained = unexplained(matcher, &terms, top.unit);
                     }

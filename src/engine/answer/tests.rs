@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use expect_test::{expect, Expect};
 
 use super::{ask, ask_after, Answer};
+use crate::engine::decision::Features;
 use crate::engine::settings::AnswerSettings;
 use crate::engine::snapshot::Snapshot;
 
@@ -271,9 +272,9 @@ fn a_partly_covered_message_offers_choices() {
     check_matched(
         "which evaluation tools should a team use for retrieval?",
         expect![[r#"
-        "which evaluation tools should a team use for retrieval?": guide/managers coverage 0.47 p 0.41, matcher abstained
+        "which evaluation tools should a team use for retrieval?": guide/managers coverage 0.47 p 0.32, matcher abstained
         rule: Choices
-        choices: guide/managers, roadmap, roadmap/phase-2 (0.41)
+        choices: guide/managers, roadmap, roadmap/phase-2 (0.32)
     "#]],
     );
 }
@@ -283,9 +284,9 @@ fn the_matcher_abstains_on_content_no_example_speaks_of() {
     check_matched(
         "can i store embeddings in pgvector?",
         expect![[r#"
-        "can i store embeddings in pgvector?": guide/portfolio-projects coverage 1.00 p 0.97, matcher abstained
+        "can i store embeddings in pgvector?": guide/portfolio-projects coverage 1.00 p 0.95, matcher abstained
         rule: Confident
-        answer: guide/portfolio-projects (0.97)
+        answer: guide/portfolio-projects (0.95)
     "#]],
     );
 }
@@ -296,9 +297,9 @@ fn a_misspelt_word_is_read_as_the_word_it_misspells() {
         "do i need a degre for ai?",
         expect![[r#"
         spelled: do i need a degree for ai?
-        "do i need a degre for ai?": guide/do-you-need-a-degree coverage 0.56 p 0.95, matcher guide/do-you-need-a-degree 1.00 off-topic 0.00
+        "do i need a degre for ai?": guide/do-you-need-a-degree coverage 0.56 p 0.94, matcher guide/do-you-need-a-degree 1.00 off-topic 0.00
         rule: Confident
-        answer: guide/do-you-need-a-degree (0.95)
+        answer: guide/do-you-need-a-degree (0.94)
     "#]],
     );
 }
@@ -320,9 +321,26 @@ fn an_off_topic_message_is_declined_by_the_matcher() {
     check_matched(
         "what salary should i ask for as an ai engineer?",
         expect![[r#"
-        "what salary should i ask for as an ai engineer?": guide/how-long-the-transition-takes coverage 0.44 p 0.24, matcher guide/do-you-need-a-degree 0.00 off-topic 1.00
+        "what salary should i ask for as an ai engineer?": guide/how-long-the-transition-takes coverage 0.44 p 0.21, matcher guide/do-you-need-a-degree 0.00 off-topic 1.00
         rule: Declined
         not covered: salary
     "#]],
+    );
+}
+
+#[test]
+fn a_question_closing_an_off_topic_message_is_weighed_in_its_context() {
+    let message = "the best pizza in town has a crust i love. where should i begin?";
+    let closing = ask(&MATCHED, message);
+    let whole = &closing.candidates[0];
+    let question = closing.candidates.last().expect("a segment");
+    assert!(closing.candidates.len() > 1, "{message:?} is read whole and by segment");
+    assert_eq!(whole.features.context_off_topic, 0.0, "the whole message is its own context");
+    assert_eq!(question.features.context_off_topic, whole.features.off_topic);
+    assert!(whole.features.off_topic > 0.5, "the matcher reads the whole message as off-topic");
+    let out_of_context = Features { context_off_topic: 0.0, ..question.features };
+    assert!(
+        question.probability < MATCHED.decision().probability(&out_of_context),
+        "the shipped decision holds an off-topic message against its closing question"
     );
 }
