@@ -64,25 +64,30 @@ fn without_vocabulary(dir: &Path) {
 fn chatty_messages_stay_above_their_floor_with_the_shipped_knowledge() {
     let dev = confusion(&knowledge_dir(), "tests/corpus/chatty-dev.toml");
     assert!(count(&dev, "right") >= 128, "{dev}");
-    assert!(count(&dev, "off_topic_answered") <= 1, "{dev}");
+    assert!(count(&dev, "off_topic_answered") == 0, "{dev}");
 }
 
-/// Real people's questions (dev part): the confidence tells what the
-/// article answers from what it does not, and at most a tenth of the
-/// questions it does not answer get an answer.
+/// Real people's questions (the two dev parts the decision is fitted on):
+/// the confidence tells what the article answers from what it does not,
+/// and at most a tenth of the questions it does not answer get an answer.
 #[test]
 fn real_questions_stay_above_their_floor() {
-    let output = crate::support::bot_command()
-        .args(["--knowledge", knowledge_dir().to_str().unwrap(), "eval", "--json", "tests/corpus/real-dev.toml"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).expect("eval --json prints JSON");
-    let dev = &report["confusion"];
-    assert!(report["auc"].as_f64().unwrap() >= 0.885, "{}", report["auc"]);
-    assert!(count(dev, "off_topic_answered") <= 4, "{dev}");
-    assert!(count(dev, "borderline_kept") >= 24 && count(dev, "right") >= 4, "{dev}");
-    assert!(report["outcomes"].as_array().unwrap().len() >= 79, "the set is complete");
+    // (file, cases, least AUC, most not-answerable answered, least borderline kept, least right)
+    let floors =
+        [("tests/corpus/real-dev.toml", 79, 0.885, 4, 23, 4), ("tests/corpus/real-3-sources.toml", 65, 0.99, 4, 13, 1)];
+    for (file, cases, auc, answered, kept, right) in floors {
+        let output = crate::support::bot_command()
+            .args(["--knowledge", knowledge_dir().to_str().unwrap(), "eval", "--json", file])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).expect("eval --json prints JSON");
+        let dev = &report["confusion"];
+        assert!(report["auc"].as_f64().unwrap() >= auc, "{file}: {}", report["auc"]);
+        assert!(count(dev, "off_topic_answered") <= answered, "{file}: {dev}");
+        assert!(count(dev, "borderline_kept") >= kept && count(dev, "right") >= right, "{file}: {dev}");
+        assert_eq!(report["outcomes"].as_array().unwrap().len(), cases, "{file} is complete");
+    }
 }
 
 /// The README's confusion table is what `eval --table` prints, row for row.
@@ -95,9 +100,11 @@ fn the_readme_confusion_table_is_what_eval_prints() {
         "tests/corpus/chatty-dev.toml",
         "tests/corpus/chatty-test.toml",
         "tests/corpus/real-dev.toml",
+        "tests/corpus/real-3-sources.toml",
         "tests/corpus/real-test.toml",
         "tests/corpus/real-2-test.toml",
         "tests/corpus/real-3-test.toml",
+        "tests/corpus/real-4-test.toml",
     ];
     let output = crate::support::bot_command()
         .args(["--knowledge", knowledge_dir().to_str().unwrap(), "eval", "--table"])
