@@ -63,9 +63,10 @@ pub struct Features {
     /// Share of off-topic examples among the training texts nearest the message.
     pub knn_off_topic: f32,
     /// For one segment of a longer message, the matcher's probability that
-    /// the whole message is off-topic (0 for the whole message): a question
-    /// that reads as on-topic alone ("am I missing the boat?") may close a
-    /// message about something else (a salary in one city).
+    /// the whole message is off-topic: a question that reads as on-topic
+    /// alone ("am I missing the boat?") may close a message about something
+    /// else (a salary in one city). 0 for the whole message, and wherever
+    /// the matcher does not speak for the segment or the whole message.
     pub context_off_topic: f32,
 }
 

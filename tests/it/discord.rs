@@ -853,7 +853,7 @@ async fn choices_are_offered_picked_stored_and_reviewed() {
     let (fake, bot) = connected().await;
     fake.wait_request(|r| r.method == "PUT", secs(10)).await;
     // The decision is unsure of this one (the fitted band), and its best guess is right.
-    let question = "new vector db drops every week lol. should i be trying to keep up with all of them";
+    let question = "new vector db drops every week lol. keeping up with all of them or nah";
     let offered = ask(&fake, "ask", string_option("question", question)).await;
     let text = embed_text(&offered);
     assert!(text.contains("Is it one of these?"), "{text}");

@@ -228,56 +228,57 @@ fn judge(
     let policy = settings.policy();
     let limit = 1 + settings.related.max(settings.suggestions);
     let segmented = readings.len() > 1;
-    let context_off_topic =
-        semantic.as_ref().and_then(|readings| readings.first()).map_or(0.0, |whole| whole.off_topic);
-    readings
-        .into_iter()
-        .enumerate()
-        .map(|(position, reading)| {
-            let terms = snapshot.index.analyze(&reading.text);
-            let semantic = semantic.as_ref().map(|readings| &readings[position]);
-            let pool = if semantic.is_some() { limit.max(policy.fusion_pool) } else { limit };
-            let lexical = snapshot.index.search_terms(&terms, pool);
-            let lexical_top = lexical.first().map(|hit| hit.unit);
-            let abstains =
-                snapshot.matcher.as_ref().is_some_and(|matcher| beyond(matcher, &terms, lexical_top, policy));
-            let semantic = semantic.filter(|_| snapshot.matcher.is_some() && !abstains);
-            let (hits, matched) = match semantic {
-                Some(semantic) => {
-                    let matched = semantic.ranked(policy.matched);
-                    (fuse(lexical, semantic, &matched, limit, policy), matched)
-                }
-                None => (lexical.into_iter().take(limit).collect(), Vec::new()),
-            };
-            let mut features = Features::of(&terms, &hits, &snapshot.index, reading.asks, segmented && position > 0);
-            let probability = match semantic {
-                Some(semantic) => {
-                    features.add_semantic(semantic, &hits, lexical_top, &matched);
-                    if position > 0 {
-                        features.context_off_topic = context_off_topic;
-                    }
-                    if let (Some(matcher), Some(top)) = (&snapshot.matcher, hits.first()) {
-                        features.unexplained = unexplained(matcher, &terms, top.unit);
-                    }
-                    decision.probability(&features)
-                }
-                None if snapshot.matcher.is_some() => {
-                    let lexical = settings.lexical_decision();
-                    on_scale_of(lexical.probability(&features), lexical.threshold, decision.threshold)
-                }
-                None => decision.probability(&features),
-            };
-            Candidate {
-                text: reading.text,
-                hits,
-                features,
-                probability,
-                names_phase: false,
-                matched,
-                matcher_abstained: abstains,
+    // What the matcher makes of the whole message (reading 0, judged first),
+    // when it speaks for it: the context of each segment after it.
+    let mut context_off_topic = 0.0;
+    let mut candidates = Vec::with_capacity(readings.len());
+    for (position, reading) in readings.into_iter().enumerate() {
+        let terms = snapshot.index.analyze(&reading.text);
+        let semantic = semantic.as_ref().map(|readings| &readings[position]);
+        let pool = if semantic.is_some() { limit.max(policy.fusion_pool) } else { limit };
+        let lexical = snapshot.index.search_terms(&terms, pool);
+        let lexical_top = lexical.first().map(|hit| hit.unit);
+        let abstains = snapshot.matcher.as_ref().is_some_and(|matcher| beyond(matcher, &terms, lexical_top, policy));
+        let semantic = semantic.filter(|_| snapshot.matcher.is_some() && !abstains);
+        if position == 0 {
+            context_off_topic = semantic.map_or(0.0, |whole| whole.off_topic);
+        }
+        let (hits, matched) = match semantic {
+            Some(semantic) => {
+                let matched = semantic.ranked(policy.matched);
+                (fuse(lexical, semantic, &matched, limit, policy), matched)
             }
-        })
-        .collect()
+            None => (lexical.into_iter().take(limit).collect(), Vec::new()),
+        };
+        let mut features = Features::of(&terms, &hits, &snapshot.index, reading.asks, segmented && position > 0);
+        let probability = match semantic {
+            Some(semantic) => {
+                features.add_semantic(semantic, &hits, lexical_top, &matched);
+                if position > 0 {
+                    features.context_off_topic = context_off_topic;
+                }
+                if let (Some(matcher), Some(top)) = (&snapshot.matcher, hits.first()) {
+                    features.unexplained = unexplained(matcher, &terms, top.unit);
+                }
+                decision.probability(&features)
+            }
+            None if snapshot.matcher.is_some() => {
+                let lexical = settings.lexical_decision();
+                on_scale_of(lexical.probability(&features), lexical.threshold, decision.threshold)
+            }
+            None => decision.probability(&features),
+        };
+        candidates.push(Candidate {
+            text: reading.text,
+            hits,
+            features,
+            probability,
+            names_phase: false,
+            matched,
+            matcher_abstained: abstains,
+        });
+    }
+    candidates
 }
 
 /// Whether a reading is beyond what the matcher learnt, so the search alone

@@ -331,16 +331,29 @@ fn an_off_topic_message_is_declined_by_the_matcher() {
 #[test]
 fn a_question_closing_an_off_topic_message_is_weighed_in_its_context() {
     let message = "the best pizza in town has a crust i love. where should i begin?";
+    check_matched(
+        message,
+        expect![[r#"
+        "the best pizza in town has a crust i love. where should i begin?": guide/where-to-start coverage 0.00 p 0.01, matcher guide/where-to-start 0.01 off-topic 0.99
+        "where should i begin?": guide/where-to-start coverage 0.00 p 0.17, matcher guide/where-to-start 1.00 off-topic 0.00
+        rule: Declined
+        not covered: pizza, crust
+    "#]],
+    );
     let closing = ask(&MATCHED, message);
-    let whole = &closing.candidates[0];
-    let question = closing.candidates.last().expect("a segment");
-    assert!(closing.candidates.len() > 1, "{message:?} is read whole and by segment");
+    assert_eq!(closing.candidates.len(), 2, "{message:?} is read whole and by its question");
+    let (whole, question) = (&closing.candidates[0], &closing.candidates[1]);
     assert_eq!(whole.features.context_off_topic, 0.0, "the whole message is its own context");
-    assert_eq!(question.features.context_off_topic, whole.features.off_topic);
     assert!(whole.features.off_topic > 0.5, "the matcher reads the whole message as off-topic");
+    assert_eq!(question.features.context_off_topic, whole.features.off_topic);
     let out_of_context = Features { context_off_topic: 0.0, ..question.features };
     assert!(
         question.probability < MATCHED.decision().probability(&out_of_context),
         "the shipped decision holds an off-topic message against its closing question"
     );
+    // Where the matcher does not speak for the whole message (its best
+    // passage, a phase, has no examples), it gives the question no context.
+    let beyond = ask(&MATCHED, "deploy, monitor and maintain a system under real load. where should i begin?");
+    assert!(beyond.candidates.len() > 1 && beyond.candidates[0].matcher_abstained, "{:?}", beyond.candidates);
+    assert!(beyond.candidates[1..].iter().all(|segment| segment.features.context_off_topic == 0.0));
 }

@@ -54,3 +54,5 @@ for name, part, note in [('SOURCES', src, ': a writer drew examples from it (rea
         f.write(header.format(name=name, note=note))
         write_cases(f, part)
     print(name, len(part), {k: sum(1 for c in part if c[0] == k) for k in ('answerable', 'not', 'borderline')})
+# Later, with its examples left out, ../real-3-sources.toml became a second
+# dev part (a line added to its header by hand; see README step 8).

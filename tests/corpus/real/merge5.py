@@ -4,7 +4,7 @@
 # -> expect_none; anything else -> borderline. Too few for a sources part
 # (53 questions): all of it is a test part. Writes ../real-4-test.toml;
 # run from this folder.
-import json, glob, re, sys
+import json, glob, sys
 sys.path.insert(0, '.')
 from cases import write_cases
 pool = {r['id']: r for r in map(json.loads, open('pool5.jsonl'))}
@@ -13,7 +13,6 @@ b = {r['id']: r for r in map(json.loads, open('labels-5-2.jsonl'))}
 knowledge = ''.join(open(f).read() + '\n' for f in sorted(glob.glob('../../../knowledge/*.md')))
 fold = lambda t: ' '.join(t.replace('*', '').replace('`', '').split()).lower()
 kf = fold(knowledge)
-page = lambda u: re.sub(r'^[a-z]+://(www\.|old\.|new\.|m\.)?', '', u.strip().lower()).split('#')[0].rstrip('/')
 cases = []
 for i, r in sorted(pool.items()):
     la, lb = a[i]['label'], b[i]['label']
