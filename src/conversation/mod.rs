@@ -3,7 +3,9 @@
 //! the choices a partly-covered one offers) and the browse commands'
 //! replies (`browse`), the one answering and delivery path (`answering`),
 //! the admin replies (`admin`: reindex outcomes, stats, server settings,
-//! reviews), and each member's last question for follow-ups (`follow_ups`).
+//! reviews), each member's last question for follow-ups (`follow_ups`), and
+//! which plain messages are answered, with each member's cooldown
+//! (`listening`).
 //!
 //! Uses every layer below and no platform library (no serenity or poise:
 //! the tidy test checks), but it is written for Discord: replies use its
@@ -17,6 +19,7 @@ pub(crate) mod answering;
 pub(crate) mod browse;
 pub mod commands;
 pub(crate) mod follow_ups;
+pub(crate) mod listening;
 pub mod render;
 pub mod reply;
 

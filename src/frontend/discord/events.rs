@@ -1,20 +1,18 @@
 //! Gateway events poise does not handle itself: channel questions, help
 //! forum posts and button clicks.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
 use super::{convert, retry, Data, Delivery, Error};
-use crate::config::Trigger;
 use crate::conversation::admin;
 use crate::conversation::answering::{self, Asked, Place, Via};
 use crate::conversation::commands::{self, Command};
+use crate::conversation::listening::{self, Heard};
 use crate::conversation::render;
 use crate::conversation::reply::{Action, Reply};
-use crate::engine::answer::follow_up;
 use crate::engine::search::strip_discord_markup;
-use crate::engine::words::is_question_opener;
 use crate::ops::events::{ExampleEvent, ExampleSource, VoteEvent};
 
 pub(crate) async fn handle(
@@ -64,21 +62,19 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
             return Ok(());
         }
     }
-    let in_channel = rules.trigger != Trigger::Mention && rules.channels.contains(&message.channel_id.get());
-    let asker = (message.channel_id.get(), message.author.id.get());
-    let via = match (mentioned, in_channel) {
-        (true, _) => Via::Mention,
-        (false, true) if rules.trigger == Trigger::All || reads_as_question(&message.content) => {
-            Via::Channel { suggest_when_unsure: rules.suggest_when_unsure }
-        }
-        // Without a mention, outside the channels: only the member's follow-up
-        // to the bot's recent answer (its text arrives with the content intent).
-        (false, _) if follow_up(data.services.recent.previous(asker).as_deref(), &message.content).is_some() => {
-            Via::Channel { suggest_when_unsure: rules.suggest_when_unsure }
-        }
-        _ => return Ok(()),
+    let previous = data.services.recent.previous((message.channel_id.get(), message.author.id.get()));
+    let heard = Heard {
+        text: &message.content,
+        channel_id: message.channel_id.get(),
+        mentioned,
+        previous: previous.as_deref(),
     };
-    if via != Via::Mention && !data.cooled_down(message.author.id.get(), Duration::from_secs(rules.cooldown_secs)) {
+    let Some(via) = listening::via(&rules, &heard) else {
+        return Ok(());
+    };
+    if via != Via::Mention
+        && !data.cooldowns.may_answer(message.author.id.get(), Duration::from_secs(rules.cooldown_secs))
+    {
         return Ok(());
     }
     let asked = Asked {
@@ -94,30 +90,6 @@ async fn on_message(ctx: &serenity::Context, data: &Data, message: &serenity::Me
     })
     .await?;
     Ok(())
-}
-
-/// A message reads as a question when it asks one: a question mark, or a
-/// question word first.
-pub(crate) fn reads_as_question(text: &str) -> bool {
-    let text = strip_discord_markup(text);
-    let first =
-        text.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-    text.trim_end().ends_with('?') || is_question_opener(&first)
-}
-
-impl Data {
-    /// True (and the clock restarted) when the member may ask again.
-    fn cooled_down(&self, user: u64, cooldown: Duration) -> bool {
-        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = Instant::now();
-        match cooldowns.get(&user) {
-            Some(last) if now.duration_since(*last) < cooldown => false,
-            _ => {
-                cooldowns.insert(user, now);
-                true
-            }
-        }
-    }
 }
 
 /// Phase buttons show the phase; vote buttons record the vote and thank; a
@@ -309,19 +281,4 @@ async fn post_answer(
     let response = serenity::CreateInteractionResponse::UpdateMessage(done);
     retry::send("button reply", || click.create_response(&ctx.http, response.clone())).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::reads_as_question;
-
-    #[test]
-    fn questions_are_told_from_chatter() {
-        for text in ["how long does it take", "Is it worth it?", "<@1> what is phase 2", "ok so... any tips?"] {
-            assert!(reads_as_question(text), "{text}");
-        }
-        for text in ["good morning everyone", "lol", "", "I built a thing today."] {
-            assert!(!reads_as_question(text), "{text}");
-        }
-    }
 }

@@ -15,12 +15,13 @@ mod slash;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
 use crate::config::{Config, DiscordConfig, ServerSettings, Trigger};
+use crate::conversation::listening::Cooldowns;
 use crate::conversation::Services;
 use crate::ops::health::Health;
 use crate::serving::shutdown::{self, ShutdownSignal};
@@ -37,8 +38,8 @@ pub(crate) struct Data {
     pub(crate) services: Services,
     pub(crate) config: Arc<Config>,
     pub(crate) health: Arc<Health>,
-    /// When each member last had a channel question answered.
-    cooldowns: Mutex<HashMap<u64, Instant>>,
+    /// When each recent member last had a channel message answered.
+    cooldowns: Cooldowns,
     /// Ids of the latest events handled (messages, interactions), so an event
     /// Discord delivers twice (as around a resume) is answered once.
     seen: Mutex<lru::LruCache<(Delivery, u64), ()>>,
@@ -116,7 +117,7 @@ pub(crate) async fn serve(
         services,
         config: config.clone(),
         health: health.clone(),
-        cooldowns: Mutex::new(HashMap::new()),
+        cooldowns: Cooldowns::new(),
         seen: Mutex::new(lru::LruCache::new(SEEN_EVENTS)),
         servers,
         reads_messages: intents.contains(serenity::GatewayIntents::MESSAGE_CONTENT),
