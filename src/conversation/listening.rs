@@ -44,7 +44,7 @@ pub(crate) fn via(rules: &DiscordConfig, heard: &Heard) -> Option<Via> {
 
 /// A message reads as a question when it asks one: a question mark, or a
 /// question word first.
-pub(crate) fn reads_as_question(text: &str) -> bool {
+fn reads_as_question(text: &str) -> bool {
     let text = strip_discord_markup(text);
     let first =
         text.split_whitespace().next().unwrap_or("").trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
