@@ -4,28 +4,11 @@
 # expect_none; anything else -> borderline. Split at random by label (seed
 # 20261207) into sources and test halves, whole pages at a time.
 # Writes ../real-3-{sources,test}.toml; run from this folder.
-import json, random, glob, re, sys
+import random, sys
 sys.path.insert(0, '.')
-from cases import write_cases
-pool = {r['id']: r for r in map(json.loads, open('pool4.jsonl'))}
-a = {r['id']: r for r in map(json.loads, open('labels-4-1.jsonl'))}
-b = {r['id']: r for r in map(json.loads, open('labels-4-2.jsonl'))}
-knowledge = ''.join(open(f).read() + '\n' for f in sorted(glob.glob('../../../knowledge/*.md')))
-fold = lambda t: ' '.join(t.replace('*', '').replace('`', '').split()).lower()
-kf = fold(knowledge)
-page = lambda u: re.sub(r'^[a-z]+://(www\.|old\.|new\.|m\.)?', '', u.strip().lower()).split('#')[0].rstrip('/')
-cases = []
-for i, r in sorted(pool.items()):
-    la, lb = a[i]['label'], b[i]['label']
-    quotes = []
-    for q in a[i].get('quotes', []) + b[i].get('quotes', []):
-        q = q.strip()
-        if fold(q) in kf and q not in quotes:
-            quotes.append(q)
-    kind = 'answerable' if la == lb == 'answerable' and quotes else 'not' if la == lb == 'not' else 'borderline'
-    if kind == 'borderline' and not quotes:
-        kind = 'not'  # no paragraph either annotator could name: nothing to answer with
-    cases.append((kind, r['question'], quotes, r['url']))
+from cases import merged, write_cases
+from pooling import page
+cases = merged('pool4.jsonl', 'labels-4-1.jsonl', 'labels-4-2.jsonl')
 # Whole pages go one way: each page takes the label of its first case.
 rng = random.Random(20261207)
 pages = {}
@@ -48,11 +31,9 @@ header = """# Real people's questions, a third wave (after real-2-test.toml was
 # Split at random by label and page (seed 20261207) into sources and test.
 # This is the {name} part{note}.
 """
-for name, part, note in [('SOURCES', src, ': a writer drew examples from it (real/written3.jsonl), left out of knowledge/ since they made real dev worse; neither tune nor judge on it'),
+for name, part, note in [('SOURCES', src, ': a writer drew examples from it (real/written3.jsonl), left out of knowledge/ since they made real dev worse; neither tune nor judge on it.\n# Since then a second dev part: the decision is fitted on it (README, Answerability)'),
                          ('TEST', test, ': judged once, never tuned on')]:
     with open(f'../real-3-{name.lower()}.toml', 'w') as f:
         f.write(header.format(name=name, note=note))
         write_cases(f, part)
     print(name, len(part), {k: sum(1 for c in part if c[0] == k) for k in ('answerable', 'not', 'borderline')})
-# Later, with its examples left out, ../real-3-sources.toml became a second
-# dev part (a line added to its header by hand; see README step 8).

@@ -1,46 +1,10 @@
 #!/usr/bin/env python3
-"""Fifth mining round: pools mined5-*.jsonl, drops excluded sources, pages an earlier
-wave used, and near-duplicates (of each other or of an earlier wave's
-questions); writes pool5.jsonl and to-label5.jsonl."""
-import json, glob, re, subprocess
-def rows_of(pattern):
-    out = []
-    for f in sorted(glob.glob(pattern)):
-        for line in open(f):
-            line = line.strip()
-            if not line: continue
-            try: out.append(json.loads(line))
-            except json.JSONDecodeError: pass
-    return out
-def words(t): return set(re.findall(r"[a-z0-9']+", t.lower()))
-def page(u): return re.sub(r'^[a-z]+://(www\.|old\.|new\.|m\.)?', '', u.strip().lower()).split('#')[0].rstrip('/')
-def thread_ids(u): return {m for m in re.findall(r'/comments/([a-z0-9]{5,8})', u.lower())} | set(re.findall(r'(\d{6,})', u))
-earlier = rows_of('mined-*.jsonl') + rows_of('mined3-*.jsonl') + rows_of('mined4-*.jsonl')
-used_pages = {page(r['url']) for r in earlier}
-used_ids = set().union(*(thread_ids(r['url']) for r in earlier))
-earlier_words = [words(r['question']) for r in earlier]
-rows = rows_of('mined5-*.jsonl')
-res = subprocess.run(['./check_url.py'] + [r['url'] for r in rows], capture_output=True, text=True).stdout.splitlines()
-bad = {l.split(' ', 1)[1] for l in res if l.startswith('EXCLUDED')}
+"""Fifth mining round: pools mined5-*.jsonl against the earlier rounds
+(pooling.py); writes pool5.jsonl and to-label5.jsonl."""
+from pooling import pool
 # Pages whose question its miner doubted was a real person's own: a panel's
 # and a journalist's questions, an author's report of what someone asked,
 # a site's summary of a post.
 DOUBTED = ('blog.recruitology.com/2025/03/05/developers-in-the-ai-era', 'ru24.net/english/392403388',
            'petewarden.com/2016/04/18/how-to-break-into-machine-learning', 'theneuralfeed.com/article/')
-dropped = {'excluded': 0, 'doubted': 0, 'used page': 0, 'dup': 0}
-out = []
-for r in rows:
-    if r['url'] in bad: dropped['excluded'] += 1; continue
-    if any(d in r['url'] for d in DOUBTED): dropped['doubted'] += 1; continue
-    if page(r['url']) in used_pages or thread_ids(r['url']) & used_ids: dropped['used page'] += 1; continue
-    w = words(r['question'])
-    sim = lambda o: len(w & o) / max(1, len(w | o))
-    if any(sim(words(o['question'])) > 0.6 for o in out) or any(sim(o) > 0.6 for o in earlier_words):
-        dropped['dup'] += 1; continue
-    out.append(r)
-with open('pool5.jsonl', 'w') as f:
-    for i, r in enumerate(out):
-        r['id'] = i; f.write(json.dumps(r, ensure_ascii=False) + '\n')
-with open('to-label5.jsonl', 'w') as f:
-    for r in out: f.write(json.dumps({'id': r['id'], 'question': r['question']}, ensure_ascii=False) + '\n')
-print(len(rows), 'mined;', len(out), 'kept;', dropped, '; pages', len({page(r['url']) for r in out}))
+pool('mined5-*.jsonl', ['mined-*.jsonl', 'mined3-*.jsonl', 'mined4-*.jsonl'], 5, DOUBTED)
